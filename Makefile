@@ -1,0 +1,39 @@
+# One target per thing a person does. Every target sets up what it needs first.
+SHELL := /bin/bash
+PY := .venv/bin/python
+ENV := source scripts/env.sh &&
+
+.PHONY: setup run test train validate shell eval bench crossval clean
+
+setup:
+	@scripts/bootstrap.sh
+
+train: setup
+	@$(ENV) $(PY) scripts/train.py
+
+run: train
+	@scripts/serve.sh
+
+test: train
+	@$(ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+validate: setup
+	@$(ENV) $(PY) scripts/train.py --export-only && \
+	  $(PY) -m rasa data validate --config bot/config.yml --domain bot/domain \
+	    --data nlu_data bot/data build/nlu --fail-on-warnings
+
+shell: train
+	@$(ENV) $(PY) -m bot.shell $(SHELL_ARGS)
+
+eval: train
+	@$(ENV) $(PY) -m eval.run $(EVAL_ARGS)
+
+crossval: setup
+	@$(ENV) $(PY) scripts/train.py --export-only && \
+	  $(PY) -m rasa test nlu --config bot/config.yml --nlu nlu_data --cross-validation --folds 3 --out results/crossval
+
+bench: train
+	@$(ENV) $(PY) -m bench.run $(BENCH_ARGS)
+
+clean:
+	rm -rf build models results .pytest_cache

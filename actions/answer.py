@@ -1,0 +1,237 @@
+"""action_answer: the one action that answers every turn.
+
+The path of a question: the NLU gives an intent and entities (the knowledge-base matcher
+normalises names to the knowledge base's ids); `Understanding` gathers them with the
+conversation's context; a handler per kind of question asks policy_kb and builds a `Reply`.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Callable, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from policy_kb import get_kb
+
+from actions import places, render
+from actions.config import OOS_TRUST_CONFIDENCE
+from actions.document import document_reply
+from actions.understanding import Understanding
+
+logger = logging.getLogger(__name__)
+
+CANNED = {
+    "greet": "utter_greet",
+    "goodbye": "utter_goodbye",
+    "thank": "utter_thank",
+    "bot_challenge": "utter_bot_challenge",
+    "request_human": "utter_request_human",
+    "affirm": "utter_affirm",
+}
+
+
+class ActionAnswer(Action):
+    def name(self) -> Text:
+        return "action_answer"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        u = Understanding.from_tracker(tracker)
+        try:
+            replies, slots = Answerer(u).answer()
+        except Exception:  # never leave a person without a reply
+            logger.exception("answering failed for %r", u.text)
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return []
+        for r in replies:
+            if isinstance(r, str):
+                dispatcher.utter_message(response=r)
+                continue
+            kwargs: Dict[str, Any] = {"text": r.text}
+            if r.payload:
+                kwargs["json_message"] = r.payload
+            if r.buttons:
+                kwargs["buttons"] = r.buttons
+            dispatcher.utter_message(**kwargs)
+        offered = [b["payload"] for r in replies if not isinstance(r, str) for b in r.buttons]
+        events = [SlotSet(k, v) for k, v in slots.items()]
+        events.append(SlotSet("offered_payloads", offered or None))
+        return events
+
+
+class Answerer:
+    """Chooses what kind of answer a turn needs and builds it; returns replies and slot updates."""
+
+    def __init__(self, u: Understanding) -> None:
+        self.u = u
+        self.kb = get_kb()
+        self.slots: Dict[str, Any] = {}
+
+    # -- dispatch ---------------------------------------------------------------------------
+    def answer(self):
+        kind = self.u.kind()
+        handler: Callable[[], List[Any]] = getattr(self, f"on_{kind}")
+        replies = handler()
+        return replies, self.slots
+
+    def remember(self, kind: str, clause=None, place: Optional[str] = None, **extra) -> None:
+        self.slots["last_kind"] = kind
+        if clause is not None:
+            self.slots["last_clause"] = clause.id
+        if place:
+            self.slots["last_place"] = place
+        self.slots.update(extra)
+
+    def clear_pending(self) -> None:
+        self.slots.update(pending_clause=None, pending_fact=None)
+
+    # -- small talk and limits ----------------------------------------------------------------
+    def on_canned(self):
+        return [CANNED[self.u.intent]]
+
+    def on_drop(self):
+        if self.u.pending_clause:
+            self.clear_pending()
+            self.slots["facts"] = None
+            return ["utter_drop_question"]
+        return ["utter_deny"]
+
+    def on_out_of_scope(self):
+        self.clear_pending()
+        self.remember("out_of_scope")
+        return [render.out_of_scope_reply(hint=self.u.intent == "nlu_fallback")]
+
+    def on_empty(self):
+        return [render.Reply("您好像没有输入内容。请直接输入您的问题，例如“创业担保贷款有什么优惠”。")]
+
+    # -- what a measure says --------------------------------------------------------------------
+    def on_clause(self):
+        ranked = self.u.clause_candidates()
+        if not ranked:
+            return self._unclear()
+        if self.u.is_ambiguous(ranked):
+            clauses = [c for c, _ in ranked[:3]]
+            return [render.choices_reply(clauses, "您的问题可能涉及以下几项措施，请选择您想了解的：")]
+        clause, _ = ranked[0]
+        sentence = self.kb.best_sentence(clause.id, self.u.text)
+        lead = f"关于「{clause.title}」，文件规定：“{sentence}”" if sentence else f"「{clause.title}」的内容如下。"
+        if self.u.from_search:
+            lead = f"（根据关键词检索，您问的可能是「{clause.title}」，匹配程度{self.u.search_confidence}。）\n" + lead
+        self.clear_pending()
+        self.remember("clause", clause)
+        return [render.clause_reply(clause, lead)]
+
+    def _unclear(self):
+        self.remember("unclear")
+        return [render.out_of_scope_reply(hint=True)] if self.u.looks_off_topic() else ["utter_rephrase"]
+
+    # -- who is responsible -----------------------------------------------------------------------
+    def on_units(self):
+        ranked = self.u.clause_candidates(use_context=True)
+        if not ranked:
+            dept = self.u.department()
+            if dept:
+                return self.on_department()
+            return [render.Reply("请问您想了解哪一项措施的责任单位？例如“创业担保贷款由哪个部门负责”。")]
+        clause, _ = ranked[0]
+        detail = self.kb.best_sentence(clause.id, self.u.text) if self.u.asks_detail() else None
+        self.remember("units", clause)
+        return [render.units_reply(clause, detail)]
+
+    def on_department(self):
+        dept = self.u.department()
+        if not dept:
+            return self.on_units() if self.u.clause_candidates(use_context=True) else [
+                render.Reply("请问您想了解哪个部门？例如“省财政厅负责哪几条”。")
+            ]
+        self.remember("department")
+        return [render.department_reply(dept)]
+
+    # -- eligibility -------------------------------------------------------------------------------
+    def on_eligibility(self):
+        facts = self.u.merged_facts()
+        clause = self.u.eligibility_clause(facts)
+        if clause is None:
+            options = [self.kb.clause(cid) for cid in self.kb.rule_clauses()]
+            self.slots["facts"] = facts or None
+            return [render.choices_reply(options, "请问您想判断是否符合哪一项措施？")]
+        verdict = self.kb.evaluate(clause.id, facts)
+        self.slots["facts"] = facts
+        if verdict.verdict == "need_info":
+            self.remember("eligibility", clause, pending_clause=clause.id, pending_fact=verdict.missing[0])
+        else:
+            self.clear_pending()
+            self.remember("eligibility", clause)
+        return [render.verdict_reply(verdict, clause)]
+
+    def on_applicable(self):
+        facts = self.u.merged_facts()
+        verdicts = self.kb.applicable(facts)
+        self.slots["facts"] = facts
+        if not verdicts:
+            return self.on_clause() if self.u.clause_candidates() else [
+                render.Reply("请再介绍一下您的情况，例如所在县（市、区）、身份（高校毕业生、博士后、医护人员、企业等）和想办理的事项。")
+            ]
+        reply = places.applicable_reply(verdicts)
+        asking = next((v for v in verdicts if v.verdict == "need_info"), None)
+        if asking and all(v.verdict != "eligible" for v in verdicts):
+            self.remember("applicable", self.kb.clause(verdicts[0].clause_id),
+                          pending_clause="*", pending_fact=asking.missing[0])
+        else:
+            self.clear_pending()
+            self.remember("applicable", self.kb.clause(verdicts[0].clause_id))
+        return [reply]
+
+    def on_inform(self):
+        """A fact given on its own: continue what is pending, or what was just discussed."""
+        u = self.u
+        if u.pending_clause == "*" or (u.last_kind == "applicable" and u.new_facts()):
+            return self.on_applicable()
+        if u.pending_clause or (u.last_kind == "eligibility" and u.new_facts()):
+            return self.on_eligibility()
+        if u.place_matches():
+            return self.on_county()
+        if u.new_facts():
+            return self.on_applicable()
+        if u.clause_candidates():
+            return self.on_clause()
+        return ["utter_rephrase"]
+
+    # -- places ------------------------------------------------------------------------------------
+    def on_county(self):
+        matches = self.u.place_matches(use_context=True)
+        reply, place = places.county_reply(matches, self.u.text)
+        self.clear_pending()
+        self.remember("county", self.kb.clause("scope"), place=place)
+        return [reply]
+
+    # -- the document itself -----------------------------------------------------------------------
+    def on_document(self):
+        reply, clause = document_reply(self.u.text)
+        self.remember("document", clause)
+        return [reply]
+
+    # -- terms -------------------------------------------------------------------------------------
+    def on_term(self):
+        entry = self.u.glossary_entry()
+        if entry is None:
+            return self.on_clause()
+        related = [self.kb.clause(cid) for cid in entry.related]
+        lead = f"【名词解释，非文件原文】{entry.term}：{entry.explanation}"
+        if related:
+            reply = render.clause_reply(related[0], lead + "\n文件中的相关规定如下：")
+            reply.add_citations(related[1:])
+            self.remember("term", related[0])
+        else:
+            reply = render.Reply(lead)
+            self.remember("term")
+        return [reply]
+
+
+def describe_payload(payload: Dict[str, Any]) -> str:
+    """A compact form of a payload, for logs."""
+    return json.dumps(payload, ensure_ascii=False)[:300]

@@ -1,0 +1,86 @@
+"""Answers about the document itself: dates, issuers, number, publicity, validity, overview."""
+from __future__ import annotations
+
+import re
+from typing import Any, Optional, Tuple
+
+from policy_kb import get_kb
+
+from actions.render import Reply, join, quote
+
+# Which fact about the document a question asks for, by the words people use for it.
+ASPECTS = [
+    ("validity", re.compile(r"有效期|还有效|有效吗|失效|过期|废止|截止|到期|到什么时候|什么时候结束|期限|还管用|还在执行|仍然有效|继续有效")),
+    ("effective", re.compile(r"施行|生效|实施|执行|起效|开始|哪天起|什么时候起")),
+    ("issued", re.compile(r"成文|发文日期|印发|发布|出台|落款|哪天发|什么时候发|签发|日期|哪一年|哪年")),
+    ("issuers", re.compile(r"发文机关|哪些部门|哪几个部门|谁发|谁制定|联合|哪个单位发|发文单位|制定|部门发")),
+    ("number", re.compile(r"文号|编号|字号|几号文|发文字号")),
+    ("publicity", re.compile(r"公开|保密|能不能看|可以转发|对外")),
+    ("count", re.compile(r"几条|多少条|几项|多少项|几个措施|多少措施|几方面")),
+    ("title", re.compile(r"标题|名称|全称|叫什么")),
+]
+
+
+def aspect_of(text: str) -> str:
+    for name, pattern in ASPECTS:
+        if pattern.search(text):
+            return name
+    return "overview"
+
+
+def document_reply(text: str) -> Tuple[Reply, Any]:
+    kb = get_kb()
+    doc = kb.document
+    aspect = aspect_of(text)
+    eff, iss = kb.clause("effective"), kb.clause("issuance")
+    issuers = [kb.departments[i] for i in doc.issuers]
+    when_eff = f"{doc.effective.year}年{doc.effective.month}月{doc.effective.day}日"
+    when_iss = f"{doc.issued.year}年{doc.issued.month}月{doc.issued.day}日"
+    if aspect == "validity":
+        lead = (f"文件规定本意见从{when_eff}起施行，但没有规定有效期或截止日期，也没有写明何时废止。"
+                "文件本身未规定终止时间；如需确认现行效力，请咨询省人力资源和社会保障厅或拨打12333。")
+        clause = eff
+    elif aspect == "effective":
+        lead = f"本意见从{when_eff}起施行。"
+        clause = eff
+    elif aspect == "issued":
+        lead = f"本意见的成文日期是{when_iss}，{when_eff}起施行。"
+        clause = iss
+    elif aspect == "issuers":
+        names = "、".join(d.full_name for d in issuers)
+        lead = f"本意见由{len(issuers)}个部门联合印发：{names}。"
+        clause = iss
+    elif aspect == "number":
+        lead = f"本意见的文号是{doc.number}。"
+        clause = iss
+    elif aspect == "publicity":
+        lead = f"本文件的公开方式为“{doc.publicity}”（文末注明“此件{doc.publicity}”）。"
+        clause = iss
+    elif aspect == "title":
+        lead = f"文件全称：《{doc.title}》（{doc.number}）。"
+        clause = iss
+    else:
+        return overview_reply(aspect == "count"), None
+    reply = Reply(join(lead, quote(clause)))
+    reply.add_citations([clause])
+    if aspect == "issuers":
+        reply.add_units(issuers)
+    return reply, clause
+
+
+def overview_reply(count_only: bool = False) -> Reply:
+    kb = get_kb()
+    doc = kb.document
+    measures = [c for c in kb.clauses.values() if c.measure and c.paragraph in (None, 0) and "." not in c.id]
+    lines = [f"《{doc.title}》（{doc.number}）共提出{doc.measure_count}项主要举措（九条）："]
+    for c in measures:
+        lines.append(f"（{_cn(c.measure)}）{c.title}")
+    if not count_only:
+        lines.append("此外，文件还规定了总体思路、目标任务、“山区县”的范围和施行日期。您可以问任一项的具体内容。")
+    reply = Reply("\n".join(lines))
+    reply.add_citations(measures)
+    return reply
+
+
+def _cn(n: int) -> str:
+    return "一二三四五六七八九十"[n - 1] if 1 <= n <= 10 else str(n)

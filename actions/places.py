@@ -1,0 +1,122 @@
+"""Answers about places (is X one of the 26?) and about what applies to a person."""
+from __future__ import annotations
+
+import re
+from typing import Any, List, Optional, Sequence, Tuple
+
+from policy_kb import get_kb
+
+from actions.render import Reply, join, quote
+
+LIST_ALL = re.compile(r"哪些|哪几个|名单|列表|都有|包括|全部|所有|清单|列出|是哪")
+COUNT = re.compile(r"多少|几个|几县|数量")
+
+
+def county_reply(matches: Sequence[Any], text: str) -> Tuple[Reply, Optional[str]]:
+    """The reply and the place it was about (for follow-ups)."""
+    kb = get_kb()
+    scope = kb.clause("scope")
+    if not matches:
+        return _all_reply(text), None
+    m = matches[0]
+    if m.city is not None:
+        return _city_reply(m.city, text), m.city.name
+    if m.outside is not None:
+        o = m.outside
+        lead = f"{o.name}不在浙江省内，不属于本意见所指的山区26县。本意见只适用于浙江省的山区26县。"
+        reply = Reply(join(lead, quote(scope)))
+        reply.add_citations([scope])
+        reply.payload["county"] = o.to_payload()
+        return reply, o.name
+    p = m.place
+    if p.is_mountain_county:
+        how = "衢州、丽水两市的所辖县（市、区）" if p.city in ("衢州市", "丽水市") else "文件点名列出的县市"
+        lead = f"是的，{p.name}（{p.city}）属于本意见所指的山区县（{how}之一）。"
+    else:
+        lead = f"不是，{p.name}（{p.city}）不在本意见所指的山区26县范围内。"
+        if getattr(p, "note", None):
+            lead += p.note
+    lead = lead if lead.endswith("。") else lead + "。"
+    reply = Reply(join(lead, quote(scope)))
+    reply.add_citations([scope])
+    reply.payload["county"] = p.to_payload()
+    # Several places in one question ("开化和乐清是不是山区县"): answer each, payload for the first.
+    others = []
+    for extra in matches[1:4]:
+        if extra.place is not None:
+            yes = "属于" if extra.place.is_mountain_county else "不属于"
+            others.append(f"{extra.place.name}（{extra.place.city}）{yes}山区县。")
+    if others:
+        reply.text = join(lead, *others, quote(scope))
+    return reply, p.name
+
+
+def _city_reply(city, text: str) -> Reply:
+    kb = get_kb()
+    scope = kb.clause("scope")
+    covered = [p.name for p in city.covered]
+    if covered and len(covered) == len(city.counties):
+        lead = f"{city.name}所辖{len(covered)}个县（市、区）全部属于山区县：{'、'.join(covered)}。"
+    elif covered:
+        lead = (f"{city.name}不整体属于山区县。其所辖县（市、区）中，属于山区县的有{len(covered)}个："
+                f"{'、'.join(covered)}；其余不在范围内。")
+    else:
+        lead = f"{city.name}所辖县（市、区）都不在本意见所指的山区26县范围内。"
+    reply = Reply(join(lead, quote(scope)))
+    reply.add_citations([scope])
+    reply.payload["county"] = city.to_payload()
+    return reply
+
+
+def _all_reply(text: str) -> Reply:
+    kb = get_kb()
+    scope = kb.clause("scope")
+    counties = kb.mountain_counties()
+    by_city: dict = {}
+    for p in counties:
+        by_city.setdefault(p.city, []).append(p.name)
+    lines = [f"本意见所指的山区县共{len(counties)}个："]
+    for city, names in by_city.items():
+        lines.append(f"{city}（{len(names)}个）：{'、'.join(names)}")
+    reply = Reply(join("\n".join(lines), quote(scope)))
+    reply.add_citations([scope])
+    return reply
+
+
+def applicable_reply(verdicts: Sequence[Any]) -> Reply:
+    """Every measure that may apply, each with its verdict and clause."""
+    kb = get_kb()
+    words = {"eligible": "符合", "not_eligible": "不符合", "need_info": "可能适用，还需确认"}
+    lines = [f"根据您介绍的情况，以下{len(verdicts)}项措施与您有关："]
+    clauses = []
+    for i, v in enumerate(verdicts, 1):
+        c = kb.clause(v.clause_id)
+        clauses.append(c)
+        lines.append(f"{i}. {c.location}「{c.title}」——{words[v.verdict]}")
+        for m in v.met:
+            lines.append(f"   ✓ {m}")
+        for u in v.unmet:
+            lines.append(f"   ✗ {u}")
+        if v.verdict == "need_info" and v.questions:
+            q = v.questions.get(v.missing[0])
+            if q:
+                lines.append(f"   ？{q.text}")
+        lines.append(f"   原文：“{c.text}”")
+    first_info = next((v for v in verdicts if v.verdict == "need_info"), None)
+    reply = Reply("\n".join(lines))
+    reply.add_citations(clauses)
+    top = next((v for v in verdicts if v.verdict == "eligible"), verdicts[0])
+    reply.payload["eligibility"] = top.to_payload()
+    reply.payload["eligibility_all"] = [v.to_payload() for v in verdicts]
+    if first_info is not None and all(v.verdict != "eligible" for v in verdicts):
+        q = first_info.questions.get(first_info.missing[0]) if first_info.questions else None
+        if q:
+            from actions.render import fact_buttons
+
+            reply.buttons = fact_buttons(first_info.missing[0], q)
+    units = []
+    for c in clauses:
+        units.extend(kb.units_of(c.id))
+    if units:
+        reply.add_units(units)
+    return reply

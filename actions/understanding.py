@@ -1,0 +1,261 @@
+"""What the user asked this turn, read together with what the conversation already holds.
+
+The NLU's intent says what kind of question it is; the entities (normalised to the knowledge
+base's ids by the knowledge-base matcher, or normalised here when another extractor found them)
+say what it is about; the slots carry what was discussed and what is still being asked.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+from rasa_sdk import Tracker
+
+from policy_kb import get_kb
+
+from actions.config import OOS_TRUST_CONFIDENCE
+from policy_kb import CONFIDENT, PLAUSIBLE
+
+FACT_KEYS = (
+    "place",
+    "role",
+    "postdoc_status",
+    "employer_type",
+    "institution_type",
+    "years_since_graduation",
+    "activity",
+)
+INTENT_KIND = {
+    "ask_clause": "clause",
+    "ask_units": "units",
+    "ask_department": "department",
+    "ask_eligibility": "eligibility",
+    "ask_applicable": "applicable",
+    "ask_county": "county",
+    "ask_document": "document",
+    "ask_term": "term",
+    "inform": "inform",
+}
+CANNED_INTENTS = {"greet", "goodbye", "thank", "bot_challenge", "request_human", "affirm"}
+# Words that point back at what was just discussed ("这个由谁认定", "那第二段呢").
+DEICTIC = re.compile(r"^(那|那么)|这个|这条|这项|这一条|该项|该条|它|上面|刚才|前面")
+# Words that ask about a particular detail of a clause rather than its whole text.
+DETAIL = re.compile(r"认定|审核|审批|申报|申请|发放|办理|怎么|如何|多久|多少|几年|标准|条件")
+
+
+@dataclass
+class Understanding:
+    text: str
+    intent: str
+    confidence: float
+    entities: Dict[str, List[Any]]
+    last_kind: Optional[str] = None
+    last_clause: Optional[str] = None
+    last_place: Optional[str] = None
+    pending_clause: Optional[str] = None
+    pending_fact: Optional[str] = None
+    facts: Dict[str, Any] = field(default_factory=dict)
+    from_search: bool = False
+    search_confidence: str = ""
+
+    @classmethod
+    def from_tracker(cls, tracker: Tracker) -> "Understanding":
+        msg = tracker.latest_message or {}
+        intent = (msg.get("intent") or {}).get("name") or "nlu_fallback"
+        confidence = float((msg.get("intent") or {}).get("confidence") or 0.0)
+        ents: Dict[str, List[Any]] = {}
+        # The knowledge-base matcher's values are already normalised: let them come first.
+        ordered = sorted(msg.get("entities") or [], key=lambda e: e.get("extractor") != "KBEntityExtractor")
+        for e in ordered:
+            label, value = e.get("entity"), e.get("value")
+            if label and value not in (None, "") and value not in ents.setdefault(label, []):
+                ents[label].append(value)
+        facts = tracker.get_slot("facts")
+        return cls(
+            text=(msg.get("text") or "").strip(),
+            intent=intent,
+            confidence=confidence,
+            entities=ents,
+            last_kind=tracker.get_slot("last_kind"),
+            last_clause=tracker.get_slot("last_clause"),
+            last_place=tracker.get_slot("last_place"),
+            pending_clause=tracker.get_slot("pending_clause"),
+            pending_fact=tracker.get_slot("pending_fact"),
+            facts=dict(facts) if isinstance(facts, dict) else {},
+        )
+
+    # -- which kind of answer ----------------------------------------------------------------------
+    def kind(self) -> str:
+        if not self.text:
+            return "empty"
+        if self.intent in CANNED_INTENTS and not (self.pending_clause and self.new_facts()):
+            return "canned"
+        if self.intent == "deny":
+            return "drop"
+        if self.pending_clause and (self.intent in ("inform", "ask_eligibility", "ask_applicable")
+                                    or (self.new_facts() and not self._explicit_topic())):
+            return "inform"
+        if self.intent in ("out_of_scope", "nlu_fallback"):
+            return self._kind_from_evidence()
+        return INTENT_KIND.get(self.intent, "out_of_scope")
+
+    def _kind_from_evidence(self) -> str:
+        """An out-of-scope or unsure prediction, checked against what the knowledge base knows."""
+        if self.intent == "out_of_scope" and self.confidence >= OOS_TRUST_CONFIDENCE:
+            return "out_of_scope"
+        if self._explicit_topic():
+            return "clause"
+        if self.entities.get("term"):
+            return "term"
+        if self.place_matches() and any(w in self.text for w in ("山区", "范围", "覆盖", "算不算", "是不是", "属于")):
+            return "county"
+        if self.department():
+            return "department"
+        return "out_of_scope"
+
+    def _explicit_topic(self) -> bool:
+        return bool(self.entities.get("measure") or self.entities.get("topic") or get_kb().clauses_for_topic(self.text))
+
+    # -- clauses -----------------------------------------------------------------------------------
+    def clause_candidates(self, use_context: bool = False) -> List[Tuple[Any, float]]:
+        kb = get_kb()
+        for value in self.entities.get("measure", []):
+            clause = kb.clause_by_number(value) if value not in kb.clauses else kb.clause(value)
+            if clause is not None:
+                return [(clause, float("inf"))]
+        ranked = list(kb.clauses_for_topic(self.text))
+        if ranked:
+            return ranked
+        entry = self.glossary_entry()
+        if entry is not None and entry.related:
+            return [(kb.clause(cid), 1.0) for cid in entry.related]
+        deictic = bool(DEICTIC.search(self.text)) or len(self.text) <= 8
+        if self.last_clause and (use_context or deictic) and self.last_clause in kb.clauses:
+            return [(kb.clause(self.last_clause), 0.0)]
+        hits = [h for h in kb.search(self.text, k=3) if h.score >= PLAUSIBLE]
+        if hits:
+            self.from_search = True
+            self.search_confidence = "较高" if hits[0].score >= CONFIDENT else "一般"
+            return [(h.clause, h.score) for h in hits]
+        return []
+
+    @staticmethod
+    def is_ambiguous(ranked: List[Tuple[Any, float]]) -> bool:
+        """Two different measures matched equally well: let the person choose."""
+        if len(ranked) < 2:
+            return False
+        (a, sa), (b, sb) = ranked[0], ranked[1]
+        related = a.id.startswith(b.id + ".") or b.id.startswith(a.id + ".")
+        return not related and sa > 0 and sa == sb
+
+    def asks_detail(self) -> bool:
+        return bool(DETAIL.search(self.text))
+
+    def looks_off_topic(self) -> bool:
+        return not (self._explicit_topic() or self.place_matches() or self.department())
+
+    # -- departments, places, terms ----------------------------------------------------------------
+    def department(self):
+        kb = get_kb()
+        for value in self.entities.get("department", []):
+            dept = kb.departments.get(value) or kb.find_department(str(value))
+            if dept:
+                return dept
+        return kb.find_department(self.text)
+
+    def place_matches(self, use_context: bool = False) -> list:
+        kb = get_kb()
+        found = []
+        for label in ("place", "city"):
+            for value in self.entities.get(label, []):
+                m = kb.find_place(str(value))
+                if m is not None and all(m.name != f.name for f in found):
+                    found.append(m)
+        if not found:
+            found = list(kb.places_in_text(self.text))
+        if not found and use_context and self.last_place:
+            m = kb.find_place(self.last_place)
+            if m is not None:
+                found = [m]
+        return found
+
+    def glossary_entry(self):
+        kb = get_kb()
+        for value in self.entities.get("term", []):
+            entry = kb.glossary_lookup(str(value))
+            if entry:
+                return entry
+        return kb.glossary_lookup(self.text)
+
+    # -- facts for eligibility ---------------------------------------------------------------------
+    def new_facts(self) -> Dict[str, Any]:
+        """Facts stated in this message, normalised to the knowledge base's values."""
+        kb = get_kb()
+        facts: Dict[str, Any] = {}
+        for key in FACT_KEYS:
+            for value in self.entities.get(key, []):
+                norm = self._normalise_fact(kb, key, value)
+                if norm is not None:
+                    facts[key] = norm
+                    break
+        if "place" not in facts:
+            for label in ("place", "city"):
+                for value in self.entities.get(label, []):
+                    m = kb.find_place(str(value))
+                    if m is not None:
+                        facts["place"] = m.name
+                        break
+        # What the matcher did not tag, the knowledge base's own reading of the text may supply.
+        for key, value in kb.extract_facts(self.text).items():
+            facts.setdefault(key, value)
+        return facts
+
+    @staticmethod
+    def _normalise_fact(kb, key: str, value: Any) -> Any:
+        if key == "years_since_graduation":
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                return kb.extract_facts(str(value)).get(key)
+        if key == "place":
+            m = kb.find_place(str(value))
+            return m.name if m is not None else None
+        vocabulary = kb.facts_vocabulary.get(key)
+        if vocabulary is not None and value in (vocabulary.values or {}):
+            return value
+        return kb.extract_facts(str(value)).get(key)
+
+    def merged_facts(self) -> Dict[str, Any]:
+        keep = self.pending_clause or self.last_kind in ("eligibility", "applicable")
+        facts = dict(self.facts) if keep else {}
+        facts.update(self.new_facts())
+        return facts
+
+    def eligibility_clause(self, facts: Dict[str, Any]):
+        kb = get_kb()
+        rule = set(kb.rule_clauses())
+        for clause, _ in self.clause_candidates():
+            if clause.id in rule:
+                return clause
+            children = [cid for cid in rule if cid.startswith(clause.id + ".")]
+            if children:
+                return kb.clause(self._pick_child(kb, children, facts))
+        if self.pending_clause and self.pending_clause in rule:
+            return kb.clause(self.pending_clause)
+        if self.last_kind == "eligibility" and self.last_clause in rule:
+            return kb.clause(self.last_clause)
+        verdicts = kb.applicable(facts) if facts else []
+        if verdicts:
+            return kb.clause(verdicts[0].clause_id)
+        if self.last_clause in rule:
+            return kb.clause(self.last_clause)
+        return None
+
+    @staticmethod
+    def _pick_child(kb, children: List[str], facts: Dict[str, Any]) -> str:
+        """Of a measure's paragraphs, the one the facts say most about."""
+        for v in kb.applicable(facts) if facts else []:
+            if v.clause_id in children:
+                return v.clause_id
+        return sorted(children)[0]

@@ -1,0 +1,86 @@
+"""Puts user text into one canonical form before tokenisation.
+
+People type traditional characters, full-width letters and digits, pasted zero-width and control
+characters, and sometimes whole pages. Everything downstream (jieba, the featurizers, the
+knowledge-base matcher) sees the same simplified, width-folded, bounded text, in training and at
+run time alike.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Any, Dict, List, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+# Zero-width characters, bidi controls, BOM and C0/C1 controls other than ordinary white space.
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SPACES = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def normalize_text(text: Text, max_chars: int = 1000) -> Text:
+    """Simplified, width-folded (NFKC), invisible characters dropped, spaces collapsed, bounded."""
+    if not text:
+        return ""
+    text = _INVISIBLE.sub("", text)
+    text = unicodedata.normalize("NFKC", text)
+    text = _SPACES.sub(" ", text).strip()
+    if len(text) > max_chars:
+        text = text[:max_chars]
+    return _t2s().convert(text)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class TextNormalizer(GraphComponent):
+    """Rewrites each message's text with `normalize_text` (training data included)."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"max_chars": 1000}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self.max_chars = int(config.get("max_chars", 1000))
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "TextNormalizer":
+        return cls(config)
+
+    def _normalize(self, message: Message) -> None:
+        text = message.get(TEXT)
+        if isinstance(text, str) and text:
+            message.set(TEXT, normalize_text(text, self.max_chars))
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        for example in training_data.training_examples:
+            # Annotated entity offsets refer to the original text; only examples whose
+            # normalisation keeps every character position (t2s is 1:1) stay annotated.
+            before = example.get(TEXT)
+            self._normalize(example)
+            if example.get(TEXT) and before and len(example.get(TEXT)) != len(before):
+                example.set(TEXT, before)
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            self._normalize(message)
+        return messages

@@ -1,0 +1,188 @@
+"""Starts the real action server and Rasa server as child processes on loopback.
+
+Used by the end-to-end tests, `make eval`, `make bench` and `make shell`, so that all of them
+exercise exactly what `make run` starts.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Dict, List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def current_model() -> Path:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "train.py"), "--print-path"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout.strip()
+    path = ROOT / out
+    if not path.exists():
+        raise FileNotFoundError(f"no trained model at {out}: run 'make train'")
+    return path
+
+
+def base_env(**overrides: str) -> Dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        PYTHONPATH=str(ROOT),
+        TF_CPP_MIN_LOG_LEVEL="2",
+        RASA_TELEMETRY_ENABLED="false",
+        PYTHONHASHSEED="0",
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+    )
+    for key, default in {
+        "LOCK_STORE_TYPE": "in_memory", "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379",
+        "REDIS_PASSWORD": "", "REDIS_DB": "1", "REDIS_KEY_PREFIX": "shanqu26",
+        "WECHAT_TOKEN": "", "WECHAT_APPID": "", "WECHAT_SECRET": "", "WECHAT_AES_KEY": "",
+        "WIDGET_ALLOWED_ORIGINS": "",
+    }.items():
+        env.setdefault(key, default)
+    env.update(overrides)
+    return env
+
+
+def wait_http(url: str, procs: List[subprocess.Popen], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for p in procs:
+            if p.poll() is not None:
+                raise RuntimeError(f"a server exited with {p.returncode} before {url} was ready")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except Exception:
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} not ready after {timeout:.0f} s")
+
+
+class ActionServer:
+    def __init__(self, port: Optional[int] = None, env: Optional[Dict[str, str]] = None,
+                 log: Optional[Path] = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}/webhook"
+        self.env = base_env(SANIC_HOST="127.0.0.1", **(env or {}))
+        self.log = log
+        self.proc: Optional[subprocess.Popen] = None
+
+    def start(self, timeout: float = 90) -> "ActionServer":
+        out = open(self.log, "ab") if self.log else subprocess.DEVNULL
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.port)],
+            cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        wait_http(f"http://127.0.0.1:{self.port}/health", [self.proc], timeout)
+        return self
+
+    def stop(self) -> None:
+        _terminate(self.proc)
+
+
+class RasaServer:
+    def __init__(self, action_url: Optional[str], model: Optional[Path] = None,
+                 port: Optional[int] = None, tracker_db: Optional[str] = None,
+                 env: Optional[Dict[str, str]] = None, extra_args: Optional[List[str]] = None,
+                 log: Optional[Path] = None) -> None:
+        self.port = port or free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.rest = f"{self.base}/webhooks/rest/webhook"
+        self.model = model or current_model()
+        self._tmp = None
+        if tracker_db is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="shanqu26-")
+            tracker_db = f"sqlite:///{self._tmp.name}/tracker.db"
+        self.tracker_db = tracker_db
+        self.env = base_env(
+            ACTION_ENDPOINT_URL=action_url or "http://127.0.0.1:9/webhook",
+            TRACKER_DB_URL=tracker_db,
+            **(env or {}),
+        )
+        self.extra_args = extra_args or []
+        self.log = log
+        self.proc: Optional[subprocess.Popen] = None
+
+    def start(self, timeout: float = 180) -> "RasaServer":
+        out = open(self.log, "ab") if self.log else subprocess.DEVNULL
+        cmd = [
+            sys.executable, "-m", "rasa", "run", "--model", str(self.model),
+            "--endpoints", "endpoints.yml", "--credentials", "bot/credentials.yml",
+            "-i", "127.0.0.1", "--port", str(self.port), *self.extra_args,
+        ]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=out,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        wait_http(f"{self.base}/", [self.proc], timeout)
+        return self
+
+    def stop(self) -> None:
+        _terminate(self.proc)
+
+    def cleanup(self) -> None:
+        self.stop()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+class Assistant:
+    """Both servers, as `make run` starts them: `with Assistant() as a: requests.post(a.rest, ...)`."""
+
+    def __init__(self, model: Optional[Path] = None, tracker_db: Optional[str] = None,
+                 env: Optional[Dict[str, str]] = None, log_dir: Optional[Path] = None) -> None:
+        log_dir = Path(log_dir) if log_dir else None
+        if log_dir:
+            log_dir.mkdir(parents=True, exist_ok=True)
+        self.actions = ActionServer(env=env, log=log_dir / "actions.log" if log_dir else None)
+        self.rasa = RasaServer(self.actions.url, model=model, tracker_db=tracker_db, env=env,
+                               log=log_dir / "rasa.log" if log_dir else None)
+
+    @property
+    def rest(self) -> str:
+        return self.rasa.rest
+
+    @property
+    def base(self) -> str:
+        return self.rasa.base
+
+    def __enter__(self) -> "Assistant":
+        try:
+            self.actions.start()
+            self.rasa.start()
+        except Exception:
+            self.close()
+            raise
+        return self
+
+    def close(self) -> None:
+        self.rasa.cleanup()
+        self.actions.stop()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _terminate(proc: Optional[subprocess.Popen], timeout: float = 15) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=timeout)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()

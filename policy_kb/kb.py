@@ -1,0 +1,260 @@
+"""The knowledge base facade: one object answering every question about the document."""
+from __future__ import annotations
+
+import os
+import re
+import threading
+from datetime import date
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+from .eligibility import EligibilityEngine
+from .errors import KBError
+from .facts import FactExtractor
+from .models import (
+    City,
+    Clause,
+    Department,
+    DocumentFacts,
+    GlossaryEntry,
+    Place,
+    PlaceMatch,
+    SearchHit,
+    Verdict,
+)
+from .places import PlaceIndex
+from .repository import KBData, load_data
+from .search import SearchIndex
+from .text import cn_number, normalise
+
+TODAY_ENV = "POLICY_TODAY"
+
+# Phrases that contain a place name but name an organisation or a website.
+_NON_PLACE_PHRASES = ("浙江人才网", "浙江省", "浙江")
+
+_CN_NUM = r"[一二三四五六七八九十\d]{1,3}"
+_CLAUSE_REF = re.compile(
+    r"第\s*(?P<n>" + _CN_NUM + r")\s*[条项点]"
+    r"(?:\s*(?:的)?第\s*(?P<p>[一二12])\s*[段款])?"
+)
+_PAREN_REF = re.compile(r"[（(]\s*(?P<n>" + _CN_NUM + r")\s*[）)]")
+_BARE_REF = re.compile(r"^\s*(?P<n>" + _CN_NUM + r")\s*$")
+
+
+class KnowledgeBase:
+    def __init__(self, data: KBData) -> None:
+        self._data = data
+        self.source_text: str = data.source_text
+        self.document: DocumentFacts = data.document
+        self.clauses: Dict[str, Clause] = data.clauses
+        self.departments: Dict[str, Department] = data.departments
+        self.glossary: Dict[str, GlossaryEntry] = data.glossary
+        self.facts_vocabulary = data.facts
+        self.rules = data.rules
+        self.not_facts = data.not_facts
+        dept_names = [n for d in data.departments.values() for n in d.all_names]
+        self.places = PlaceIndex(
+            data.cities,
+            data.places,
+            data.areas,
+            data.outside,
+            data.mountain_order,
+            masked_terms=[*dept_names, *_NON_PLACE_PHRASES],
+            confusable=data.confusable,
+        )
+        self.eligibility = EligibilityEngine(data.facts, data.rules, data.clauses, self.places)
+        self.extractor = FactExtractor(data.facts, self.places, data.not_facts)
+        self.index = SearchIndex(data.clauses, data.glossary, self.user_words(), blocking_terms=dept_names)
+        self._dept_aliases = sorted(
+            ((normalise(n), d) for d in data.departments.values() for n in d.all_names),
+            key=lambda item: -len(item[0]),
+        )
+        self._glossary_names = sorted(
+            ((normalise(n), g) for g in data.glossary.values() for n in g.all_names),
+            key=lambda item: -len(item[0]),
+        )
+
+    @property
+    def data_dir(self):
+        return self._data.data_dir
+
+    # ------------------------------------------------------------------ clauses
+
+    def clause(self, cid: str) -> Clause:
+        try:
+            return self.clauses[cid]
+        except KeyError:
+            raise KBError(f"unknown clause '{cid}'") from None
+
+    def clause_by_number(self, ref: Union[str, int]) -> Optional[Clause]:
+        """第七条 / 第7条 / 第二项 / （七） / (7) / 七 / 7 -> m7; 第三条 -> m3; 第三条第二段 -> m3.2."""
+        if isinstance(ref, bool):
+            return None
+        if isinstance(ref, int):
+            return self._measure(ref, None)
+        text = normalise(str(ref))
+        for pattern in (_CLAUSE_REF, _PAREN_REF, _BARE_REF):
+            m = pattern.search(text)
+            if m:
+                number = cn_number(m.group("n"))
+                para = m.groupdict().get("p")
+                return self._measure(number, cn_number(para) if para else None)
+        return None
+
+    def _measure(self, number: Optional[int], paragraph: Optional[int]) -> Optional[Clause]:
+        if number is None:
+            return None
+        candidates = [c for c in self.clauses.values() if c.measure == number]
+        if not candidates:
+            return None
+        if paragraph is not None:
+            for c in candidates:
+                if c.paragraph == paragraph:
+                    return c
+        for c in candidates:
+            if c.paragraph is None:
+                return c
+        return None
+
+    def clauses_for_topic(self, text: str) -> List[Tuple[Clause, float]]:
+        return self.index.topic(text)
+
+    def search(self, text: str, k: int = 3) -> List[SearchHit]:
+        return self.index.search(text, k)
+
+    def best_sentence(self, cid: str, text: str) -> str:
+        self.clause(cid)
+        return self.index.best_sentence(cid, text)
+
+    def warm(self) -> "KnowledgeBase":
+        """Build the search index now instead of on the first search (about 0.5 s)."""
+        self.index.tokenizer
+        return self
+
+    # ------------------------------------------------------------------ departments
+
+    def units_of(self, cid: str) -> List[Department]:
+        return [self.departments[u] for u in self.clause(cid).units]
+
+    def clauses_of(self, dept_id: str) -> List[Clause]:
+        """Paragraph-level clauses the department is responsible for, in document order."""
+        if dept_id not in self.departments:
+            raise KBError(f"unknown department '{dept_id}'")
+        return [c for c in self.clauses.values() if not c.is_parent and dept_id in c.units]
+
+    def find_department(self, text: str) -> Optional[Department]:
+        found = self.departments_in_text(text)
+        return found[0] if found else None
+
+    def departments_in_text(self, text: str) -> List[Department]:
+        norm = normalise(text)
+        hits: List[Tuple[int, Department]] = []
+        taken = [False] * len(norm)
+        for alias, dept in self._dept_aliases:
+            start = norm.find(alias)
+            while start >= 0:
+                if not any(taken[start : start + len(alias)]):
+                    for i in range(start, start + len(alias)):
+                        taken[i] = True
+                    hits.append((start, dept))
+                start = norm.find(alias, start + 1)
+        out: List[Department] = []
+        for _, dept in sorted(hits, key=lambda h: h[0]):
+            if dept not in out:
+                out.append(dept)
+        return out
+
+    # ------------------------------------------------------------------ places
+
+    def find_place(self, text: str) -> Optional[PlaceMatch]:
+        return self.places.find_place(text)
+
+    def places_in_text(self, text: str) -> List[PlaceMatch]:
+        return self.places.places_in_text(text)
+
+    def mountain_counties(self) -> List[Place]:
+        return self.places.mountain_counties()
+
+    def city(self, name: str) -> Optional[City]:
+        return self.places.city(name)
+
+    def all_places(self) -> List[Place]:
+        return list(self.places.places.values())
+
+    # ------------------------------------------------------------------ glossary
+
+    def glossary_lookup(self, text: str) -> Optional[GlossaryEntry]:
+        norm = normalise(text)
+        if not norm:
+            return None
+        for name, entry in self._glossary_names:
+            if name == norm:
+                return entry
+        best: Optional[Tuple[int, int, GlossaryEntry]] = None
+        for name, entry in self._glossary_names:
+            pos = norm.find(name)
+            if pos >= 0:
+                key = (-len(name), pos)
+                if best is None or key < best[:2]:
+                    best = (key[0], key[1], entry)
+        return best[2] if best else None
+
+    # ------------------------------------------------------------------ eligibility
+
+    def rule_clauses(self) -> List[str]:
+        return self.eligibility.rule_clauses()
+
+    def evaluate(self, cid: str, facts: Dict[str, Any]) -> Verdict:
+        return self.eligibility.evaluate(cid, facts)
+
+    def applicable(self, facts: Dict[str, Any]) -> List[Verdict]:
+        return self.eligibility.applicable(facts)
+
+    def extract_facts(self, text: str, today: Optional[date] = None) -> Dict[str, Any]:
+        return self.extractor.extract(text, today or self.today())
+
+    @staticmethod
+    def today() -> date:
+        value = os.environ.get(TODAY_ENV)
+        if value:
+            try:
+                return date.fromisoformat(value.strip())
+            except ValueError:
+                raise KBError(f"{TODAY_ENV}={value!r} is not a YYYY-MM-DD date") from None
+        return date.today()
+
+    # ------------------------------------------------------------------ vocabulary
+
+    def user_words(self) -> List[str]:
+        """Every KB term worth keeping whole when segmenting (for jieba)."""
+        words: List[str] = []
+        words.extend(self.places.surface_forms())
+        for dept in self.departments.values():
+            words.extend(dept.all_names)
+        for clause in self.clauses.values():
+            words.extend(kw.term for kw in clause.keywords)
+        for entry in self.glossary.values():
+            words.extend(entry.all_names)
+        for fdef in self.facts_vocabulary.values():
+            for ev in fdef.values.values():
+                words.extend(ev.synonyms)
+        words.extend(self.not_facts)
+        return [w for w in dict.fromkeys(normalise(w) for w in words) if len(w) >= 2]
+
+
+_lock = threading.Lock()
+_cached: Optional[KnowledgeBase] = None
+
+
+def load_kb(data_dir: Optional[os.PathLike] = None) -> KnowledgeBase:
+    """Build a fresh knowledge base from the data files (validated; raises KBError)."""
+    return KnowledgeBase(load_data(data_dir))
+
+
+def get_kb() -> KnowledgeBase:
+    """The shared knowledge base, loaded once per process."""
+    global _cached
+    if _cached is None:
+        with _lock:
+            if _cached is None:
+                _cached = load_kb()
+    return _cached

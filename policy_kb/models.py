@@ -1,0 +1,452 @@
+"""Value objects of the policy knowledge base.
+
+The file-level schemas (``*File`` classes) describe the YAML data files and are
+validated at load; the domain objects are what the services and callers use.
+All models are pydantic v1.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, Dict, List, Literal, Optional, Union
+
+from pydantic import BaseModel, Field, root_validator, validator
+
+
+class _Model(BaseModel):
+    class Config:
+        extra = "forbid"
+        allow_mutation = True
+
+
+def _non_empty(value: str) -> str:
+    if not value or not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+# --------------------------------------------------------------------------- document
+
+
+class DocumentFacts(_Model):
+    number: str
+    title: str
+    short_title: str
+    issuers: List[str]
+    issued: date
+    effective: date
+    publicity: str
+    expiry: Optional[date] = None
+    expiry_note: str
+    measure_count: int
+    addressees: str
+    preamble: str
+    source_file: str
+
+
+class DocumentFile(_Model):
+    document: DocumentFacts
+
+
+# --------------------------------------------------------------------------- departments
+
+
+class Department(_Model):
+    id: str
+    name: str
+    full_name: str
+    aliases: List[str] = []
+
+    _nonempty = validator("id", "name", "full_name", allow_reuse=True)(_non_empty)
+
+    @property
+    def all_names(self) -> List[str]:
+        names = [self.name, self.full_name, *self.aliases]
+        return list(dict.fromkeys(names))
+
+    def to_payload(self) -> Dict[str, str]:
+        return {"name": self.name, "full_name": self.full_name}
+
+
+class DepartmentsFile(_Model):
+    departments: List[Department]
+
+
+# --------------------------------------------------------------------------- clauses
+
+
+class Hedge(_Model):
+    phrase: str
+    explanation: str
+    decided_by: Optional[str] = None
+
+    def describe(self) -> str:
+        return f"{self.phrase}：{self.explanation}"
+
+
+class Keyword(_Model):
+    term: str
+    weight: float = 1.0
+
+    _nonempty = validator("term", allow_reuse=True)(_non_empty)
+
+    @validator("weight")
+    def _positive(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("must be positive")
+        return v
+
+
+SENTENCE_END = re.compile(r"(?<=[。；])")
+
+
+class Clause(_Model):
+    id: str
+    title: str
+    location: str
+    part: str
+    text: str = ""
+    units_line: Optional[str] = None
+    measure: Optional[int] = None
+    paragraph: Optional[int] = None
+    units: List[str] = []
+    local_units: Optional[str] = None
+    covers: List[str] = []
+    grants: List[str] = []
+    hedges: List[Hedge] = []
+    keywords: List[Keyword] = []
+    composed_of: List[str] = []
+    # sentence (verbatim, one of the clause's sentences) -> words that point to it
+    sentence_keywords: Dict[str, List[str]] = {}
+    # derived at load
+    parent: Optional[str] = None
+    sentences: List[str] = []
+
+    _nonempty = validator("id", "title", allow_reuse=True)(_non_empty)
+
+    @validator("keywords", pre=True, each_item=True)
+    def _keyword_shorthand(cls, v: Any) -> Any:
+        return {"term": v} if isinstance(v, str) else v
+
+    @root_validator(skip_on_failure=True)
+    def _text_or_parts(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+        if not values.get("composed_of") and not values.get("text", "").strip():
+            raise ValueError("text is required unless composed_of is given")
+        if values.get("composed_of") and values.get("text"):
+            raise ValueError("a clause composed_of paragraphs takes its text from them")
+        return values
+
+    @property
+    def is_parent(self) -> bool:
+        return bool(self.composed_of)
+
+    def to_citation(self) -> Dict[str, str]:
+        return {"clause_id": self.id, "title": self.title, "text": self.text}
+
+
+def split_sentences(text: str) -> List[str]:
+    """Split on 。 and ； (kept with the sentence) and on line breaks."""
+    out: List[str] = []
+    for line in text.split("\n"):
+        out.extend(s for s in SENTENCE_END.split(line) if s.strip())
+    return out
+
+
+class ClausesFile(_Model):
+    clauses: List[Clause]
+
+
+# --------------------------------------------------------------------------- places
+
+PlaceKind = Literal["district", "city", "county", "autonomous_county"]
+KIND_LABELS = {"district": "市辖区", "city": "县级市", "county": "县", "autonomous_county": "自治县"}
+_SUFFIXES = ("畲族自治县", "自治县", "新区", "区", "县", "市")
+
+
+def default_short_name(name: str) -> Optional[str]:
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            return name[: -len(suffix)]
+    return None
+
+
+class Place(_Model):
+    """A county-level division of Zhejiang."""
+
+    name: str
+    kind: PlaceKind
+    city: str = ""
+    short_names: List[str] = []
+    note: Optional[str] = None
+    is_mountain_county: bool = False
+
+    @property
+    def all_names(self) -> List[str]:
+        names = [self.name]
+        short = default_short_name(self.name)
+        if short:
+            names.append(short)
+        names.extend(self.short_names)
+        return list(dict.fromkeys(names))
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    def to_payload(self) -> Dict[str, Any]:
+        return {"name": self.name, "city": self.city, "is_mountain_county": self.is_mountain_county}
+
+
+class City(_Model):
+    """A prefecture-level city of Zhejiang."""
+
+    name: str
+    aliases: List[str] = []
+    counties: List[Place] = []
+    covered: List[Place] = []
+
+    @property
+    def all_names(self) -> List[str]:
+        return list(dict.fromkeys([self.name, *self.aliases]))
+
+    @property
+    def is_mountain_county(self) -> bool:
+        return bool(self.counties) and len(self.covered) == len(self.counties)
+
+    def to_payload(self) -> Dict[str, Any]:
+        return {"name": self.name, "city": self.name, "is_mountain_county": self.is_mountain_county}
+
+
+class Area(_Model):
+    """A named part of a city, e.g. 衢州市区 (its urban districts)."""
+
+    name: str
+    city: str
+    counties: List[str]
+    places: List[Place] = []
+
+    @property
+    def is_mountain_county(self) -> bool:
+        return bool(self.places) and all(p.is_mountain_county for p in self.places)
+
+    def to_payload(self) -> Dict[str, Any]:
+        return {"name": self.name, "city": self.city, "is_mountain_county": self.is_mountain_county}
+
+
+class OutsidePlace(_Model):
+    """A province-level division or a city outside Zhejiang."""
+
+    name: str
+    province: str
+    aliases: List[str] = []
+
+    @property
+    def all_names(self) -> List[str]:
+        names = [self.name, *self.aliases]
+        short = default_short_name(self.name)
+        if short and self.name != self.province:
+            names.append(short)
+        return list(dict.fromkeys(names))
+
+    def to_payload(self) -> Dict[str, Any]:
+        return {"name": self.name, "city": self.province, "is_mountain_county": False}
+
+
+class PlaceMatch(BaseModel):
+    """One place mention. Exactly one of place / city / area / outside is set."""
+
+    text: str
+    span: tuple
+    place: Optional[Place] = None
+    city: Optional[City] = None
+    area: Optional[Area] = None
+    outside: Optional[OutsidePlace] = None
+    fuzzy: bool = False
+
+    @property
+    def target(self) -> Union[Place, City, Area, OutsidePlace]:
+        return self.place or self.city or self.area or self.outside  # type: ignore[return-value]
+
+    @property
+    def name(self) -> str:
+        return self.target.name
+
+    @property
+    def in_zhejiang(self) -> bool:
+        return self.outside is None
+
+    def to_payload(self) -> Dict[str, Any]:
+        return self.target.to_payload()
+
+
+class CityEntry(_Model):
+    name: str
+    aliases: List[str] = []
+    counties: List[Place]
+
+
+class OutsideEntry(_Model):
+    province: str
+    aliases: List[str] = []
+    cities: List[str] = []
+
+
+class MountainScope(_Model):
+    clause: str
+    whole_cities: List[str]
+    named: List[str]
+
+
+class PlacesFile(_Model):
+    mountain_scope: MountainScope
+    cities: List[CityEntry]
+    confusable: Dict[str, str] = {}
+    areas: List[Area] = []
+    outside: List[OutsideEntry] = []
+
+    @validator("confusable")
+    def _single_chars(cls, v: Dict[str, str]) -> Dict[str, str]:
+        for key in v:
+            if len(key) != 1:
+                raise ValueError(f"key '{key}' must be a single character")
+        return v
+
+
+# --------------------------------------------------------------------------- eligibility
+
+
+class EnumValue(_Model):
+    label: str
+    synonyms: List[str] = []
+
+
+class Button(_Model):
+    title: str
+    payload_value: str
+
+
+class FactButton(_Model):
+    title: str
+    value: Union[int, str]
+
+
+class FactDef(_Model):
+    type: Literal["place", "enum", "int"]
+    label: str
+    question: str
+    values: Dict[str, EnumValue] = {}
+    buttons: List[FactButton] = []
+
+    @root_validator(skip_on_failure=True)
+    def _enum_needs_values(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+        if values["type"] == "enum" and not values.get("values"):
+            raise ValueError("an enum fact needs values")
+        return values
+
+
+class Guard(_Model):
+    fact: str
+    in_: List[str] = Field(..., alias="in")
+
+    class Config:
+        allow_population_by_field_name = True
+        extra = "forbid"
+
+
+class Condition(_Model):
+    fact: str
+    in_: Optional[List[str]] = Field(None, alias="in")
+    mountain: Optional[bool] = None
+    cities: List[str] = []
+    max: Optional[int] = None
+    min: Optional[int] = None
+    when: Optional[Guard] = None
+    met: str
+    unmet: str
+    skipped: Optional[str] = None
+
+    class Config:
+        allow_population_by_field_name = True
+        extra = "forbid"
+
+
+class Rule(_Model):
+    clause: str
+    decided_by: Optional[str] = None
+    ask_order: List[str]
+    questions: Dict[str, str] = {}
+    conditions: List[Condition]
+
+
+class EligibilityFile(_Model):
+    facts: Dict[str, FactDef]
+    rules: List[Rule]
+    not_facts: List[str] = []
+
+
+class Question(_Model):
+    text: str
+    buttons: List[Button] = []
+
+
+VerdictKind = Literal["eligible", "not_eligible", "need_info"]
+
+
+class Verdict(_Model):
+    clause_id: str
+    verdict: VerdictKind
+    met: List[str] = []
+    unmet: List[str] = []
+    missing: List[str] = []
+    unmet_facts: List[str] = []
+    questions: Dict[str, Question] = {}
+    hedges: List[str] = []
+    decided_by: Optional[str] = None
+
+    def to_payload(self) -> Dict[str, Any]:
+        return {
+            "clause_id": self.clause_id,
+            "verdict": self.verdict,
+            "met": list(self.met),
+            "unmet": list(self.unmet),
+            "missing": list(self.missing),
+        }
+
+
+# --------------------------------------------------------------------------- glossary
+
+
+class GlossaryEntry(_Model):
+    id: str
+    term: str
+    aliases: List[str] = []
+    related: List[str] = []
+    explanation: str
+    is_explanation: bool = True
+
+    @validator("is_explanation")
+    def _always_explanation(cls, v: bool) -> bool:
+        if not v:
+            raise ValueError("glossary entries are explanations, not the document's words")
+        return v
+
+    @property
+    def all_names(self) -> List[str]:
+        return list(dict.fromkeys([self.term, *self.aliases]))
+
+
+class GlossaryFile(_Model):
+    glossary: List[GlossaryEntry]
+
+
+# --------------------------------------------------------------------------- search
+
+
+class SearchHit(BaseModel):
+    clause: Clause
+    score: float
+    sentence: str
+
+    @property
+    def clause_id(self) -> str:
+        return self.clause.id

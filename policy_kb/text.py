@@ -1,0 +1,72 @@
+"""Text normalisation shared by the services."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Optional
+
+import cn2an
+
+_WS = re.compile(r"\s+")
+
+# Full-width forms users type for digits and ASCII letters.
+_FULLWIDTH = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ"}
+
+CN_DIGITS = "零〇一二两三四五六七八九十百"
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional to simplified characters (character for character where possible)."""
+    if not text:
+        return ""
+    # Lone surrogates (possible in decoded user input) cannot be converted.
+    text = text.encode("utf-8", "ignore").decode("utf-8")
+    return _t2s().convert(text)
+
+
+def normalise(text: Optional[str]) -> str:
+    """Simplified characters, half-width digits/letters, no surrounding space.
+
+    Inner whitespace is kept so that spans stay meaningful for callers.
+    """
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", str(text)).translate(_FULLWIDTH)
+    return to_simplified(text).strip()
+
+
+def squash(text: str) -> str:
+    """Delete all whitespace: the comparison form for verbatim checks."""
+    return _WS.sub("", text or "")
+
+
+def cn_number(token: str) -> Optional[int]:
+    """Parse an Arabic or Chinese numeral ("7", "七", "十一", "两"); None if it is not one."""
+    token = token.strip()
+    if not token:
+        return None
+    if token.isdigit():
+        try:
+            return int(token)
+        except ValueError:  # e.g. superscript digits
+            return None
+    if token == "两":
+        return 2
+    if not all(ch in CN_DIGITS for ch in token):
+        return None
+    try:
+        value = cn2an.cn2an(token.replace("两", "二"), "smart")
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

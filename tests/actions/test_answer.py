@@ -1,0 +1,149 @@
+"""action_answer with real Tracker objects and a CollectingDispatcher: what the user gets."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answer import ActionAnswer
+from bot.components.kb_entities import KBMatcher
+from eval.scoring import unfaithful_citations
+
+DOMAIN: Dict[str, Any] = {}
+
+
+@pytest.fixture(scope="module")
+def matcher():
+    return KBMatcher()
+
+
+def tracker(text: str, intent: str, matcher: KBMatcher, slots: Optional[Dict[str, Any]] = None,
+            confidence: float = 0.95) -> Tracker:
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": confidence},
+        "entities": [dict(e, extractor="KBEntityExtractor") for e in matcher.entities(text)],
+    }
+    return Tracker("u1", dict(slots or {}), latest, [], False, None, {}, "action_listen")
+
+
+def run(text: str, intent: str, matcher, slots=None, confidence: float = 0.95):
+    d = CollectingDispatcher()
+    events = ActionAnswer().run(d, tracker(text, intent, matcher, slots, confidence), DOMAIN)
+    slots_out = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    return d.messages, slots_out
+
+
+def payloads(messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    return [m["custom"] for m in messages if m.get("custom")]
+
+
+def cited(messages) -> List[str]:
+    return [c["clause_id"] for p in payloads(messages) for c in p.get("citations", [])]
+
+
+def as_rest(messages):
+    return [{"text": m.get("text"), "custom": m.get("custom")} for m in messages]
+
+
+def test_topic_question_quotes_the_clause_verbatim(matcher):
+    msgs, slots = run("创业担保贷款额度能提高吗", "ask_clause", matcher)
+    assert cited(msgs)[0] == "m7"
+    assert unfaithful_citations(as_rest(msgs)) == []
+    assert "适当提高创业担保贷款额度" in msgs[0]["text"]
+    assert slots["last_clause"] == "m7"
+
+
+def test_measure_number_is_understood(matcher):
+    msgs, _ = run("第二项措施讲的啥", "ask_clause", matcher)
+    assert cited(msgs)[0] == "m2"
+
+
+def test_units_follow_up_uses_context(matcher):
+    msgs, _ = run("那谁负责？", "ask_units", matcher, {"last_clause": "m4.2", "last_kind": "clause"})
+    units = {u["name"] for p in payloads(msgs) for u in p["responsible_units"]}
+    assert units == {"省委组织部", "省教育厅", "省人力社保厅", "省农业农村厅", "省卫生健康委"}
+
+
+def test_department_lists_every_clause_it_is_responsible_for(matcher):
+    msgs, _ = run("省卫生健康委负责哪些措施", "ask_department", matcher)
+    assert set(cited(msgs)) == {"m3.2", "m4.2"}
+
+
+def test_eligibility_asks_for_the_missing_fact_with_buttons(matcher):
+    msgs, slots = run("博士后出站后的补助我能拿吗", "ask_eligibility", matcher)
+    elig = payloads(msgs)[-1]["eligibility"]
+    assert elig["verdict"] == "need_info" and elig["clause_id"] == "m1"
+    assert slots["pending_clause"] == "m1"
+    assert slots["pending_fact"] == elig["missing"][0]
+
+
+def test_eligibility_continues_with_the_answer_and_gives_the_verdict(matcher):
+    state = {"pending_clause": "m1", "pending_fact": "employer_type", "last_kind": "eligibility",
+             "last_clause": "m1", "facts": {"role": "postdoc", "postdoc_status": "completed", "place": "缙云县"}}
+    msgs, slots = run("民营企业", "inform", matcher, state)
+    elig = payloads(msgs)[-1]["eligibility"]
+    assert elig["verdict"] == "eligible"
+    assert slots["pending_clause"] is None
+    assert "视情" in "\n".join(m.get("text") or "" for m in msgs)
+
+
+def test_not_eligible_names_the_fact_that_rules_it_out(matcher):
+    msgs, _ = run("博士后出站后去淳安县的民营企业工作能拿补助吗", "ask_eligibility", matcher)
+    elig = payloads(msgs)[-1]["eligibility"]
+    assert elig["verdict"] == "not_eligible"
+    assert any("淳安" in u for u in elig["unmet"])
+
+
+def test_button_payload_fact_is_accepted(matcher):
+    state = {"pending_clause": "m1", "pending_fact": "employer_type", "last_kind": "eligibility",
+             "facts": {"role": "postdoc", "postdoc_status": "completed", "place": "松阳县"}}
+    d = CollectingDispatcher()
+    latest = {"text": '/inform{"employer_type":"state_owned"}', "intent": {"name": "inform", "confidence": 1.0},
+              "entities": [{"entity": "employer_type", "value": "state_owned"}]}
+    ActionAnswer().run(d, Tracker("u1", state, latest, [], False, None, {}, "action_listen"), DOMAIN)
+    assert payloads(d.messages)[-1]["eligibility"]["verdict"] == "not_eligible"
+
+
+def test_county_outside_zhejiang_is_recognised(matcher):
+    msgs, _ = run("上海是山区县吗", "ask_county", matcher)
+    county = payloads(msgs)[0]["county"]
+    assert county["is_mountain_county"] is False
+    assert "浙江省内" in msgs[0]["text"]
+
+
+def test_partly_covered_city_names_its_covered_counties(matcher):
+    msgs, _ = run("温州哪些县算山区县", "ask_county", matcher)
+    county = payloads(msgs)[0]["county"]
+    assert county["is_mountain_county"] is False
+    for name in ("永嘉县", "文成县", "平阳县", "泰顺县", "苍南县"):
+        assert name in msgs[0]["text"]
+
+
+def test_validity_says_no_end_date(matcher):
+    msgs, _ = run("这个文件现在还有效吗", "ask_document", matcher)
+    assert cited(msgs)[0] == "effective"
+    assert "没有规定有效期" in msgs[0]["text"]
+
+
+def test_out_of_scope_has_no_citation(matcher):
+    msgs, _ = run("明天杭州下雨吗", "out_of_scope", matcher)
+    assert payloads(msgs) == [{"out_of_scope": True}]
+
+
+def test_unsure_out_of_scope_with_a_policy_keyword_is_answered(matcher):
+    msgs, _ = run("飞地", "out_of_scope", matcher, confidence=0.5)
+    assert cited(msgs)[0] == "m2"
+
+
+def test_term_is_marked_as_explanation(matcher):
+    msgs, _ = run("出站是什么意思", "ask_term", matcher)
+    assert msgs[0]["text"].startswith("【名词解释，非文件原文】")
+
+
+def test_deny_drops_a_pending_question(matcher):
+    msgs, slots = run("算了不问了", "deny", matcher, {"pending_clause": "m7", "facts": {"place": "龙泉市"}})
+    assert slots["pending_clause"] is None and slots["facts"] is None
+    assert msgs[0]["response"] == "utter_drop_question"

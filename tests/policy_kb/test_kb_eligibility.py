@@ -1,0 +1,193 @@
+"""Eligibility verdicts with their reasons."""
+import pytest
+
+from policy_kb import KBError
+
+PD = {"role": "postdoc", "postdoc_status": "completed", "employer_type": "private"}
+GRAD = {"role": "graduate", "activity": "startup"}
+NURSE = {"role": "health_worker", "institution_type": "township_health_center"}
+
+# (clause, facts, verdict, substrings expected in met / unmet, missing (exact, in order) or None)
+CASES = [
+    # m1: finished postdoc, private enterprise, a mountain county of 衢州 or 丽水
+    ("m1", {**PD, "place": "缙云县"}, "eligible", ["缙云县属于丽水市，在第一条覆盖范围内"], None),
+    ("m1", {**PD, "place": "缙云"}, "eligible", ["丽水市"], None),
+    ("m1", {**PD, "place": "松阳县"}, "eligible", ["松阳县"], None),
+    ("m1", {**PD, "place": "开化县"}, "eligible", ["开化县属于衢州市"], None),
+    ("m1", {**PD, "place": "柯城区"}, "eligible", ["衢州市"], None),
+    ("m1", {**PD, "place": "景宁"}, "eligible", ["景宁畲族自治县"], None),
+    ("m1", {**PD, "place": "丽水"}, "eligible", ["丽水市"], None),
+    ("m1", {**PD, "place": "衢州市区"}, "eligible", ["衢州市区"], None),
+    ("m1", {**PD, "place": "淳安县"}, "not_eligible", ["淳安县不在第一条覆盖范围内", "杭州市"], None),
+    ("m1", {**PD, "place": "武义"}, "not_eligible", ["武义县", "衢州、丽水"], None),
+    ("m1", {**PD, "place": "泰顺县"}, "not_eligible", ["泰顺县"], None),
+    ("m1", {**PD, "place": "天台县"}, "not_eligible", ["天台县"], None),
+    ("m1", {**PD, "place": "乐清市"}, "not_eligible", ["不是山区26县之一"], None),
+    ("m1", {**PD, "place": "龙港市"}, "not_eligible", ["龙港市"], None),
+    ("m1", {**PD, "place": "上海"}, "not_eligible", ["上海市不在浙江省"], None),
+    ("m1", {**PD, "place": "杭州"}, "not_eligible", ["杭州市"], None),
+    ("m1", {**PD, "place": "缙云县", "employer_type": "state_owned"}, "not_eligible", ["国有企业"], None),
+    ("m1", {**PD, "place": "缙云县", "employer_type": "国企"}, "not_eligible", ["国有企业"], None),
+    ("m1", {**PD, "place": "缙云县", "employer_type": "public_institution"}, "not_eligible", ["事业单位"], None),
+    ("m1", {**PD, "place": "缙云县", "employer_type": "foreign"}, "not_eligible", ["外资企业"], None),
+    ("m1", {**PD, "place": "缙云县", "employer_type": "government"}, "not_eligible", ["党政机关"], None),
+    ("m1", {**PD, "place": "缙云县", "employer_type": "私企"}, "eligible", ["民营企业"], None),
+    ("m1", {**PD, "place": "缙云县", "postdoc_status": "in_station"}, "not_eligible", ["在站"], None),
+    ("m1", {**PD, "place": "缙云县", "postdoc_status": "在站"}, "not_eligible", ["在站"], None),
+    ("m1", {**PD, "place": "缙云县", "role": "graduate"}, "not_eligible", ["高校毕业生"], None),
+    ("m1", {"role": "postdoc", "postdoc_status": "completed"}, "need_info", [], ["place", "employer_type"]),
+    ("m1", {"role": "postdoc"}, "need_info", [], ["place", "employer_type", "postdoc_status"]),
+    ("m1", {}, "need_info", [], ["place", "employer_type", "postdoc_status", "role"]),
+    ("m1", {**PD, "place": "温州"}, "not_eligible", ["温州市"], None),
+    ("m1", {"role": "postdoc", "place": "淳安县"}, "not_eligible", ["淳安县"], None),
+    # m7: start a business in a mountain county; graduates within 10 years of graduation
+    ("m7", {**GRAD, "place": "龙泉市", "years_since_graduation": 8}, "eligible", ["毕业8年", "龙泉市属于丽水市"], None),
+    ("m7", {**GRAD, "place": "龙泉", "years_since_graduation": 5}, "eligible", ["毕业5年"], None),
+    ("m7", {**GRAD, "place": "龙泉", "years_since_graduation": 10}, "eligible", ["毕业10年"], None),
+    ("m7", {**GRAD, "place": "龙泉", "years_since_graduation": 11}, "not_eligible", ["毕业11年，超过"], None),
+    ("m7", {**GRAD, "place": "龙泉", "years_since_graduation": 12}, "not_eligible", ["毕业12年"], None),
+    ("m7", {**GRAD, "place": "龙泉", "years_since_graduation": 0}, "eligible", ["毕业0年"], None),
+    ("m7", {**GRAD, "place": "泰顺县", "years_since_graduation": 7}, "eligible", ["泰顺县属于温州市"], None),
+    ("m7", {**GRAD, "place": "淳安", "years_since_graduation": 3}, "eligible", ["淳安县属于杭州市"], None),
+    ("m7", {**GRAD, "place": "义乌", "years_since_graduation": 3}, "not_eligible", ["义乌市"], None),
+    ("m7", {**GRAD, "place": "常山县", "years_since_graduation": "十一"}, "not_eligible", ["毕业11年"], None),
+    ("m7", {**GRAD, "place": "缙云县"}, "need_info", [], ["years_since_graduation"]),
+    ("m7", GRAD, "need_info", [], ["place", "years_since_graduation"]),
+    ("m7", {"activity": "startup", "place": "龙泉"}, "need_info", [], ["role", "years_since_graduation"]),
+    ("m7", {"activity": "startup", "place": "龙泉", "role": "other"}, "eligible", ["不涉及高校毕业生毕业年限"], None),
+    ("m7", {"activity": "startup", "place": "龙泉", "years_since_graduation": 9}, "eligible", ["毕业9年"], None),
+    ("m7", {"role": "graduate", "place": "龙泉", "years_since_graduation": 2}, "need_info", [], ["activity"]),
+    ("m7", {**GRAD, "place": "苏州", "years_since_graduation": 2}, "not_eligible", ["苏州市（江苏省）不在浙江省"], None),
+    # m3.2: health workers in rural health units of a mountain county
+    ("m3.2", {**NURSE, "place": "泰顺县"}, "eligible", ["乡镇卫生院", "泰顺县属于温州市"], None),
+    ("m3.2", {**NURSE, "place": "淳安县"}, "eligible", ["淳安县"], None),
+    ("m3.2", {**NURSE, "place": "莲都区", "institution_type": "community_health_station"}, "eligible", ["社区卫生服务站"], None),
+    ("m3.2", {**NURSE, "place": "开化", "institution_type": "村卫生室"}, "eligible", ["村卫生室"], None),
+    ("m3.2", {**NURSE, "place": "杭州", "institution_type": "hospital"}, "not_eligible", ["医院"], None),
+    ("m3.2", {**NURSE, "place": "上城区"}, "not_eligible", ["上城区"], None),
+    ("m3.2", {**NURSE, "place": "泰顺县", "institution_type": "县医院"}, "not_eligible", ["医院"], None),
+    ("m3.2", {"role": "health_worker"}, "need_info", [], ["place", "institution_type"]),
+    ("m3.2", {**NURSE, "place": "温州"}, "need_info", [], ["place"]),
+    ("m3.2", {**NURSE, "place": "泰顺县", "role": "professional_technical"}, "not_eligible", ["专业技术人才"], None),
+    # m3.1
+    ("m3.1", {"role": "professional_technical", "place": "云和县"}, "eligible", ["云和县属于丽水市"], None),
+    ("m3.1", {"role": "教师", "place": "苍南"}, "eligible", ["专业技术人才"], None),
+    ("m3.1", {"role": "professional_technical", "place": "鄞州区"}, "not_eligible", ["鄞州区"], None),
+    ("m3.1", {"role": "professional_technical"}, "need_info", [], ["place"]),
+    # m2
+    ("m2", {"role": "enclave_talent", "place": "衢江区"}, "eligible", ["衢江区"], None),
+    ("m2", {"role": "enclave_talent", "place": "余杭区"}, "not_eligible", ["余杭区"], None),
+    ("m2", {"place": "衢江区"}, "need_info", [], ["role"]),
+    # m4.1
+    ("m4.1", {"role": "employer", "employer_type": "private", "place": "三门县"}, "eligible", ["三门县"], None),
+    ("m4.1", {"role": "employer", "employer_type": "public_institution", "place": "三门县"}, "not_eligible", ["事业单位"], None),
+    ("m4.1", {"role": "employer", "place": "三门县"}, "need_info", [], ["employer_type"]),
+    # m4.2
+    ("m4.2", {"role": "professional_technical", "employer_type": "public_institution", "place": "磐安县"}, "eligible", ["事业单位"], None),
+    ("m4.2", {"role": "professional_technical", "employer_type": "private", "place": "磐安县"}, "not_eligible", ["民营企业"], None),
+    # m6
+    ("m6", {"role": "graduate", "activity": "grassroots_job", "place": "仙居县"}, "eligible", ["仙居县"], None),
+    ("m6", {"role": "graduate", "activity": "grassroots_job", "place": "嘉善县"}, "not_eligible", ["嘉善县"], None),
+    ("m6", {"role": "graduate", "place": "仙居县"}, "need_info", [], ["activity"]),
+]
+
+
+@pytest.mark.parametrize("cid,facts,verdict,reasons,missing", CASES)
+def test_verdicts(kb, cid, facts, verdict, reasons, missing):
+    result = kb.evaluate(cid, facts)
+    assert result.verdict == verdict, (result.met, result.unmet, result.missing)
+    assert result.clause_id == cid
+    if verdict == "eligible":
+        assert result.unmet == [] and result.missing == []
+        for reason in reasons:
+            assert any(reason in m for m in result.met), (reason, result.met)
+    elif verdict == "not_eligible":
+        assert result.unmet and result.unmet_facts
+        for reason in reasons:
+            assert any(reason in u for u in result.unmet), (reason, result.unmet)
+    else:
+        assert result.unmet == []
+        assert result.missing == missing
+        assert list(result.questions) == missing
+        for key in missing:
+            assert result.questions[key].text
+
+
+def test_at_least_forty_cases():
+    assert len(CASES) >= 40
+
+
+def test_unmet_names_the_fact(kb):
+    result = kb.evaluate("m1", {**PD, "place": "淳安县", "employer_type": "state_owned"})
+    assert result.unmet_facts == ["place", "employer_type"]
+    assert result.unmet[0].startswith("地点：") and result.unmet[1].startswith("单位类型：")
+
+
+def test_verdict_carries_hedges_and_who_decides(kb):
+    m1 = kb.evaluate("m1", {**PD, "place": "缙云县"})
+    assert any(h.startswith("视情：") for h in m1.hedges)
+    assert "省财政" in m1.decided_by
+    m7 = kb.evaluate("m7", {**GRAD, "place": "龙泉", "years_since_graduation": 8})
+    assert any("有条件的山区县" in h for h in m7.hedges)
+    assert any("在风险可控的前提下" in h for h in m7.hedges)
+    assert "山区县" in m7.decided_by
+
+
+def test_payload(kb):
+    result = kb.evaluate("m1", {**PD, "place": "缙云县"})
+    assert result.to_payload() == {
+        "clause_id": "m1", "verdict": "eligible", "met": result.met, "unmet": [], "missing": [],
+    }
+    assert result.met[2] == "地点：缙云县属于丽水市，在第一条覆盖范围内（衢州、丽水山区县）"
+
+
+def test_questions_have_buttons(kb):
+    result = kb.evaluate("m1", {"role": "postdoc"})
+    employer = result.questions["employer_type"]
+    assert employer.buttons[0].title == "民营企业" and employer.buttons[0].payload_value == "private"
+    status = result.questions["postdoc_status"]
+    assert {b.payload_value for b in status.buttons} == {"in_station", "completed"}
+    years = kb.evaluate("m7", {**GRAD, "place": "龙泉"}).questions["years_since_graduation"]
+    assert [b.payload_value for b in years.buttons] == ["5", "10", "11"]
+    role = kb.evaluate("m7", {"activity": "startup", "place": "龙泉"}).questions["role"]
+    assert [b.payload_value for b in role.buttons] == ["graduate", "other"]
+
+
+def test_partly_covered_city_asks_for_the_county(kb):
+    result = kb.evaluate("m3.2", {**NURSE, "place": "温州市"})
+    question = result.questions["place"]
+    assert "永嘉县" in question.text
+    assert [b.payload_value for b in question.buttons] == ["永嘉县", "平阳县", "苍南县", "文成县", "泰顺县"]
+
+
+def test_rule_clauses(kb):
+    assert kb.rule_clauses() == ["m1", "m2", "m3.1", "m3.2", "m4.1", "m4.2", "m6", "m7"]
+    for cid in ("m8", "m9", "scope"):
+        with pytest.raises(KBError):
+            kb.evaluate(cid, {})
+    with pytest.raises(KBError):
+        kb.evaluate("m99", {})
+
+
+def test_applicable(kb):
+    verdicts = kb.applicable({"role": "graduate", "place": "缙云县"})
+    assert [v.clause_id for v in verdicts] == ["m6", "m7"]
+    best = kb.applicable({"role": "postdoc", "postdoc_status": "completed", "place": "松阳", "employer_type": "private"})
+    assert best[0].clause_id == "m1" and best[0].verdict == "eligible"
+    nurse = kb.applicable({**NURSE, "place": "淳安县"})
+    assert nurse[0].clause_id == "m3.2" and nurse[0].verdict == "eligible"
+    assert all(v.clause_id != "m1" for v in nurse)
+
+
+def test_end_to_end_from_text(kb):
+    facts = kb.extract_facts("博士后出站后去丽水松阳县的民营企业，能拿补助吗")
+    assert kb.evaluate("m1", facts).verdict == "eligible"
+    facts = kb.extract_facts("博士后出站后去武义县民营企业，省财政有补助吗")
+    assert kb.evaluate("m1", facts).verdict == "not_eligible"
+    facts = kb.extract_facts("我是淳安县乡镇卫生院的护士，考卫生中级有单独合格线吗")
+    assert kb.evaluate("m3.2", facts).verdict == "eligible"
+    facts = {**kb.extract_facts("高校毕业生创业扶持我符合吗")}
+    assert kb.evaluate("m7", facts).missing == ["place", "years_since_graduation"]
+    facts.update(kb.extract_facts("在缙云县"))
+    facts.update(kb.extract_facts("毕业4年"))
+    assert kb.evaluate("m7", facts).verdict == "eligible"
