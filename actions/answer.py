@@ -14,23 +14,15 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from policy_kb import get_kb
+from policy_kb import CONFIDENT, get_kb
 
-from actions import places, render
+from actions import messages, places, render
 from actions.config import OOS_TRUST_CONFIDENCE
-from actions.document import document_reply
+from actions.document import OVERVIEW, aspect_of, document_reply
 from actions.understanding import Understanding
 
 logger = logging.getLogger(__name__)
 
-CANNED = {
-    "greet": "utter_greet",
-    "goodbye": "utter_goodbye",
-    "thank": "utter_thank",
-    "bot_challenge": "utter_bot_challenge",
-    "request_human": "utter_request_human",
-    "affirm": "utter_affirm",
-}
 
 
 class ActionAnswer(Action):
@@ -44,20 +36,17 @@ class ActionAnswer(Action):
         try:
             replies, slots = Answerer(u).answer()
         except Exception:  # never leave a person without a reply
-            logger.exception("answering failed for %r", u.text)
-            dispatcher.utter_message(response="utter_service_unavailable")
+            logger.exception("answering failed")
+            dispatcher.utter_message(text=messages.SERVICE_UNAVAILABLE)
             return []
         for r in replies:
-            if isinstance(r, str):
-                dispatcher.utter_message(response=r)
-                continue
             kwargs: Dict[str, Any] = {"text": r.text}
             if r.payload:
                 kwargs["json_message"] = r.payload
             if r.buttons:
                 kwargs["buttons"] = r.buttons
             dispatcher.utter_message(**kwargs)
-        offered = [b["payload"] for r in replies if not isinstance(r, str) for b in r.buttons]
+        offered = [b["payload"] for r in replies for b in r.buttons]
         events = [SlotSet(k, v) for k, v in slots.items()]
         events.append(SlotSet("offered_payloads", offered or None))
         return events
@@ -90,15 +79,15 @@ class Answerer:
         self.slots.update(pending_clause=None, pending_fact=None)
 
     # -- small talk and limits ----------------------------------------------------------------
-    def on_canned(self):
-        return [CANNED[self.u.intent]]
+    def on_affirm(self):
+        return [render.Reply(messages.AFFIRM)]
 
     def on_drop(self):
         if self.u.pending_clause:
             self.clear_pending()
             self.slots["facts"] = None
-            return ["utter_drop_question"]
-        return ["utter_deny"]
+            return [render.Reply(messages.DROP_QUESTION)]
+        return [render.Reply(messages.DENY)]
 
     def on_out_of_scope(self):
         self.clear_pending()
@@ -106,7 +95,7 @@ class Answerer:
         return [render.out_of_scope_reply(hint=self.u.intent == "nlu_fallback")]
 
     def on_empty(self):
-        return [render.Reply("您好像没有输入内容。请直接输入您的问题，例如“创业担保贷款有什么优惠”。")]
+        return [render.Reply(messages.EMPTY)]
 
     # -- what a measure says --------------------------------------------------------------------
     def on_clause(self):
@@ -117,6 +106,11 @@ class Answerer:
             clauses = [c for c, _ in ranked[:3]]
             return [render.choices_reply(clauses, "您的问题可能涉及以下几项措施，请选择您想了解的：")]
         clause, _ = ranked[0]
+        if self.u.describes_a_case(clause):
+            return self.on_eligibility()  # "出站博士后到民企工作有补助吗": a case to judge
+        facts = self.u.merged_facts()
+        if facts:
+            self.slots["facts"] = facts
         sentence = self.kb.best_sentence(clause.id, self.u.text)
         lead = f"关于「{clause.title}」，文件规定：“{sentence}”" if sentence else f"「{clause.title}」的内容如下。"
         if self.u.from_search:
@@ -127,7 +121,7 @@ class Answerer:
 
     def _unclear(self):
         self.remember("unclear")
-        return [render.out_of_scope_reply(hint=True)] if self.u.looks_off_topic() else ["utter_rephrase"]
+        return [render.out_of_scope_reply(hint=True)] if self.u.looks_off_topic() else [render.Reply(messages.REPHRASE)]
 
     # -- who is responsible -----------------------------------------------------------------------
     def on_units(self):
@@ -136,7 +130,7 @@ class Answerer:
             dept = self.u.department()
             if dept:
                 return self.on_department()
-            return [render.Reply("请问您想了解哪一项措施的责任单位？例如“创业担保贷款由哪个部门负责”。")]
+            return [render.Reply(messages.ASK_WHICH_UNITS)]
         clause, _ = ranked[0]
         detail = self.kb.best_sentence(clause.id, self.u.text) if self.u.asks_detail() else None
         self.remember("units", clause)
@@ -145,9 +139,9 @@ class Answerer:
     def on_department(self):
         dept = self.u.department()
         if not dept:
-            return self.on_units() if self.u.clause_candidates(use_context=True) else [
-                render.Reply("请问您想了解哪个部门？例如“省财政厅负责哪几条”。")
-            ]
+            if self.u.clause_candidates(use_context=True):
+                return self.on_units()
+            return [render.Reply(messages.ASK_WHICH_DEPARTMENT)]
         self.remember("department")
         return [render.department_reply(dept)]
 
@@ -173,9 +167,9 @@ class Answerer:
         verdicts = self.kb.applicable(facts)
         self.slots["facts"] = facts
         if not verdicts:
-            return self.on_clause() if self.u.clause_candidates() else [
-                render.Reply("请再介绍一下您的情况，例如所在县（市、区）、身份（高校毕业生、博士后、医护人员、企业等）和想办理的事项。")
-            ]
+            if self.u.clause_candidates():
+                return self.on_clause()
+            return [render.Reply(messages.ASK_ABOUT_YOU)]
         reply = places.applicable_reply(verdicts)
         asking = next((v for v in verdicts if v.verdict == "need_info"), None)
         if asking and all(v.verdict != "eligible" for v in verdicts):
@@ -199,7 +193,7 @@ class Answerer:
             return self.on_applicable()
         if u.clause_candidates():
             return self.on_clause()
-        return ["utter_rephrase"]
+        return [render.Reply(messages.REPHRASE)]
 
     # -- places ------------------------------------------------------------------------------------
     def on_county(self):
@@ -211,6 +205,10 @@ class Answerer:
 
     # -- the document itself -----------------------------------------------------------------------
     def on_document(self):
+        if aspect_of(self.u.text) == "overview" and not OVERVIEW.search(self.u.text):
+            hits = self.kb.search(self.u.text, k=1)
+            if hits and hits[0].score >= CONFIDENT:
+                return self.on_clause()  # "意见是按照省委哪次全会的部署提出的": a clause's content
         reply, clause = document_reply(self.u.text)
         self.remember("document", clause)
         return [reply]

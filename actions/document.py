@@ -20,6 +20,9 @@ ASPECTS = [
     ("title", re.compile(r"标题|名称|全称|叫什么")),
 ]
 
+# Questions about the whole document rather than one of its clauses.
+OVERVIEW = re.compile(r"主要内容|讲了什么|讲的什么|讲什么|说了什么|概括|总结|介绍|大概|主要讲|核心|重点|要点|有哪些措施|哪些举措|主要举措|几条|多少条|全文")
+
 
 def aspect_of(text: str) -> str:
     for name, pattern in ASPECTS:

@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from policy_kb import get_kb
 
-from actions.config import HOTLINE
+from actions import messages
 
 VERDICT_WORDS = {
     "eligible": "符合",
@@ -158,19 +158,13 @@ def _verdict_caveat(verdict) -> str:
 def fact_buttons(fact: str, question) -> List[Dict[str, str]]:
     """Quick replies that answer a question about one fact; the payload sets that fact only."""
     return [
-        {"title": b.title, "payload": "/inform" + json.dumps({fact: b.value}, ensure_ascii=False)}
+        {"title": b.title, "payload": "/inform" + json.dumps({fact: b.payload_value}, ensure_ascii=False)}
         for b in question.buttons
     ]
 
 
 def out_of_scope_reply(hint: bool = False) -> Reply:
-    text = (
-        "抱歉，这个问题不在浙人社发〔2021〕22号文件的范围内，我无法依据该文件回答。"
-        f"您可以拨打{HOTLINE}人力资源和社会保障服务热线，咨询当地人力资源和社会保障局，"
-        "或通过“浙里办”App查询办理。"
-    )
-    if hint:
-        text += "\n如果您想问的是本文件的内容，可以换个说法，例如“飞地人才有什么待遇”“开化县是山区县吗”。"
+    text = messages.OUT_OF_SCOPE + ("\n" + messages.OUT_OF_SCOPE_HINT if hint else "")
     return Reply(text, {"out_of_scope": True})
 
 

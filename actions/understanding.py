@@ -37,10 +37,13 @@ INTENT_KIND = {
     "ask_term": "term",
     "inform": "inform",
 }
-CANNED_INTENTS = {"greet", "goodbye", "thank", "bot_challenge", "request_human", "affirm"}
 # Words that point back at what was just discussed ("这个由谁认定", "那第二段呢").
 DEICTIC = re.compile(r"^(那|那么)|这个|这条|这项|这一条|该项|该条|它|上面|刚才|前面")
 # Words that ask about a particular detail of a clause rather than its whole text.
+# The person speaks of their own case ("我能拿吗", "我们公司可以享受吗").
+SELF_REFERENCE = re.compile(r"我|本人|我们|咱们|俺")
+# Scores closer than this between two clauses, neither confident, make a question ambiguous.
+AMBIGUITY_MARGIN = 0.03
 DETAIL = re.compile(r"认定|审核|审批|申报|申请|发放|办理|怎么|如何|多久|多少|几年|标准|条件")
 
 
@@ -89,8 +92,8 @@ class Understanding:
     def kind(self) -> str:
         if not self.text:
             return "empty"
-        if self.intent in CANNED_INTENTS and not (self.pending_clause and self.new_facts()):
-            return "canned"
+        if self.intent == "affirm" and not (self.pending_clause and self.new_facts()):
+            return "affirm"
         if self.intent == "deny":
             return "drop"
         if self.pending_clause and (self.intent in ("inform", "ask_eligibility", "ask_applicable")
@@ -98,7 +101,18 @@ class Understanding:
             return "inform"
         if self.intent in ("out_of_scope", "nlu_fallback"):
             return self._kind_from_evidence()
-        return INTENT_KIND.get(self.intent, "out_of_scope")
+        kind = INTENT_KIND.get(self.intent, "out_of_scope")
+        if kind == "document" and self._names_a_measure():
+            return "clause"  # "主要举措第三项是什么", "这份意见想达到哪些目标"
+        if kind == "county" and not self.place_matches() and self._names_a_measure():
+            return "clause"  # "加强智力帮扶和服务包括哪些内容"
+        return kind
+
+    def _names_a_measure(self) -> bool:
+        """A measure named by number or by a topic other than the document's own facts."""
+        own = {"scope", "effective", "issuance"}
+        return bool(self.entities.get("measure")) or any(
+            c.id not in own for c, _ in get_kb().clauses_for_topic(self.text))
 
     def _kind_from_evidence(self) -> str:
         """An out-of-scope or unsure prediction, checked against what the knowledge base knows."""
@@ -119,35 +133,41 @@ class Understanding:
 
     # -- clauses -----------------------------------------------------------------------------------
     def clause_candidates(self, use_context: bool = False) -> List[Tuple[Any, float]]:
+        """Clauses the question is about, best first, with scores in [0, 1] (inf: named by number)."""
         kb = get_kb()
         for value in self.entities.get("measure", []):
-            clause = kb.clause_by_number(value) if value not in kb.clauses else kb.clause(value)
+            clause = kb.clause(value) if value in kb.clauses else kb.clause_by_number(str(value))
             if clause is not None:
                 return [(clause, float("inf"))]
-        ranked = list(kb.clauses_for_topic(self.text))
-        if ranked:
-            return ranked
-        entry = self.glossary_entry()
-        if entry is not None and entry.related:
-            return [(kb.clause(cid), 1.0) for cid in entry.related]
+        topics = kb.clauses_for_topic(self.text)
         deictic = bool(DEICTIC.search(self.text)) or len(self.text) <= 8
-        if self.last_clause and (use_context or deictic) and self.last_clause in kb.clauses:
+        if self.last_clause in kb.clauses and not topics and (use_context or deictic):
+            # "那谁负责？", "这个由谁认定": about what was just discussed.
             return [(kb.clause(self.last_clause), 0.0)]
         hits = [h for h in kb.search(self.text, k=3) if h.score >= PLAUSIBLE]
+        if topics and topics[0][0].is_parent:
+            parent, weight = topics[0]
+            # The whole measure (e.g. by its title) rather than one paragraph of it.
+            if len(topics) == 1 or topics[1][1] < weight:
+                return [(parent, 1.0)] + [(h.clause, h.score) for h in hits if not h.clause.id.startswith(parent.id + ".")]
         if hits:
-            self.from_search = True
-            self.search_confidence = "较高" if hits[0].score >= CONFIDENT else "一般"
+            if not topics:
+                self.from_search = True
+                self.search_confidence = "较高" if hits[0].score >= CONFIDENT else "一般"
             return [(h.clause, h.score) for h in hits]
+        if topics:
+            return [(c, 0.0) for c, _ in topics]
+        if self.last_clause in kb.clauses and use_context:
+            return [(kb.clause(self.last_clause), 0.0)]
         return []
 
-    @staticmethod
-    def is_ambiguous(ranked: List[Tuple[Any, float]]) -> bool:
-        """Two different measures matched equally well: let the person choose."""
-        if len(ranked) < 2:
+    def is_ambiguous(self, ranked: List[Tuple[Any, float]]) -> bool:
+        """Two different measures matched about equally and neither well: let the person choose."""
+        if len(ranked) < 2 or not self.from_search:
             return False
         (a, sa), (b, sb) = ranked[0], ranked[1]
-        related = a.id.startswith(b.id + ".") or b.id.startswith(a.id + ".")
-        return not related and sa > 0 and sa == sb
+        related = a.id.split(".")[0] == b.id.split(".")[0]
+        return not related and sa < CONFIDENT and sa - sb < AMBIGUITY_MARGIN
 
     def asks_detail(self) -> bool:
         return bool(DETAIL.search(self.text))
@@ -227,10 +247,19 @@ class Understanding:
         return kb.extract_facts(str(value)).get(key)
 
     def merged_facts(self) -> Dict[str, Any]:
-        keep = self.pending_clause or self.last_kind in ("eligibility", "applicable")
-        facts = dict(self.facts) if keep else {}
+        """What the person has said about themselves in this conversation, newest first."""
+        facts = dict(self.facts)
         facts.update(self.new_facts())
         return facts
+
+    def describes_a_case(self, clause) -> bool:
+        """A question about a clause that states enough about a person to judge their case."""
+        kb = get_kb()
+        rule = set(kb.rule_clauses())
+        if clause.id not in rule and not any(cid.startswith(clause.id + ".") for cid in rule):
+            return False
+        personal = [k for k in self.new_facts() if k != "activity"]
+        return len(personal) >= 2 or bool(SELF_REFERENCE.search(self.text) and personal)
 
     def eligibility_clause(self, facts: Dict[str, Any]):
         kb = get_kb()

@@ -26,6 +26,9 @@ def free_port() -> int:
 
 
 def current_model() -> Path:
+    """The model trained from this checkout (or the one RASA_MODEL names)."""
+    if os.environ.get("RASA_MODEL"):
+        return Path(os.environ["RASA_MODEL"]).resolve()
     out = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "train.py"), "--print-path"],
         cwd=ROOT, check=True, capture_output=True, text=True,

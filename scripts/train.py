@@ -19,7 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
 BUILD = ROOT / "build"
-HASHED = ["bot", "nlu_data", "policy_kb", "uv.lock", "scripts/train.py"]
+# What a trained model depends on. The knowledge base enters through what is generated from it
+# (jieba dictionary, NLU synonyms and lookups); the knowledge-base matcher reads it at run time.
+HASHED = ["bot/config.yml", "bot/domain", "bot/data", "bot/components", "nlu_data",
+          "build/jieba", "build/nlu", "uv.lock", "scripts/train.py"]
 SUFFIXES = {".py", ".yml", ".yaml", ".txt", ".json", ".lock"}
 
 
@@ -48,14 +51,19 @@ def export_kb() -> None:
     (BUILD / "nlu" / "kb_vocabulary.yml").write_text(nlu_vocabulary(export), encoding="utf-8")
 
 
+DIET_ENTITIES = ("place", "city", "department", "role", "employer_type", "institution_type")
+
+
 def nlu_vocabulary(export) -> str:
     """Rasa NLU synonyms and lookup tables from the knowledge base (no name typed twice)."""
     import json
 
+    # Synonyms normalise what DIET extracts, so only for the entity types it is trained on.
     # Rasa's synonyms are global across entity types: the first mapping of a form wins.
     seen = set()
     by_value = {}
-    for table in export.synonyms().values():
+    synonyms = export.synonyms()
+    for table in (synonyms.get(label, {}) for label in DIET_ENTITIES):
         for surface, value in table.items():
             if surface not in seen:
                 seen.add(surface)
@@ -76,6 +84,7 @@ def nlu_vocabulary(export) -> str:
 
 
 def model_path() -> Path:
+    export_kb()
     return MODELS / f"model-{content_hash()}.tar.gz"
 
 
@@ -84,7 +93,6 @@ def train(force: bool = False) -> Path:
     if target.exists() and not force:
         print(f"[train] model is up to date: {target.relative_to(ROOT)}")
         return target
-    export_kb()
     MODELS.mkdir(exist_ok=True)
     cmd = [
         sys.executable, "-m", "rasa", "train",
@@ -113,7 +121,10 @@ def main() -> None:
     ap.add_argument("--export-only", action="store_true", help="only write build/ from policy_kb")
     a = ap.parse_args()
     if a.print_path:
-        print(model_path().relative_to(ROOT))
+        path = model_path()
+        if os.environ.get("RASA_MODEL"):
+            path = Path(os.environ["RASA_MODEL"]).resolve()
+        print(os.path.relpath(path, ROOT))
         return
     if a.export_only:
         export_kb()

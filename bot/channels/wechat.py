@@ -1,0 +1,420 @@
+"""WeChat Official Account channel: ``/webhooks/wechat/webhook``.
+
+The WeChat platform verifies the server with a signed GET (echoing ``echostr``) and then POSTs
+every user message as signed XML, in plaintext or, in safe mode, AES-encrypted. It waits five
+seconds for a reply and retries twice more if none arrives. This channel:
+
+1. refuses anything unsigned, stale, oversized or not plain WeChat XML before it is processed;
+2. processes each delivery once (keyed on MsgId, or sender + time for events) and lets retries
+   share the result;
+3. replies passively with the answer when it is ready within ``WECHAT_PASSIVE_TIMEOUT`` seconds,
+   otherwise replies ``success`` (which stops the retries) and sends the answer later through the
+   customer-service message API;
+4. renders buttons as numbered options and maps a numbered reply back to the button's payload.
+
+Configuration is in bot/credentials.yml (token, appid, secret, aes_key) and the environment
+(``WECHAT_API_BASE``, ``WECHAT_PASSIVE_TIMEOUT``); see docs/wechat.md.
+"""
+from __future__ import annotations
+
+import asyncio
+import binascii
+import logging
+import os
+import time
+import weakref
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidSignatureException
+from wechatpy.messages import BaseMessage
+from wechatpy.replies import TextReply
+from wechatpy.utils import check_signature
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+
+from bot.channels.wechat_api import DEFAULT_API_BASE, CustomerServiceClient
+from bot.channels.wechat_render import TEXT_LIMIT_BYTES, choose, render, split_text
+from bot.channels.wechat_state import TTLCache
+from bot.channels.wechat_xml import MAX_BODY_BYTES, BadPayload, dedup_key, parse_xml, to_message
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PASSIVE_TIMEOUT = 4.0
+# WeChat's own tolerance is not documented; five minutes either way covers clock drift and
+# retries while keeping a captured request from being replayed later.
+MAX_CLOCK_SKEW = 300
+# Retries come within ~15 s; keep deliveries well past that.
+DELIVERY_TTL = 600.0
+MAX_DELIVERIES = 10_000
+# Numbered options stay answerable for half an hour.
+OPTIONS_TTL = 1800.0
+MAX_OPTION_USERS = 10_000
+# Pause before the rest of a split answer, so the passive first part arrives first.
+FOLLOWUP_DELAY = 0.5
+
+WELCOME = (
+    "您好，欢迎关注！我可以解答浙人社发〔2021〕22号《关于进一步加强山区26县人力社保支撑"
+    "促进跨越式高质量发展的若干意见》的相关问题，例如“开化县是山区县吗”“飞地人才有什么待遇”。"
+)
+TEXT_ONLY = "抱歉，目前只能理解文字消息。请用文字提问，例如“开化县是山区县吗”。"
+VOICE_UNRECOGNISED = "抱歉，没有听清您的语音。请用文字提问，例如“开化县是山区县吗”。"
+EMPTY_TEXT = "请输入您想咨询的问题，例如“开化县是山区县吗”。"
+NO_ANSWER = "抱歉，暂时没有找到答案。您可以换个说法再问，或拨打12333人力资源和社会保障服务热线咨询。"
+UNAVAILABLE = "抱歉，系统暂时繁忙，请稍后再试，或拨打12333人力资源和社会保障服务热线咨询。"
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        logger.warning("ignoring %s=%r: not a number", name, raw)
+        return default
+    return value if value > 0 else default
+
+
+@dataclass
+class Delivery:
+    """One WeChat delivery and what became of its answer, shared by the request and its retries."""
+
+    task: "asyncio.Task[List[str]]"
+    # "pending" until a request either replies passively ("passive") or gives up ("async").
+    mode: str = "pending"
+    followup_sent: bool = False
+
+
+@dataclass
+class _Request:
+    """The verified parts of one POST."""
+
+    fields: Dict[str, Any]
+    message: BaseMessage
+    encrypted: bool
+    nonce: str
+    timestamp: str
+
+
+@dataclass
+class _Settings:
+    token: str = ""
+    appid: str = ""
+    secret: str = ""
+    aes_key: str = ""
+    api_base: str = DEFAULT_API_BASE
+    passive_timeout: float = DEFAULT_PASSIVE_TIMEOUT
+    text_limit: int = TEXT_LIMIT_BYTES
+
+
+class WeChatInput(InputChannel):
+    """Rasa input channel for a WeChat Official Account (plaintext, compatible and safe mode)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "wechat"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WeChatInput":
+        credentials = credentials or {}
+        return cls(
+            token=credentials.get("token") or "",
+            appid=credentials.get("appid") or "",
+            secret=credentials.get("secret") or "",
+            aes_key=credentials.get("aes_key") or "",
+        )
+
+    def __init__(self, token: str = "", appid: str = "", secret: str = "", aes_key: str = "",
+                 api_base: Optional[str] = None, passive_timeout: Optional[float] = None,
+                 client: Optional[Any] = None) -> None:
+        self.settings = _Settings(
+            token=str(token).strip(), appid=str(appid).strip(), secret=str(secret).strip(),
+            aes_key=str(aes_key).strip(),
+            api_base=(api_base or os.environ.get("WECHAT_API_BASE") or DEFAULT_API_BASE).strip(),
+            passive_timeout=passive_timeout if passive_timeout is not None
+            else _env_float("WECHAT_PASSIVE_TIMEOUT", DEFAULT_PASSIVE_TIMEOUT),
+        )
+        s = self.settings
+        self.crypto: Optional[WeChatCrypto] = None
+        if s.token and s.aes_key:
+            if not s.appid:
+                logger.error("WeChat safe mode needs the appid; encrypted messages will be refused")
+            else:
+                try:
+                    self.crypto = WeChatCrypto(s.token, s.aes_key, s.appid)
+                except (AssertionError, ValueError, binascii.Error):
+                    logger.error("WECHAT_AES_KEY is not a valid EncodingAESKey (43 characters); "
+                                 "encrypted messages will be refused")
+        self.client = client
+        if self.client is None and s.appid and s.secret:
+            self.client = CustomerServiceClient(s.appid, s.secret, api_base=s.api_base)
+        self._deliveries: TTLCache[Delivery] = TTLCache(MAX_DELIVERIES, DELIVERY_TTL)
+        self._options: TTLCache[List[Dict[str, str]]] = TTLCache(MAX_OPTION_USERS, OPTIONS_TTL)
+        self._send_locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = (
+            weakref.WeakValueDictionary())
+        self._background: Set[asyncio.Task] = set()
+        if not s.token:
+            logger.warning("WeChat channel loaded without WECHAT_TOKEN: its webhook answers 503")
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.settings.token)
+
+    # ---------------------------------------------------------------- HTTP
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint("wechat_webhook", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok", "configured": self.configured})
+
+        @bp.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            if not self.configured:
+                return response.text("WeChat channel not configured", status=503)
+            if not self._signed(request):
+                return response.text("invalid signature", status=403)
+            return response.text(request.args.get("echostr", ""))
+
+        @bp.route("/webhook", methods=["POST"], stream=True)
+        async def receive(request: Request) -> HTTPResponse:
+            started = time.monotonic()
+            if not self.configured:
+                return response.text("WeChat channel not configured", status=503)
+            if not self._signed(request):
+                return response.text("invalid signature", status=403)
+            body = await _read_body(request, MAX_BODY_BYTES)
+            if body is None:
+                return response.text("payload too large", status=413)
+            try:
+                req = self._open(request, body)
+            except InvalidSignatureException:
+                return response.text("invalid signature", status=403)
+            except _NotAvailable as e:
+                return response.text(str(e), status=503)
+            except BadPayload as e:
+                logger.info("rejected WeChat payload: %s", e)
+                return response.text("bad request", status=400)
+            content = await self._answer(req, on_new_message, started)
+            if not content:
+                return response.text("success")
+            reply = TextReply(message=req.message, content=content).render()
+            if req.encrypted:
+                reply = self.crypto.encrypt_message(reply, req.nonce, req.timestamp)
+            return response.text(reply, content_type="application/xml")
+
+        return bp
+
+    def _signed(self, request: Request) -> bool:
+        """The request carries a valid signature made within the accepted clock window."""
+        args = request.args
+        signature, timestamp, nonce = (args.get(k, "") for k in ("signature", "timestamp", "nonce"))
+        if not (signature and timestamp and nonce):
+            return False
+        try:
+            skew = abs(time.time() - int(timestamp))
+        except ValueError:
+            return False
+        if skew > MAX_CLOCK_SKEW:
+            logger.info("rejected WeChat request with timestamp %s (skew %.0f s)", timestamp, skew)
+            return False
+        try:
+            check_signature(self.settings.token, signature, timestamp, nonce)
+        except InvalidSignatureException:
+            return False
+        return True
+
+    def _open(self, request: Request, body: bytes) -> _Request:
+        """The message in a signed body, decrypted in safe mode; raises on anything else."""
+        args = request.args
+        timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
+        fields = parse_xml(body)
+        encrypted = args.get("encrypt_type", "raw").lower() == "aes"
+        if encrypted:
+            if self.crypto is None:
+                raise _NotAvailable("WeChat safe mode not configured")
+            encrypt = fields.get("Encrypt")
+            if not isinstance(encrypt, str) or not encrypt:
+                raise BadPayload("missing Encrypt")
+            try:
+                plain = self.crypto.decrypt_message(
+                    {"Encrypt": encrypt}, args.get("msg_signature", ""), timestamp, nonce)
+            except InvalidSignatureException:
+                raise
+            except Exception as e:  # bad base64, padding, length or appid
+                raise BadPayload("cannot decrypt") from e
+            fields = parse_xml(plain)
+        return _Request(fields, to_message(fields), encrypted, nonce, timestamp)
+
+    # ---------------------------------------------------------------- answering
+
+    async def _answer(self, req: _Request, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                      started: float) -> Optional[str]:
+        """The passive reply's text, or None to reply ``success`` (answer sent later, or none)."""
+        key = dedup_key(req.fields)
+        delivery = self._deliveries.get(key) if key else None
+        if delivery is None:
+            task = asyncio.ensure_future(self._process_safely(req, on_new_message))
+            delivery = Delivery(task)
+            if key:
+                self._deliveries.set(key, delivery)
+        else:
+            logger.debug("WeChat retry of %s", key)
+        if delivery.mode == "async":
+            return None
+        remaining = self.settings.passive_timeout - (time.monotonic() - started)
+        try:
+            await asyncio.wait_for(asyncio.shield(delivery.task), timeout=max(remaining, 0.0))
+        except asyncio.TimeoutError:
+            self._go_async(req.message.source, delivery)
+            return None
+        except asyncio.CancelledError:  # the platform hung up: deliver later
+            self._go_async(req.message.source, delivery)
+            raise
+        if delivery.mode == "async":
+            return None
+        delivery.mode = "passive"
+        parts = delivery.task.result()
+        if len(parts) > 1 and not delivery.followup_sent:
+            delivery.followup_sent = True
+            self._spawn(self._send(req.message.source, parts[1:], delay=FOLLOWUP_DELAY))
+        return parts[0] if parts else None
+
+    def _go_async(self, openid: str, delivery: Delivery) -> None:
+        """No request will reply with this answer: send it through the API once it is ready."""
+        if delivery.mode == "pending":
+            delivery.mode = "async"
+
+            async def deliver_when_done() -> None:
+                parts = await asyncio.shield(delivery.task)
+                await self._send(openid, parts)
+
+            self._spawn(deliver_when_done())
+
+    async def _process_safely(self, req: _Request,
+                              on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> List[str]:
+        try:
+            return await self._process(req, on_new_message)
+        except Exception:
+            logger.exception("WeChat message from %s could not be answered", req.message.source)
+            return [UNAVAILABLE]
+
+    async def _process(self, req: _Request,
+                       on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> List[str]:
+        """The parts of the answer to one message (empty: nothing to say)."""
+        message = req.message
+        openid = message.source
+        kind = str(req.fields.get("MsgType", "")).lower()
+        if kind == "event":
+            event = str(req.fields.get("Event", "")).lower()
+            if event == "subscribe":
+                text = await self._ask(openid, "/greet", on_new_message, message, fallback=WELCOME)
+                return split_text(text, self.settings.text_limit)
+            return []
+        if kind == "voice":
+            recognised = str(req.fields.get("Recognition") or "").strip()
+            if not recognised:
+                return [VOICE_UNRECOGNISED]
+            return await self._ask_text(openid, recognised, on_new_message, message)
+        if kind == "text":
+            content = str(req.fields.get("Content") or "").strip()
+            if not content:
+                return [EMPTY_TEXT]
+            return await self._ask_text(openid, content, on_new_message, message)
+        return [TEXT_ONLY]
+
+    async def _ask_text(self, openid: str, text: str,
+                        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                        message: BaseMessage) -> List[str]:
+        offered = self._options.get(openid) or []
+        payload = choose(offered, text)
+        answer = await self._ask(openid, payload or text, on_new_message, message,
+                                 fallback=NO_ANSWER)
+        return split_text(answer, self.settings.text_limit)
+
+    async def _ask(self, openid: str, text: str,
+                   on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                   message: BaseMessage, fallback: str) -> str:
+        collector = CollectingOutputChannel()
+        metadata = {"wechat": {"msg_type": message.type, "msg_id": message.id or None,
+                               "account": message.target}}
+        try:
+            await on_new_message(UserMessage(text, collector, openid, input_channel=self.name(),
+                                             metadata=metadata))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("WeChat message from %s could not be processed", openid)
+            return UNAVAILABLE
+        answer, options = render(collector.messages)
+        if options:
+            self._options.set(openid, options)
+        else:
+            self._options.pop(openid)
+        return answer or fallback
+
+    # ---------------------------------------------------------------- customer-service API
+
+    async def _send(self, openid: str, parts: List[str], delay: float = 0.0) -> None:
+        """Sends parts in order through the customer-service API; stops at the first failure."""
+        if not parts:
+            return
+        if self.client is None:
+            logger.warning("an answer for %s was not delivered: the customer-service API needs "
+                           "WECHAT_APPID and WECHAT_SECRET", openid)
+            return
+        if delay:
+            await asyncio.sleep(delay)
+        lock = self._send_locks.get(openid)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._send_locks[openid] = lock
+        async with lock:
+            loop = asyncio.get_running_loop()
+            for i, part in enumerate(parts):
+                try:
+                    await loop.run_in_executor(None, self.client.send_text, openid, part)
+                except Exception as e:
+                    logger.warning("customer-service message to %s failed (%d of %d parts "
+                                   "unsent): %s", openid, len(parts) - i, len(parts), e)
+                    return
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+
+class _NotAvailable(Exception):
+    """The request is fine but this server cannot handle it as configured."""
+
+
+async def _read_body(request: Request, limit: int) -> Optional[bytes]:
+    """The request body, or None as soon as it is known to exceed ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > limit:
+                return None
+        except ValueError:
+            return None
+    if request.stream is None:  # already read by the server
+        body = request.body or b""
+        return body if len(body) <= limit else None
+    chunks: List[bytes] = []
+    size = 0
+    while True:
+        chunk = await request.stream.read()
+        if chunk is None:
+            break
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)

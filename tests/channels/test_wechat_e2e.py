@@ -1,0 +1,58 @@
+"""The WeChat channel in the real assistant: Rasa with the trained model and the action server,
+started as `make run` starts them, spoken to as the WeChat platform speaks to it."""
+from __future__ import annotations
+
+import subprocess
+import uuid
+
+import pytest
+
+from tests.channels.fake_wechat import AES_KEY, APPID, SECRET, TOKEN, FakeWeChatAPI, WeChatPlatform
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def wechat_api():
+    server = FakeWeChatAPI(APPID, SECRET).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def assistant(wechat_api):
+    from bot.launcher import ROOT, Assistant, current_model
+
+    try:
+        current_model()
+    except (FileNotFoundError, subprocess.CalledProcessError) as e:
+        pytest.skip(f"no trained model: {e}")
+    env = {
+        "WECHAT_TOKEN": TOKEN, "WECHAT_APPID": APPID, "WECHAT_SECRET": SECRET,
+        "WECHAT_AES_KEY": AES_KEY, "WECHAT_API_BASE": wechat_api.base,
+        # Generous on a loaded test machine; the timing itself is covered by test_wechat.py.
+        "WECHAT_PASSIVE_TIMEOUT": "30",
+    }
+    with Assistant(env=env, log_dir=ROOT / "results" / "test-logs" / "wechat") as a:
+        yield a
+
+
+def openid() -> str:
+    return "o" + uuid.uuid4().hex[:27]
+
+
+def test_signed_text_message_is_answered_from_the_document(assistant):
+    wechat = WeChatPlatform(f"{assistant.base}/webhooks/wechat/webhook", TOKEN, APPID, AES_KEY)
+    assert wechat.verify("e2e-echo").text == "e2e-echo"
+    reply = wechat.send_text(openid(), "开化县是山区县吗", timeout=60)
+    assert reply.status == 200, reply.body
+    assert reply.fields is not None, reply.body
+    assert "开化县" in reply.text and "山区县" in reply.text
+
+
+def test_encrypted_message_and_forged_request(assistant):
+    wechat = WeChatPlatform(f"{assistant.base}/webhooks/wechat/webhook", TOKEN, APPID, AES_KEY)
+    user = openid()
+    reply = wechat.send_text(user, "开化县是山区县吗", encrypted=True, timeout=60)
+    assert reply.status == 200 and "开化县" in reply.text
+    assert wechat.send_text(user, "开化县是山区县吗", token="forged").status == 403

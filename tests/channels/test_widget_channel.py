@@ -1,0 +1,306 @@
+"""The widget channel over HTTP: chat, history, ratings, CORS and limits.
+
+Runs against tests/channels/widget_fake_server.py: Rasa's own app factory with the widget
+channel, real in-memory tracker and lock stores, and a scripted agent instead of a model."""
+from __future__ import annotations
+
+import pytest
+import requests
+
+from bot.channels.widget import (
+    RateLimiter, WidgetInput, history_messages, parse_origins, quoted_locations, with_locations,
+)
+from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
+from tests.channels.widget_fixtures import ALLOWED_ORIGIN, fake_server, new_sender  # noqa: F401
+
+pytestmark = pytest.mark.e2e
+
+
+def W(base: str, path: str) -> str:
+    return f"{base}/webhooks/widget/{path}"
+
+
+def say(base: str, sender: str, text: str, **kw):
+    return requests.post(W(base, "webhook"), json={"sender": sender, "message": text}, timeout=30, **kw)
+
+
+def tracker_events(base: str, sender: str):
+    r = requests.get(f"{base}/test/tracker/{sender}", timeout=10)
+    assert r.status_code == 200, r.text
+    return r.json()["events"]
+
+
+# ------------------------------------------------------------------------ static files
+
+@pytest.mark.parametrize("path, ctype", [("widget.js", "javascript"), ("widget.css", "text/css"),
+                                         ("demo", "text/html")])
+def test_static_files_are_served(fake_server, path, ctype):
+    r = requests.get(W(fake_server, path), timeout=10)
+    assert r.status_code == 200
+    assert ctype in r.headers["content-type"]
+    assert r.headers.get("x-content-type-options") == "nosniff"
+
+
+def test_demo_page_embeds_the_widget_with_one_script_tag(fake_server):
+    html = requests.get(W(fake_server, "demo"), timeout=10).text
+    assert "浙江省人力资源和社会保障厅" in html
+    assert html.count('<script src="widget.js"') == 1
+    assert "data-title=" in html and "data-greeting=" in html
+
+
+def test_widget_script_never_renders_server_text_as_markup(fake_server):
+    js = requests.get(W(fake_server, "widget.js"), timeout=10).text
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert sink not in js
+
+
+# ------------------------------------------------------------------------ chat
+
+def test_answer_has_rest_shape_with_timestamps_and_citation_locations(fake_server):
+    sender = new_sender()
+    r = say(fake_server, sender, "第七条讲什么")
+    assert r.status_code == 200
+    msgs = r.json()
+    assert [("text" in m, "custom" in m) for m in msgs] == [(True, False), (False, True)]
+    assert all(m["recipient_id"] == sender for m in msgs)
+    assert msgs[0]["timestamp"] == msgs[1]["timestamp"]
+    cite = msgs[1]["custom"]["citations"][0]
+    assert cite["clause_id"] == "m7" and cite["location"] == "三、主要举措（七）"
+
+
+def test_buttons_come_with_the_text(fake_server):
+    msgs = say(fake_server, new_sender(), "博士后出站补助我能拿吗").json()
+    assert [b["title"] for b in msgs[0]["buttons"]] == ["民营企业", "国有企业"]
+    assert msgs[1]["custom"]["eligibility"]["verdict"] == "need_info"
+
+
+@pytest.mark.parametrize("body, status", [
+    ({"sender": "short", "message": "你好"}, 400),
+    ({"sender": "bad sender id with spaces!", "message": "你好"}, 400),
+    ({"message": "你好"}, 400),
+    ({"sender": "t" + "0" * 31, "message": ""}, 400),
+    ({"sender": "t" + "0" * 31, "message": 42}, 400),
+    ({"sender": "t" + "0" * 31, "message": "长" * 501}, 413),
+])
+def test_bad_messages_are_refused(fake_server, body, status):
+    r = requests.post(W(fake_server, "webhook"), json=body, timeout=10)
+    assert r.status_code == status
+    assert "error" in r.json()
+
+
+def test_non_json_body_is_refused(fake_server):
+    r = requests.post(W(fake_server, "webhook"), data="not json", timeout=10,
+                      headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+
+
+def test_one_conversation_is_rate_limited(fake_server):
+    sender = new_sender()
+    codes = [say(fake_server, sender, "你好").status_code for _ in range(31)]
+    assert codes[:30] == [200] * 30
+    assert codes[30] == 429
+    # another conversation is not affected
+    assert say(fake_server, new_sender(), "你好").status_code == 200
+
+
+# ------------------------------------------------------------------------ CORS
+
+def test_preflight_from_allowed_origin(fake_server):
+    r = requests.options(W(fake_server, "webhook"), timeout=10, headers={
+        "Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    assert r.status_code == 204
+    assert r.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+    assert "content-type" in r.headers["access-control-allow-headers"].lower()
+    assert "POST" in r.headers["access-control-allow-methods"]
+
+
+def test_preflight_and_post_from_other_origin_are_refused(fake_server):
+    r = requests.options(W(fake_server, "webhook"), timeout=10, headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    assert r.status_code == 403
+    assert "access-control-allow-origin" not in r.headers
+    sender = new_sender()
+    r = say(fake_server, sender, "你好", headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403
+    assert requests.get(f"{fake_server}/test/tracker/{sender}", timeout=10).status_code == 404
+
+
+def test_post_from_allowed_origin_gets_exactly_one_allow_origin_header(fake_server):
+    r = say(fake_server, new_sender(), "你好", headers={"Origin": ALLOWED_ORIGIN})
+    assert r.status_code == 200
+    assert r.raw.headers.getlist("Access-Control-Allow-Origin") == [ALLOWED_ORIGIN]
+
+
+def test_same_origin_needs_no_allow_list(fake_server):
+    r = say(fake_server, new_sender(), "你好", headers={"Origin": fake_server})
+    assert r.status_code == 200
+
+
+# ------------------------------------------------------------------------ history
+
+def test_history_rebuilds_the_conversation_with_button_titles(fake_server):
+    sender = new_sender()
+    say(fake_server, sender, "博士后出站补助我能拿吗")
+    say(fake_server, sender, '/inform{"employer_type": "private"}')
+    r = requests.get(W(fake_server, "history"), params={"sender": sender}, timeout=10)
+    assert r.status_code == 200
+    msgs = r.json()["messages"]
+    assert [m["role"] for m in msgs] == ["user", "bot", "user", "bot"]
+    assert msgs[0]["text"] == "博士后出站补助我能拿吗"
+    assert msgs[1]["buttons"][0]["title"] == "民营企业"
+    assert msgs[1]["custom"]["citations"][0]["location"] == "三、主要举措（一）"
+    assert msgs[2]["text"] == "民营企业"  # the title the person clicked, not the payload
+    assert msgs[2]["payload"].startswith("/inform")
+    assert msgs[3]["custom"]["eligibility"]["verdict"] == "eligible"
+    assert [m.get("message_index") for m in msgs if m["role"] == "bot"] == [0, 1]
+
+
+def test_history_of_unknown_conversation_is_404(fake_server):
+    r = requests.get(W(fake_server, "history"), params={"sender": new_sender()}, timeout=10)
+    assert r.status_code == 404
+
+
+def test_history_needs_a_valid_sender(fake_server):
+    assert requests.get(W(fake_server, "history"), timeout=10).status_code == 400
+
+
+# ------------------------------------------------------------------------ ratings
+
+def test_rating_is_stored_in_the_conversation_as_feedback_slot(fake_server):
+    sender = new_sender()
+    msgs = say(fake_server, sender, "第七条讲什么").json()
+    ts = msgs[0]["timestamp"]
+    r = requests.post(W(fake_server, "rating"), timeout=10, json={
+        "sender": sender, "timestamp": ts, "helpful": False, "comment": "希望说明申请流程"})
+    assert r.status_code == 200, r.text
+
+    events = tracker_events(fake_server, sender)
+    feedback = [e for e in events if e["event"] == "slot" and e["name"] == "feedback"]
+    assert len(feedback) == 1
+    value = feedback[0]["value"]
+    assert value["helpful"] is False and value["comment"] == "希望说明申请流程"
+    assert value["bot_timestamp"] == ts and value["message_index"] == 0
+    assert value["bot_text"].startswith("（七）加强创业扶持")
+
+    hist = requests.get(W(fake_server, "history"), params={"sender": sender}, timeout=10).json()
+    bot = [m for m in hist["messages"] if m["role"] == "bot"][0]
+    assert bot["rating"] == {"helpful": False, "comment": "希望说明申请流程"}
+
+
+def test_rating_by_message_index_and_rerating_keeps_the_latest(fake_server):
+    sender = new_sender()
+    say(fake_server, sender, "你好")
+    say(fake_server, sender, "开化县是山区县吗")
+    for helpful in (True, False, True):
+        r = requests.post(W(fake_server, "rating"), timeout=10,
+                          json={"sender": sender, "message_index": 1, "helpful": helpful})
+        assert r.status_code == 200
+    hist = requests.get(W(fake_server, "history"), params={"sender": sender}, timeout=10).json()
+    bots = [m for m in hist["messages"] if m["role"] == "bot"]
+    assert "rating" not in bots[0]
+    assert bots[1]["rating"] == {"helpful": True}
+    # the conversation carries on normally after ratings
+    assert say(fake_server, sender, "第七条讲什么").status_code == 200
+
+
+@pytest.mark.parametrize("body", [
+    {"timestamp": 1.0, "helpful": "yes"},
+    {"timestamp": 1.0},
+    {"helpful": True},
+    {"message_index": -1, "helpful": True},
+    {"message_index": True, "helpful": True},
+    {"timestamp": "now", "helpful": True},
+    {"message_index": 0, "helpful": True, "comment": 5},
+    {"message_index": 0, "helpful": True, "comment": "长" * 501},
+])
+def test_bad_ratings_are_400(fake_server, body):
+    sender = new_sender()
+    say(fake_server, sender, "你好")
+    r = requests.post(W(fake_server, "rating"), json={"sender": sender, **body}, timeout=10)
+    assert r.status_code == 400, r.text
+
+
+def test_rating_unknown_conversation_or_message_is_404(fake_server):
+    r = requests.post(W(fake_server, "rating"), timeout=10,
+                      json={"sender": new_sender(), "message_index": 0, "helpful": True})
+    assert r.status_code == 404
+    sender = new_sender()
+    say(fake_server, sender, "你好")
+    for ref in ({"message_index": 5}, {"timestamp": 12345.0}):
+        r = requests.post(W(fake_server, "rating"), timeout=10,
+                          json={"sender": sender, "helpful": True, **ref})
+        assert r.status_code == 404
+
+
+# ------------------------------------------------------------------------ units
+
+def test_origins_from_credentials():
+    assert parse_origins("") == []
+    assert parse_origins(None) == []
+    assert parse_origins("https://A.gov.cn/, https://b.gov.cn") == ["https://a.gov.cn", "https://b.gov.cn"]
+    assert parse_origins(["*"]) == ["*"]
+    ch = WidgetInput.from_credentials({"allowed_origins": "https://a.gov.cn", "max_message_chars": "200"})
+    assert ch.allowed_origins == ["https://a.gov.cn"] and ch.max_message_chars == 200
+    with pytest.raises(ValueError):
+        WidgetInput.from_credentials({"sender_per_minute": "many"})
+
+
+def test_credentials_file_registers_the_widget(monkeypatch):
+    import rasa.shared.utils.common
+    import rasa.shared.utils.io
+
+    monkeypatch.setenv("WIDGET_ALLOWED_ORIGINS", "https://www.zj.gov.cn")
+    creds = rasa.shared.utils.io.read_config_file("bot/credentials.yml")
+    assert "rest" in creds
+    key = "bot.channels.widget.WidgetInput"
+    cls = rasa.shared.utils.common.class_from_module_path(key)
+    widget = cls.from_credentials(creds[key])
+    assert isinstance(widget, WidgetInput)
+    assert widget.allowed_origins == ["https://www.zj.gov.cn"]
+    assert widget.url_prefix() == "widget"
+
+
+def test_rate_limiter_window():
+    rl = RateLimiter(2, window=60)
+    assert rl.allow("a", now=0) and rl.allow("a", now=1)
+    assert not rl.allow("a", now=2)
+    assert rl.allow("b", now=2)
+    assert rl.allow("a", now=61)
+    assert RateLimiter(0).allow("x")
+
+
+def test_citation_locations_come_from_the_quoted_clause():
+    text = "开头\n【原文】三、主要举措（七）\n“有“引号”的条款。”\n【责任单位】省人力社保厅"
+    assert quoted_locations(text) == [{"location": "三、主要举措（七）", "text": "有“引号”的条款。"}]
+    custom = {"citations": [{"clause_id": "m7", "title": "加强创业扶持", "text": "有“引号”的条款。"}]}
+    out = with_locations(custom, text)
+    assert out["citations"][0]["location"] == "三、主要举措（七）"
+    assert "location" not in custom["citations"][0]  # the stored payload is not changed
+    listing = "省财政厅是以下2项措施的责任单位：\n1. 三、主要举措（一）「支持引进高端人才」：“…”"
+    out = with_locations({"citations": [{"clause_id": "m1", "title": "支持引进高端人才", "text": "x"}]},
+                         listing)
+    assert out["citations"][0]["location"] == "三、主要举措（一）"
+    lead = "根据您提供的情况，您属于「支持引进高端人才」（三、主要举措（一））支持的范围。"
+    out = with_locations({"citations": [{"clause_id": "m1", "title": "支持引进高端人才", "text": "x"}]},
+                         lead)
+    assert out["citations"][0]["location"] == "三、主要举措（一）"
+    out = with_locations({"citations": [{"clause_id": "m1", "title": "支持引进高端人才", "text": "x"}]},
+                         "您属于「支持引进高端人才」的支持范围。")
+    assert "location" not in out["citations"][0]
+    assert with_locations({"out_of_scope": True}, "x") == {"out_of_scope": True}
+
+
+def test_history_messages_pairs_ratings_by_timestamp():
+    events = [
+        UserUttered("你好", input_channel="widget", timestamp=1.0),
+        BotUttered("您好", {"buttons": [{"title": "是", "payload": "/affirm"}]}, timestamp=2.0),
+        UserUttered("/affirm", input_channel="widget", timestamp=3.0),
+        BotUttered("好的", {}, timestamp=4.0),
+        SlotSet("feedback", {"helpful": True, "bot_timestamp": 4.0}, timestamp=5.0),
+        UserUttered("/affirm", input_channel="widget", timestamp=6.0),
+    ]
+    msgs = history_messages(events)
+    assert [m["text"] for m in msgs] == ["你好", "您好", "是", "好的", "/affirm"]
+    assert msgs[3]["rating"] == {"helpful": True}
+    assert "rating" not in msgs[1]

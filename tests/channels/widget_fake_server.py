@@ -1,0 +1,146 @@
+"""A Rasa-shaped server for the widget tests that needs no trained model.
+
+The app is built by Rasa's own ``configure_app`` with the widget channel from
+``bot/credentials.yml`` semantics, and a stand-in agent with real in-memory tracker and lock
+stores that answers from a fixed script, event by event as Rasa's processor does (UserUttered,
+then BotUttered events sent to the channel's output channel).
+
+    python -m tests.channels.widget_fake_server --port 5099 [--origins https://a.example]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any, Dict, List
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.lock_store import InMemoryLockStore
+from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CLAUSE_M7 = ("有条件的山区县，在风险可控的前提下，可适当降低创业担保贷款申请门槛，适当提高创业担保贷款额度，"
+             "给予利率优惠；高校毕业生享受重点人群创业扶持政策的毕业年限，可从毕业5年以内放宽至毕业10年以内。"
+             "认定省级创业孵化示范基地时，给予山区县倾斜支持。")
+CLAUSE_SCOPE = ("本意见的“山区县”指衢州、丽水两市的所辖县（市、区），以及淳安、永嘉、文成、平阳、泰顺、苍南、"
+                "武义、磐安、天台、仙居、三门等县市。")
+CLAUSE_M1 = "鼓励山区县设立省级博士后工作站，博士后出站后到衢州、丽水山区县民营企业工作的，省财政视情给予补助。"
+
+
+def _reply(text: str, custom: Dict[str, Any] = None, buttons: List[Dict[str, str]] = None) -> Dict[str, Any]:
+    data: Dict[str, Any] = {}
+    if custom is not None:
+        data["custom"] = custom
+    if buttons:
+        data["buttons"] = buttons
+    return {"text": text, "data": data}
+
+
+def script(text: str) -> List[Dict[str, Any]]:
+    """The canned answers, keyed by what the user typed (or clicked)."""
+    if "开化" in text:
+        return [_reply(
+            "开化县属于山区26县。\n【原文】本意见的“山区县”\n“" + CLAUSE_SCOPE + "”",
+            {"county": {"name": "开化县", "city": "衢州市", "is_mountain_county": True},
+             "citations": [{"clause_id": "scope", "title": "山区县的范围", "text": CLAUSE_SCOPE}]},
+        )]
+    if "第七条" in text or "创业" in text:
+        return [_reply(
+            "（七）加强创业扶持。\n【原文】三、主要举措（七）\n“" + CLAUSE_M7 + "”\n【责任单位】省人力社保厅、省财政厅",
+            {"citations": [{"clause_id": "m7", "title": "加强创业扶持", "text": CLAUSE_M7}],
+             "responsible_units": [{"name": "省人力社保厅", "full_name": "浙江省人力资源和社会保障厅"},
+                                   {"name": "省财政厅", "full_name": "浙江省财政厅"}]},
+        )]
+    if "博士后" in text:
+        return [_reply(
+            "要判断您是否符合「支持引进高端人才」（三、主要举措（一）），还需要了解一项情况：您出站后去哪类单位工作？"
+            "\n【原文】三、主要举措（一）\n“" + CLAUSE_M1 + "”",
+            {"citations": [{"clause_id": "m1", "title": "支持引进高端人才", "text": CLAUSE_M1}],
+             "eligibility": {"clause_id": "m1", "verdict": "need_info", "met": [], "unmet": [],
+                             "missing": ["employer_type"]}},
+            buttons=[{"title": "民营企业", "payload": '/inform{"employer_type": "private"}'},
+                     {"title": "国有企业", "payload": '/inform{"employer_type": "state"}'}],
+        )]
+    if text.startswith("/inform"):
+        private = "private" in text
+        return [_reply(
+            ("根据您提供的情况，您属于" if private else "根据您提供的情况，您不在") + "「支持引进高端人才」的支持范围。",
+            {"citations": [{"clause_id": "m1", "title": "支持引进高端人才", "text": CLAUSE_M1}],
+             "eligibility": {"clause_id": "m1", "verdict": "eligible" if private else "not_eligible",
+                             "met": ["出站后到民营企业工作"] if private else [],
+                             "unmet": [] if private else ["须到民营企业工作"], "missing": []}},
+        )]
+    if "你好" in text:
+        return [_reply("您好！我是政策问答助手。")]
+    return [_reply("抱歉，这个问题不在文件范围内。", {"out_of_scope": True})]
+
+
+class ScriptedAgent:
+    """What the widget channel uses of rasa.core.agent.Agent: the stores and handle_message."""
+
+    def __init__(self, domain: Domain) -> None:
+        self.domain = domain
+        self.tracker_store = InMemoryTrackerStore(domain)
+        self.lock_store = InMemoryLockStore()
+
+    def is_ready(self) -> bool:
+        return True
+
+    async def handle_message(self, message: UserMessage) -> None:
+        async with self.lock_store.lock(message.sender_id):
+            tracker = await self.tracker_store.retrieve(message.sender_id)
+            if tracker is None:
+                tracker = DialogueStateTracker.from_events(
+                    message.sender_id,
+                    [ActionExecuted("action_session_start"), SessionStarted(),
+                     ActionExecuted("action_listen")],
+                    slots=self.domain.slots,
+                )
+            tracker.update(UserUttered(message.text, input_channel=message.input_channel,
+                                       metadata=message.metadata))
+            tracker.update(ActionExecuted("action_answer"))
+            for reply in script(message.text):
+                event = BotUttered(reply["text"], reply["data"])
+                tracker.update(event)
+                await message.output_channel.send_response(message.sender_id, event.message())
+            tracker.update(SlotSet("last_kind", "scripted"))
+            tracker.update(ActionExecuted("action_listen"))
+            await self.tracker_store.save(tracker)
+
+
+def build_app(origins: str = ""):
+    import rasa.core.run
+    from bot.channels.widget import WidgetInput
+
+    channel = WidgetInput.from_credentials({"allowed_origins": origins, "sender_per_minute": "30"})
+    app = rasa.core.run.configure_app([channel], cors=None, enable_api=False, port=0)
+    app.ctx.agent = ScriptedAgent(Domain.load(str(ROOT / "bot" / "domain")))
+
+    @app.get("/test/tracker/<sender>")
+    async def tracker_events(request, sender):  # what staff would read from the tracker store
+        from sanic import response
+
+        tracker = await app.ctx.agent.tracker_store.retrieve_full_tracker(sender)
+        if tracker is None:
+            return response.json({"events": None}, status=404)
+        return response.text(json.dumps({"events": [e.as_dict() for e in tracker.events]}),
+                             content_type="application/json")
+
+    return app
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--origins", default="")
+    args = ap.parse_args()
+    app = build_app(args.origins)
+    app.run(host="127.0.0.1", port=args.port, access_log=False, workers=1)
+
+
+if __name__ == "__main__":
+    main()
