@@ -14,7 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from policy_kb import CONFIDENT, get_kb
+from policy_kb import PLAUSIBLE, get_kb
 
 from actions import messages, places, render
 from actions.config import OOS_TRUST_CONFIDENCE
@@ -149,6 +149,8 @@ class Answerer:
     def on_eligibility(self):
         facts = self.u.merged_facts()
         clause = self.u.eligibility_clause(facts)
+        if clause is None and self.u.clause_candidates():
+            return self.on_clause()
         if clause is None:
             options = [self.kb.clause(cid) for cid in self.kb.rule_clauses()]
             self.slots["facts"] = facts or None
@@ -164,20 +166,28 @@ class Answerer:
 
     def on_applicable(self):
         facts = self.u.merged_facts()
-        verdicts = self.kb.applicable(facts)
-        self.slots["facts"] = facts
-        if not verdicts:
+        self.slots["facts"] = facts or None
+        verdicts = self.kb.applicable(facts) if facts else []
+        # What the person asks about, found by topic or search, comes first even where the
+        # clause judges no one ("县里想办一所技工院校" → 第五条).
+        topical = [c for c, score in self.u.clause_candidates()[:2] if score >= PLAUSIBLE or score == float("inf")]
+        topical_ids = {c.id for c in topical}
+        # A measure that only the place fits (nothing about the person) is noise, not a match.
+        verdicts = [v for v in verdicts
+                    if v.clause_id in topical_ids or v.verdict == "eligible" or len(v.met) >= 2]
+        extra = [c for c in topical if all(v.clause_id != c.id for v in verdicts)]
+        if not verdicts and not extra:
             if self.u.clause_candidates():
                 return self.on_clause()
             return [render.Reply(messages.ASK_ABOUT_YOU)]
-        reply = places.applicable_reply(verdicts)
+        reply = places.applicable_reply(verdicts, extra)
+        first = extra[0] if extra else self.kb.clause(verdicts[0].clause_id)
         asking = next((v for v in verdicts if v.verdict == "need_info"), None)
-        if asking and all(v.verdict != "eligible" for v in verdicts):
-            self.remember("applicable", self.kb.clause(verdicts[0].clause_id),
-                          pending_clause="*", pending_fact=asking.missing[0])
+        if asking and not extra and all(v.verdict != "eligible" for v in verdicts):
+            self.remember("applicable", first, pending_clause="*", pending_fact=asking.missing[0])
         else:
             self.clear_pending()
-            self.remember("applicable", self.kb.clause(verdicts[0].clause_id))
+            self.remember("applicable", first)
         return [reply]
 
     def on_inform(self):
@@ -206,8 +216,10 @@ class Answerer:
     # -- the document itself -----------------------------------------------------------------------
     def on_document(self):
         if aspect_of(self.u.text) == "overview" and not OVERVIEW.search(self.u.text):
+            if self.u.glossary_entry() is not None:
+                return self.on_term()  # "文件里的山区县是怎么界定的"
             hits = self.kb.search(self.u.text, k=1)
-            if hits and hits[0].score >= CONFIDENT:
+            if hits and hits[0].score >= PLAUSIBLE:
                 return self.on_clause()  # "意见是按照省委哪次全会的部署提出的": a clause's content
         reply, clause = document_reply(self.u.text)
         self.remember("document", clause)

@@ -6,7 +6,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 from policy_kb import get_kb
 
-from actions.render import Reply, join, quote
+from actions.render import Reply, fact_buttons, join, quote
 
 LIST_ALL = re.compile(r"哪些|哪几个|名单|列表|都有|包括|全部|所有|清单|列出|是哪")
 COUNT = re.compile(r"多少|几个|几县|数量")
@@ -19,6 +19,15 @@ def county_reply(matches: Sequence[Any], text: str) -> Tuple[Reply, Optional[str
     if not matches:
         return _all_reply(text), None
     m = matches[0]
+    if m.area is not None:
+        a = m.area
+        names = "、".join(p.name for p in a.places)
+        yes = "属于" if a.is_mountain_county else "不属于"
+        lead = f"{a.name}指{a.city}的{names}，{yes}本意见所指的山区县。"
+        reply = Reply(join(lead, quote(scope)))
+        reply.add_citations([scope])
+        reply.payload["county"] = a.to_payload()
+        return reply, a.name
     if m.city is not None:
         return _city_reply(m.city, text), m.city.name
     if m.outside is not None:
@@ -83,40 +92,41 @@ def _all_reply(text: str) -> Reply:
     return reply
 
 
-def applicable_reply(verdicts: Sequence[Any]) -> Reply:
-    """Every measure that may apply, each with its verdict and clause."""
+def applicable_reply(verdicts: Sequence[Any], related: Sequence[Any] = ()) -> Reply:
+    """The measures that may apply: those the question is about first, then each judged one."""
     kb = get_kb()
     words = {"eligible": "符合", "not_eligible": "不符合", "need_info": "可能适用，还需确认"}
-    lines = [f"根据您介绍的情况，以下{len(verdicts)}项措施与您有关："]
-    clauses = []
+    lines = []
+    clauses = list(related)
+    if related:
+        lines.append("与您所问最相关的规定：")
+        for c in related:
+            lines.append(f"· {c.location}「{c.title}」：“{c.text}”")
+    if verdicts:
+        lines.append(f"根据您介绍的情况，以下{len(verdicts)}项措施与您个人有关：")
     for i, v in enumerate(verdicts, 1):
         c = kb.clause(v.clause_id)
         clauses.append(c)
         lines.append(f"{i}. {c.location}「{c.title}」——{words[v.verdict]}")
-        for m in v.met:
-            lines.append(f"   ✓ {m}")
-        for u in v.unmet:
-            lines.append(f"   ✗ {u}")
+        lines.extend(f"   ✓ {m}" for m in v.met)
+        lines.extend(f"   ✗ {u}" for u in v.unmet)
         if v.verdict == "need_info" and v.questions:
             q = v.questions.get(v.missing[0])
             if q:
                 lines.append(f"   ？{q.text}")
         lines.append(f"   原文：“{c.text}”")
-    first_info = next((v for v in verdicts if v.verdict == "need_info"), None)
     reply = Reply("\n".join(lines))
     reply.add_citations(clauses)
-    top = next((v for v in verdicts if v.verdict == "eligible"), verdicts[0])
-    reply.payload["eligibility"] = top.to_payload()
-    reply.payload["eligibility_all"] = [v.to_payload() for v in verdicts]
-    if first_info is not None and all(v.verdict != "eligible" for v in verdicts):
-        q = first_info.questions.get(first_info.missing[0]) if first_info.questions else None
-        if q:
-            from actions.render import fact_buttons
-
-            reply.buttons = fact_buttons(first_info.missing[0], q)
-    units = []
-    for c in clauses:
-        units.extend(kb.units_of(c.id))
+    if verdicts:
+        top = next((v for v in verdicts if v.verdict == "eligible"), verdicts[0])
+        reply.payload["eligibility"] = top.to_payload()
+        reply.payload["eligibility_all"] = [v.to_payload() for v in verdicts]
+        first_info = next((v for v in verdicts if v.verdict == "need_info"), None)
+        if first_info is not None and not related and all(v.verdict != "eligible" for v in verdicts):
+            q = first_info.questions.get(first_info.missing[0]) if first_info.questions else None
+            if q:
+                reply.buttons = fact_buttons(first_info.missing[0], q)
+    units = [d for c in clauses for d in kb.units_of(c.id)]
     if units:
         reply.add_units(units)
     return reply

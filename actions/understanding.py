@@ -47,6 +47,16 @@ AMBIGUITY_MARGIN = 0.03
 DETAIL = re.compile(r"认定|审核|审批|申报|申请|发放|办理|怎么|如何|多久|多少|几年|标准|条件")
 
 
+def _specificity(match) -> int:
+    if match.place is not None:
+        return 0
+    if match.area is not None:
+        return 1
+    if match.city is not None:
+        return 2
+    return 3 if match.outside.name != match.outside.province else 4
+
+
 @dataclass
 class Understanding:
     text: str
@@ -118,6 +128,8 @@ class Understanding:
         """An out-of-scope or unsure prediction, checked against what the knowledge base knows."""
         if self.intent == "out_of_scope" and self.confidence >= OOS_TRUST_CONFIDENCE:
             return "out_of_scope"
+        if self.last_kind in ("eligibility", "applicable") and self.new_facts():
+            return "inform"  # "不好意思说错了，是毕业9年": a correction
         if self._explicit_topic():
             return "clause"
         if self.entities.get("term"):
@@ -139,6 +151,11 @@ class Understanding:
             clause = kb.clause(value) if value in kb.clauses else kb.clause_by_number(str(value))
             if clause is not None:
                 return [(clause, float("inf"))]
+        quoted = kb.quoted_clause(self.text)
+        if quoted is not None:
+            # The question repeats the document's own words: that clause, whatever else matches.
+            return [(quoted, 1.0)] + [(h.clause, h.score) for h in kb.search(self.text, k=3)
+                                      if h.clause.id != quoted.id and h.score >= PLAUSIBLE]
         topics = kb.clauses_for_topic(self.text)
         deictic = bool(DEICTIC.search(self.text)) or len(self.text) <= 8
         if self.last_clause in kb.clauses and not topics and (use_context or deictic):
@@ -198,7 +215,8 @@ class Understanding:
             m = kb.find_place(self.last_place)
             if m is not None:
                 found = [m]
-        return found
+        # "江苏苏州", "丽水市莲都区": the most specific place is the one asked about.
+        return sorted(found, key=_specificity)
 
     def glossary_entry(self):
         kb = get_kb()
@@ -262,14 +280,18 @@ class Understanding:
         return len(personal) >= 2 or bool(SELF_REFERENCE.search(self.text) and personal)
 
     def eligibility_clause(self, facts: Dict[str, Any]):
+        """The clause whose rules judge this case; None when the question is about one without."""
         kb = get_kb()
         rule = set(kb.rule_clauses())
-        for clause, _ in self.clause_candidates():
+        ranked = [] if self.pending_clause and not self._explicit_topic() else self.clause_candidates()
+        for clause, _ in ranked[:1]:
             if clause.id in rule:
                 return clause
             children = [cid for cid in rule if cid.startswith(clause.id + ".")]
             if children:
                 return kb.clause(self._pick_child(kb, children, facts))
+            if not self.from_search:
+                return None  # "就业补助资金山区县能多分一些吗": a measure that judges no one
         if self.pending_clause and self.pending_clause in rule:
             return kb.clause(self.pending_clause)
         if self.last_kind == "eligibility" and self.last_clause in rule:

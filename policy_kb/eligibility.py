@@ -103,6 +103,12 @@ class EligibilityEngine:
                         out[key] = number
             else:
                 out[key] = normalise(str(value))
+        # What a stated value implies, where the implied fact was not stated itself.
+        for key, value in list(out.items()):
+            fdef = self.facts[key]
+            if fdef.type == "enum" and value in fdef.values:
+                for fact, implied in fdef.values[value].implies.items():
+                    out.setdefault(fact, implied)
         return out
 
     def evaluate(self, clause_id: str, facts: Dict[str, Any]) -> Verdict:
@@ -217,6 +223,10 @@ class EligibilityEngine:
         if fdef.type == "place":
             return self._check_place(cond, value, rule)
         if cond.in_ is not None:
+            broad = fdef.values.get(value) if fdef.type == "enum" else None
+            if broad is not None and value not in cond.in_ and set(broad.narrower) & set(cond.in_):
+                # "企业" where the clause asks for "民营企业": ask which kind.
+                return UNKNOWN, None, None
             ok = value in cond.in_
             template = cond.met if ok else cond.unmet
             return (MET if ok else UNMET), template.format(value=self._label(cond.fact, value)), None

@@ -29,7 +29,9 @@ from .text import cn_number, normalise
 TODAY_ENV = "POLICY_TODAY"
 
 # Phrases that contain a place name but name an organisation or a website.
-_NON_PLACE_PHRASES = ("浙江人才网", "浙江省", "浙江")
+# Words that contain or overlap a place name without naming a place ("就业补助资金山区县" is not
+# 金山区; "浙江人才网" is not a place).
+_NON_PLACE_PHRASES = ("浙江人才网", "浙江省", "浙江", "山区县", "山区26县", "山区二十六县", "山区")
 
 _CN_NUM = r"[一二三四五六七八九十\d]{1,3}"
 _CLAUSE_REF = re.compile(
@@ -120,6 +122,10 @@ class KnowledgeBase:
 
     def search(self, text: str, k: int = 3) -> List[SearchHit]:
         return self.index.search(text, k)
+
+    def quoted_clause(self, text: str) -> Optional[Clause]:
+        """The one clause the question quotes word for word, if any (see SearchIndex.quoted)."""
+        return self.index.quoted(text)
 
     def best_sentence(self, cid: str, text: str) -> str:
         self.clause(cid)

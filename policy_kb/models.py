@@ -318,6 +318,11 @@ class PlacesFile(_Model):
 class EnumValue(_Model):
     label: str
     synonyms: List[str] = []
+    # A broad value ("企业") that covers narrower ones ("民营企业", "国有企业"): a condition that
+    # names some of the narrower values but not this one cannot be decided by it, so it asks.
+    narrower: List[str] = []
+    # Facts this value implies when they are not stated ("考卫生中级" implies a health worker).
+    implies: Dict[str, str] = {}
 
 
 class Button(_Model):

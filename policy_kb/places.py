@@ -101,6 +101,9 @@ class PlaceIndex:
                 i += 1
                 continue
             term, target = hit
+            if target is not None and self._straddles(norm, i, len(term)):
+                i += 1  # the name runs into a longer word that starts inside it
+                continue
             if target is not None:
                 out.append(self._make_match(target, term, (i, i + len(term))))
             i += len(term)
@@ -118,6 +121,15 @@ class PlaceIndex:
                 if getattr(m, kind) is not None:
                     return m
         return matches[0]
+
+    def _straddles(self, norm: str, i: int, length: int) -> bool:
+        """Whether a non-place phrase starts inside norm[i:i+length] and ends beyond it."""
+        end = i + length
+        for j in range(i + 1, end):
+            for k in range(end + 1, min(len(norm), j + self._max_len) + 1):
+                if norm[j:k] in self._masked:
+                    return True
+        return False
 
     def _longest_at(self, norm: str, i: int) -> Optional[Tuple[str, Optional[Target]]]:
         for length in range(min(self._max_len, len(norm) - i), 1, -1):

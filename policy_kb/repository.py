@@ -289,6 +289,18 @@ def _load_eligibility(
 ) -> Tuple[Dict[str, FactDef], Dict[str, Rule], List[str]]:
     parsed = _parse(EligibilityFile, _read_yaml(data_dir, ELIGIBILITY_FILE), ELIGIBILITY_FILE)
     facts = parsed.facts
+    for key, fdef in facts.items():
+        for value, ev in fdef.values.items():
+            vloc = ("facts", key, "values", value)
+            for narrower in ev.narrower:
+                if narrower not in fdef.values:
+                    raise _fail(ELIGIBILITY_FILE, vloc + ("narrower",), f"unknown value '{narrower}'")
+            for fact, implied in ev.implies.items():
+                target = facts.get(fact)
+                if target is None:
+                    raise _fail(ELIGIBILITY_FILE, vloc + ("implies",), f"unknown fact '{fact}'")
+                if target.type == "enum" and implied not in target.values:
+                    raise _fail(ELIGIBILITY_FILE, vloc + ("implies", fact), f"unknown value '{implied}'")
     rules: Dict[str, Rule] = {}
     for i, rule in enumerate(parsed.rules):
         loc = ("rules", i)

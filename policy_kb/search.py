@@ -56,6 +56,8 @@ STOPWORDS = frozenset(
     """.split()
 )
 _PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+QUOTE_MIN_CHARS = 6
 
 
 class _KeywordMatcher:
@@ -231,6 +233,28 @@ class SearchIndex:
                 break
             hits.append(SearchHit(clause=self.clauses[cid], score=round(score, 4), sentence=self.best_sentence(cid, text)))
         return hits
+
+    def quoted(self, text: str, min_chars: int = QUOTE_MIN_CHARS) -> Optional[Clause]:
+        """The one clause a question quotes word for word ("推动技能人才提质增量"), if any.
+
+        The longest run of the question found verbatim in a clause's text must be at least
+        ``min_chars`` long and longer than the longest run found in any other clause.
+        """
+        from difflib import SequenceMatcher
+
+        query = _NON_WORD.sub("", normalise(text))
+        if len(query) < min_chars:
+            return None
+        runs = []
+        for cid in self.leaf_ids:
+            body = _NON_WORD.sub("", normalise(self.clauses[cid].text))
+            m = SequenceMatcher(None, query, body, autojunk=False).find_longest_match(0, len(query), 0, len(body))
+            runs.append((m.size, cid))
+        runs.sort(reverse=True)
+        best, cid = runs[0]
+        if best >= min_chars and (len(runs) == 1 or runs[1][0] < best):
+            return self.clauses[cid]
+        return None
 
     def best_sentence(self, cid: str, text: str) -> str:
         """The clause sentence (verbatim) that shares the most with the question."""

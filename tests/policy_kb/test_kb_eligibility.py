@@ -36,6 +36,15 @@ CASES = [
     ("m1", {**PD, "place": "缙云县", "postdoc_status": "在站"}, "not_eligible", ["在站"], None),
     ("m1", {**PD, "place": "缙云县", "role": "graduate"}, "not_eligible", ["高校毕业生"], None),
     ("m1", {"role": "postdoc", "postdoc_status": "completed"}, "need_info", [], ["place", "employer_type"]),
+    # "企业" alone does not say whether it is a 民营企业: ask, do not refuse.
+    ("m1", {**PD, "place": "缙云县", "employer_type": "企业"}, "need_info", [], ["employer_type"]),
+    # m4.1: a company speaking for itself ("我们是遂昌的企业") is the employer.
+    ("m4.1", {"employer_type": "enterprise", "place": "遂昌县"}, "eligible", ["用人单位", "遂昌县"], None),
+    ("m4.1", {"employer_type": "enterprise", "place": "义乌市"}, "not_eligible", ["义乌市"], None),
+    ("m4.1", {"employer_type": "public_institution", "role": "employer", "place": "遂昌县"}, "not_eligible", ["事业单位"], None),
+    # m3.2: sitting the 卫生中级 exam implies a health worker.
+    ("m3.2", {"activity": "health_exam", "institution_type": "community_health_station", "place": "龙游县"},
+     "eligible", ["卫生专业技术人员", "社区卫生服务站"], None),
     ("m1", {"role": "postdoc"}, "need_info", [], ["place", "employer_type", "postdoc_status"]),
     ("m1", {}, "need_info", [], ["place", "employer_type", "postdoc_status", "role"]),
     ("m1", {**PD, "place": "温州"}, "not_eligible", ["温州市"], None),

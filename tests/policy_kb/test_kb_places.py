@@ -122,3 +122,13 @@ def test_traditional_and_near_miss(kb, text, name):
 def test_no_guessing(kb, text):
     match = kb.find_place(text)
     assert match is None or match.place is None
+
+
+@pytest.mark.parametrize("text", ["就业补助资金山区县能多分一些吗", "资金山区县倾斜"])
+def test_a_name_inside_a_longer_word_is_not_a_place(kb, text):
+    assert kb.places_in_text(text) == []
+
+
+def test_a_name_before_a_longer_word_still_counts(kb):
+    assert [m.name for m in kb.places_in_text("上海金山区")] == ["上海市", "金山区"]
+    assert [m.name for m in kb.places_in_text("丽水山区县")] == ["丽水市"]

@@ -84,3 +84,18 @@ def test_unknown_clause_raises(kb):
         kb.clause("m10")
     with pytest.raises(KBError):
         kb.best_sentence("nope", "x")
+
+
+@pytest.mark.parametrize("text,cid", [
+    ("推动技能人才提质增量", "goals"),
+    ("“深化职称制度改革”在文件哪一部分", "goals"),
+    ("支持承办省级一类、二类职业技能大赛是哪条", "m5"),
+    ("省级失业保险调剂金怎么分", "m8"),
+])
+def test_a_quoted_phrase_finds_its_clause(kb, text, cid):
+    assert kb.quoted_clause(text).id == cid
+
+
+@pytest.mark.parametrize("text", ["你好", "山区县有哪些", "公积金怎么提取才最快呢"])
+def test_no_quote_no_clause(kb, text):
+    assert kb.quoted_clause(text) is None
