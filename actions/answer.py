@@ -100,8 +100,12 @@ class Answerer:
     # -- what a measure says --------------------------------------------------------------------
     def on_clause(self):
         ranked = self.u.clause_candidates()
+        if not ranked and aspect_of(self.u.text) != "overview":
+            return self.on_document()  # "文件里有多少条具体措施"
         if not ranked:
             return self._unclear()
+        if self.u.only_outside_zhejiang():
+            return [render.outside_reply(self.u.place_matches()[0])]  # "福建的山区县有什么扶持政策"
         if self.u.is_ambiguous(ranked):
             clauses = [c for c, _ in ranked[:3]]
             return [render.choices_reply(clauses, "您的问题可能涉及以下几项措施，请选择您想了解的：")]

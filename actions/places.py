@@ -97,7 +97,9 @@ def applicable_reply(verdicts: Sequence[Any], related: Sequence[Any] = ()) -> Re
     kb = get_kb()
     words = {"eligible": "符合", "not_eligible": "不符合", "need_info": "可能适用，还需确认"}
     lines = []
-    clauses = list(related)
+    # A measure the person qualifies for leads; then what they asked about; then the rest.
+    eligible = [kb.clause(v.clause_id) for v in verdicts if v.verdict == "eligible"]
+    clauses = eligible + [c for c in related if c not in eligible]
     if related:
         lines.append("与您所问最相关的规定：")
         for c in related:
@@ -106,7 +108,8 @@ def applicable_reply(verdicts: Sequence[Any], related: Sequence[Any] = ()) -> Re
         lines.append(f"根据您介绍的情况，以下{len(verdicts)}项措施与您个人有关：")
     for i, v in enumerate(verdicts, 1):
         c = kb.clause(v.clause_id)
-        clauses.append(c)
+        if c not in clauses:
+            clauses.append(c)
         lines.append(f"{i}. {c.location}「{c.title}」——{words[v.verdict]}")
         lines.extend(f"   ✓ {m}" for m in v.met)
         lines.extend(f"   ✗ {u}" for u in v.unmet)

@@ -168,6 +168,14 @@ def out_of_scope_reply(hint: bool = False) -> Reply:
     return Reply(text, {"out_of_scope": True})
 
 
+def outside_reply(match) -> Reply:
+    """A question about a place outside Zhejiang: this document does not speak of it."""
+    where = match.name
+    text = (f"浙人社发〔2021〕22号只适用于浙江省的山区26县，不涉及{where}的政策。"
+            f"{where}的相关政策请咨询当地人力资源和社会保障部门，或拨打当地12333热线。")
+    return Reply(text, {"out_of_scope": True, "county": match.to_payload()})
+
+
 def choices_reply(clauses: Sequence[Any], lead: str) -> Reply:
     reply = Reply(lead)
     reply.buttons = [

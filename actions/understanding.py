@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
 
+from bot.components.normalizer import normalize_text
 from policy_kb import get_kb
 
 from actions.config import OOS_TRUST_CONFIDENCE
@@ -85,8 +86,11 @@ class Understanding:
             if label and value not in (None, "") and value not in ents.setdefault(label, []):
                 ents[label].append(value)
         facts = tracker.get_slot("facts")
+        # The NLU has normalised the text; put right homophone slips of the knowledge base's
+        # terms ("飞第人才") before the knowledge base reads it.
+        text = get_kb().correct_typos(normalize_text(msg.get("text") or ""))
         return cls(
-            text=(msg.get("text") or "").strip(),
+            text=text,
             intent=intent,
             confidence=confidence,
             entities=ents,
@@ -217,6 +221,11 @@ class Understanding:
                 found = [m]
         # "江苏苏州", "丽水市莲都区": the most specific place is the one asked about.
         return sorted(found, key=_specificity)
+
+    def only_outside_zhejiang(self) -> bool:
+        """Places are named and none of them is in Zhejiang."""
+        matches = self.place_matches()
+        return bool(matches) and all(m.outside is not None for m in matches)
 
     def glossary_entry(self):
         kb = get_kb()

@@ -109,6 +109,17 @@ class FactExtractor:
                 i += 1
         return out
 
+    def _inner_mentions(self, chunk: str) -> List[Tuple[str, str, str, Tuple[int, int]]]:
+        found = []
+        for start in range(len(chunk)):
+            for end in range(len(chunk), start, -1):
+                if (start, end) == (0, len(chunk)):
+                    continue
+                hit = self._terms.get(chunk[start:end])
+                if hit is not None:
+                    found.append((hit[0], hit[1], chunk[start:end], (start, end)))
+        return found
+
     def extract(self, text: str, today: date) -> Dict[str, Any]:
         norm = normalise(text)
         out: Dict[str, Any] = {}
@@ -117,8 +128,15 @@ class FactExtractor:
         match = self.places.find_place(norm)
         if match is not None:
             out["place"] = match.name
-        for fact, value, _, _ in self.enum_mentions(norm):
+        mentions = self.enum_mentions(norm)
+        for fact, value, _, _ in mentions:
             out.setdefault(fact, value)
+        # A phrase can state two facts: "我们企业" is an employer and an enterprise, "公立医院" a
+        # public institution and a hospital. Words of other facts inside a matched phrase count.
+        for fact, _, chunk, _ in mentions:
+            for inner_fact, inner_value, _, _ in self._inner_mentions(chunk):
+                if inner_fact != fact:
+                    out.setdefault(inner_fact, inner_value)
         years = parse_years_since_graduation(norm, today)
         if years is not None:
             out["years_since_graduation"] = years

@@ -65,6 +65,7 @@ class KnowledgeBase:
         )
         self.eligibility = EligibilityEngine(data.facts, data.rules, data.clauses, self.places)
         self.extractor = FactExtractor(data.facts, self.places, data.not_facts)
+        self._typos = None
         self.index = SearchIndex(data.clauses, data.glossary, self.user_words(), blocking_terms=dept_names)
         self._dept_aliases = sorted(
             ((normalise(n), d) for d in data.departments.values() for n in d.all_names),
@@ -122,6 +123,31 @@ class KnowledgeBase:
 
     def search(self, text: str, k: int = 3) -> List[SearchHit]:
         return self.index.search(text, k)
+
+    def _typo_terms(self) -> List[str]:
+        """Terms worth correcting towards: topics, terms and departments; fact words of four
+        characters or more. Place names have their own near-miss matching and are left out:
+        "义乌是" sounds like "义乌市"."""
+        terms: List[str] = []
+        for dept in self.departments.values():
+            terms.extend(dept.all_names)
+        for clause in self.clauses.values():
+            terms.extend(kw.term for kw in clause.keywords)
+        for entry in self.glossary.values():
+            terms.extend(entry.all_names)
+        for fdef in self.facts_vocabulary.values():
+            for ev in fdef.values.values():
+                terms.extend(s for s in ev.synonyms if len(s) >= 4)
+        places = set(self.places.surface_forms())
+        return [normalise(t) for t in terms if t not in places]
+
+    def correct_typos(self, text: str) -> str:
+        """The text with homophone slips of knowledge-base terms put right (see typos.py)."""
+        if self._typos is None:
+            from .typos import TypoCorrector
+
+            self._typos = TypoCorrector(self._typo_terms())
+        return self._typos.correct(text)
 
     def quoted_clause(self, text: str) -> Optional[Clause]:
         """The one clause the question quotes word for word, if any (see SearchIndex.quoted)."""

@@ -12,6 +12,12 @@ SYSTEM_DEPS=(
   "/usr/bin/chromium|chromium chromium-driver"
   # A CJK font, so that the browser renders (and screenshots show) the widget's Chinese text.
   "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc|fonts-wqy-zenhei"
+  # The production profile's stores and load balancer, started on loopback by the scale-out tests
+  # (tests/scale/): PostgreSQL tracker store, Redis lock store, nginx in front of two Rasa servers.
+  # Only the binaries are used; the tests run their own throwaway instances, never the system services.
+  "/usr/bin/pg_createcluster|postgresql"
+  "/usr/bin/redis-server|redis-server"
+  "/usr/sbin/nginx|nginx"
 )
 
 if [ "$(id -u)" -eq 0 ]; then

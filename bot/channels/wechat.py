@@ -37,6 +37,7 @@ from wechatpy.utils import check_signature
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
+from bot.channels.guard import Guard, sanitise_message
 from bot.channels.wechat_api import DEFAULT_API_BASE, CustomerServiceClient
 from bot.channels.wechat_render import TEXT_LIMIT_BYTES, choose, render, split_text
 from bot.channels.wechat_state import TTLCache
@@ -158,6 +159,7 @@ class WeChatInput(InputChannel):
         self._send_locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = (
             weakref.WeakValueDictionary())
         self._background: Set[asyncio.Task] = set()
+        self.guard = Guard(self.name())
         if not s.token:
             logger.warning("WeChat channel loaded without WECHAT_TOKEN: its webhook answers 503")
 
@@ -185,6 +187,7 @@ class WeChatInput(InputChannel):
         @bp.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
             started = time.monotonic()
+            self.guard.bind(request.app)
             if not self.configured:
                 return response.text("WeChat channel not configured", status=503)
             if not self._signed(request):
@@ -334,8 +337,16 @@ class WeChatInput(InputChannel):
                         message: BaseMessage) -> List[str]:
         offered = self._options.get(openid) or []
         payload = choose(offered, text)
+        notices: List[str] = []
+        if payload is None:  # typed text, not the number of an offered option
+            checked = await self.guard.check(text, openid)
+            if checked.reply is not None:
+                return [checked.reply]
+            text, notices = checked.text, checked.notices
         answer = await self._ask(openid, payload or text, on_new_message, message,
                                  fallback=NO_ANSWER)
+        if notices:
+            answer = "\n".join(notices) + "\n\n" + answer
         return split_text(answer, self.settings.text_limit)
 
     async def _ask(self, openid: str, text: str,
@@ -344,15 +355,10 @@ class WeChatInput(InputChannel):
         collector = CollectingOutputChannel()
         metadata = {"wechat": {"msg_type": message.type, "msg_id": message.id or None,
                                "account": message.target}}
-        try:
-            await on_new_message(UserMessage(text, collector, openid, input_channel=self.name(),
-                                             metadata=metadata))
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("WeChat message from %s could not be processed", openid)
+        if not await self.guard.deliver(on_new_message, UserMessage(
+                text, collector, openid, input_channel=self.name(), metadata=metadata)):
             return UNAVAILABLE
-        answer, options = render(collector.messages)
+        answer, options = render([sanitise_message(m) for m in collector.messages])
         if options:
             self._options.set(openid, options)
         else:

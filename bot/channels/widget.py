@@ -40,6 +40,8 @@ from sanic.response import HTTPResponse
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 
+from bot.channels.guard import Guard
+
 logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "widget_static"
@@ -281,6 +283,9 @@ class WidgetInput(InputChannel):
         self.response_timeout = response_timeout
         self.sender_limiter = RateLimiter(sender_per_minute)
         self.client_limiter = RateLimiter(client_per_minute)
+        # Cleaning, typed payloads, timeout and apology (the rate limits above stay this
+        # channel's own, answered with 429 as widget.js expects).
+        self.guard = Guard(self.name())
 
     # ---- CORS -------------------------------------------------------------------------------
 
@@ -395,12 +400,16 @@ class WidgetInput(InputChannel):
                 resp.headers["Retry-After"] = "30"
                 return resp
 
+            checked = await self.guard.check(text, sender, request.app, rate_limit=False)
+            if checked.reply is not None:
+                return self._json(request, self.guard.reply(checked, sender))
             collector = WidgetOutputChannel()
             metadata = {"widget": {"page": _short(request.headers.get("referer"), 300)}}
             try:
                 await asyncio.wait_for(
-                    on_new_message(UserMessage(text, collector, sender,
-                                               input_channel=self.name(), metadata=metadata)),
+                    self.guard.deliver(on_new_message, UserMessage(
+                        checked.text, collector, sender, input_channel=self.name(),
+                        metadata=metadata)),
                     timeout=self.response_timeout,
                 )
             except asyncio.TimeoutError:
@@ -409,7 +418,7 @@ class WidgetInput(InputChannel):
             except Exception:
                 logger.exception("widget: failed to handle a message from %s", sender)
                 return self._error(request, 500, "the assistant failed to answer")
-            return self._json(request, collector.messages)
+            return self._json(request, self.guard.finish(collector.messages, sender, checked.notices))
 
         @bp.route("/history", methods=["GET"])
         async def history(request: Request) -> HTTPResponse:

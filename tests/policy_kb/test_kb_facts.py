@@ -63,3 +63,12 @@ def test_nothing_extracted_when_nothing_is_said_about_the_person(kb, text):
 def test_normalise_facts_accepts_chinese_values(kb):
     norm = kb.eligibility.normalise_facts({"role": "博士后", "employer_type": "民企", "years_since_graduation": "七年", "place": "縉雲", "x": 1})
     assert norm == {"role": "postdoc", "employer_type": "private", "years_since_graduation": 7, "place": "缙云"}
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("我们企业参加引才活动", {"role": "employer", "employer_type": "enterprise", "activity": "recruitment_event"}),
+    ("我在公立医院工作", {"employer_type": "public_institution", "institution_type": "hospital"}),
+    ("我是民营企业的博士后", {"role": "postdoc", "employer_type": "private"}),
+])
+def test_a_phrase_can_state_two_facts(kb, text, expected):
+    assert kb.extract_facts(text) == expected

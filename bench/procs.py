@@ -1,0 +1,108 @@
+"""Resident memory of a server process tree (psutil) and facts about the machine."""
+from __future__ import annotations
+
+import os
+import platform
+import threading
+import time
+from typing import Dict, List, Optional
+
+import psutil
+
+
+def tree_rss(pid: int) -> int:
+    """RSS in bytes of a process and all its descendants (0 if it is gone)."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+class RssSampler:
+    """Samples the RSS of named process trees every `interval` seconds in a thread; keeps the peaks."""
+
+    def __init__(self, pids: Dict[str, int], interval: float = 0.5) -> None:
+        self.pids = pids
+        self.interval = interval
+        self.peak: Dict[str, int] = {name: 0 for name in pids}
+        self.peak_total = 0
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+
+    def sample(self) -> Dict[str, int]:
+        now = {name: tree_rss(pid) for name, pid in self.pids.items()}
+        for name, v in now.items():
+            self.peak[name] = max(self.peak[name], v)
+        self.peak_total = max(self.peak_total, sum(now.values()))
+        return now
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def __enter__(self) -> "RssSampler":
+        self.sample()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+        self.sample()
+
+
+def mb(n: int) -> float:
+    return round(n / 2**20, 1)
+
+
+def machine() -> Dict[str, object]:
+    vm = psutil.virtual_memory()
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpu_model": _cpu_model(),
+        "memory_gb": round(vm.total / 2**30, 1),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def busy_processes(exclude: List[int], min_cpu: float = 20.0, sample_s: float = 1.0) -> List[Dict[str, object]]:
+    """Other processes using a noticeable share of a core right now (who else loads the machine)."""
+    procs = []
+    for p in psutil.process_iter(["pid", "name", "cmdline"]):
+        try:
+            p.cpu_percent(None)
+            procs.append(p)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    time.sleep(sample_s)
+    out = []
+    for p in procs:
+        try:
+            cpu = p.cpu_percent(None)
+            if cpu >= min_cpu and p.pid not in exclude:
+                out.append({"pid": p.pid, "cpu_percent": round(cpu), "cmd": " ".join(p.info["cmdline"] or [p.info["name"]])[:80]})
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return sorted(out, key=lambda d: -d["cpu_percent"])

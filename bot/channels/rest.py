@@ -1,0 +1,128 @@
+"""Rasa's REST channel behind the shared guard: ``POST /webhooks/rest/webhook``.
+
+Same URL and answer shape as Rasa's own ``rest`` channel (a JSON list of bot messages), with what
+every public channel gets from `bot.channels.guard`: cleaned and bounded text, polite replies to
+empty, emoji-only and too-frequent messages, typed ``/intent{...}`` read as text unless it is a
+button just offered, the answer awaited at most ``ACTION_REPLY_TIMEOUT`` seconds and an apology
+with the 12333 hotline instead of silence. A malformed request (not a JSON object, no sender)
+gets a 400 with a JSON error, never a 500. The channel name is fixed to ``rest``: a client cannot
+claim to be another channel.
+
+Registered in ``bot/credentials.yml`` as ``bot.channels.rest.GuardedRestInput``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+
+from bot.channels.guard import Guard
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+MAX_SENDER_CHARS = 128
+MAX_METADATA_BYTES = 4096
+
+
+class _BadRequest(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+class GuardedRestInput(InputChannel):
+    """``{"sender": "...", "message": "..."}`` in, the bot's messages out."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "GuardedRestInput":
+        return cls()
+
+    def __init__(self, guard: Optional[Guard] = None) -> None:
+        self.guard = guard or Guard(self.name())
+
+    @staticmethod
+    def _body(request: Request) -> Dict[str, Any]:
+        if len(request.body or b"") > MAX_BODY_BYTES:
+            raise _BadRequest(413, "request body too large")
+        try:
+            body = json.loads(request.body or b"")
+        except (ValueError, UnicodeDecodeError):
+            raise _BadRequest(400, "body must be JSON")
+        if not isinstance(body, dict):
+            raise _BadRequest(400, "body must be a JSON object")
+        return body
+
+    @staticmethod
+    def _sender(value: Any) -> str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not value.strip():
+            raise _BadRequest(400, "sender is required (a string naming the conversation)")
+        if len(value) > MAX_SENDER_CHARS or any(not c.isprintable() for c in value):
+            raise _BadRequest(400, f"sender must be at most {MAX_SENDER_CHARS} printable characters")
+        return value
+
+    @staticmethod
+    def _metadata(value: Any) -> Optional[Dict[str, Any]]:
+        if not isinstance(value, dict):
+            return None
+        try:
+            if len(json.dumps(value, ensure_ascii=False)) > MAX_METADATA_BYTES:
+                return None
+        except (TypeError, ValueError):
+            return None
+        return value
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint("custom_webhook_GuardedRestInput", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @bp.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            self.guard.bind(request.app)
+            try:
+                body = self._body(request)
+                sender = self._sender(body.get("sender"))
+                text = body.get("message")
+                if text is not None and not isinstance(text, str):
+                    raise _BadRequest(400, "message must be a string")
+            except _BadRequest as e:
+                return response.json({"error": e.message}, status=e.status)
+
+            checked = await self.guard.check(text, sender, request.app)
+            if checked.reply is not None:
+                messages = self.guard.reply(checked, sender)
+            else:
+                collector = CollectingOutputChannel()
+                await self.guard.deliver(on_new_message, UserMessage(
+                    checked.text, collector, sender, input_channel=self.name(),
+                    metadata=self._metadata(body.get("metadata"))))
+                messages = self.guard.finish(collector.messages, sender, checked.notices)
+            if _stream_requested(request):
+                lines = "".join(json.dumps(m, ensure_ascii=False) + "\n" for m in messages)
+                return response.text(lines, content_type="text/event-stream")
+            return response.json(messages, dumps=_dumps)
+
+        return bp
+
+
+def _stream_requested(request: Request) -> bool:
+    return str(request.args.get("stream", "")).lower() in ("true", "1", "yes")
+
+
+def _dumps(obj: Any, **kwargs: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, **kwargs)
