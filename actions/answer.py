@@ -201,6 +201,8 @@ class Answerer:
             return self.on_applicable()
         if u.pending_clause or (u.last_kind == "eligibility" and u.new_facts()):
             return self.on_eligibility()
+        if u.last_kind == "clause" and u.last_clause and u.describes_a_case(self.kb.clause(u.last_clause)):
+            return self.on_eligibility()  # "我在天台县的乡镇卫生院" after the clause on that exam
         if u.place_matches():
             return self.on_county()
         if u.new_facts():

@@ -27,6 +27,8 @@ FACT_KEYS = (
     "years_since_graduation",
     "activity",
 )
+# Intents a message giving new facts may carry while it continues an eligibility question.
+CONTINUING_INTENTS = {"inform", "ask_eligibility", "ask_applicable", "ask_county", "nlu_fallback", "out_of_scope"}
 INTENT_KIND = {
     "ask_clause": "clause",
     "ask_units": "units",
@@ -111,8 +113,11 @@ class Understanding:
         if self.intent == "deny":
             return "drop"
         if self.pending_clause and (self.intent in ("inform", "ask_eligibility", "ask_applicable")
-                                    or (self.new_facts() and not self._explicit_topic())):
+                                    or (self.new_facts() and not self._topic_beyond(self.pending_clause))):
             return "inform"
+        if (self.last_kind == "eligibility" and self.intent in CONTINUING_INTENTS and self.new_facts()
+                and not self._topic_beyond(self.last_clause)):
+            return "inform"  # "哦不对，是去永嘉县的民营企业", "那莲都区呢？": the same question, new facts
         if self.intent in ("out_of_scope", "nlu_fallback"):
             return self._kind_from_evidence()
         kind = INTENT_KIND.get(self.intent, "out_of_scope")
@@ -143,6 +148,13 @@ class Understanding:
         if self.department():
             return "department"
         return "out_of_scope"
+
+    def _topic_beyond(self, cid: Optional[str]) -> bool:
+        """The message names a measure other than `cid` (or its own paragraphs/parent)."""
+        base = (cid or "").split(".")[0]
+        named = [str(v) for v in self.entities.get("measure", [])]
+        named += [c.id for c, _ in get_kb().clauses_for_topic(self.text)]
+        return any(n.split(".")[0] != base for n in named)
 
     def _explicit_topic(self) -> bool:
         return bool(self.entities.get("measure") or self.entities.get("topic") or get_kb().clauses_for_topic(self.text))
@@ -239,8 +251,12 @@ class Understanding:
     def new_facts(self) -> Dict[str, Any]:
         """Facts stated in this message, normalised to the knowledge base's values."""
         kb = get_kb()
-        facts: Dict[str, Any] = {}
+        # The knowledge base's reading of the whole text comes first: it resolves negations
+        # ("还没出站" before "出站") and overlaps that token-level matches cannot.
+        facts: Dict[str, Any] = dict(kb.extract_facts(self.text))
         for key in FACT_KEYS:
+            if key in facts:
+                continue
             for value in self.entities.get(key, []):
                 norm = self._normalise_fact(kb, key, value)
                 if norm is not None:
@@ -251,11 +267,7 @@ class Understanding:
                 for value in self.entities.get(label, []):
                     m = kb.find_place(str(value))
                     if m is not None:
-                        facts["place"] = m.name
-                        break
-        # What the matcher did not tag, the knowledge base's own reading of the text may supply.
-        for key, value in kb.extract_facts(self.text).items():
-            facts.setdefault(key, value)
+                        facts.setdefault("place", m.name)
         return facts
 
     @staticmethod
@@ -286,7 +298,15 @@ class Understanding:
         if clause.id not in rule and not any(cid.startswith(clause.id + ".") for cid in rule):
             return False
         personal = [k for k in self.new_facts() if k != "activity"]
-        return len(personal) >= 2 or bool(SELF_REFERENCE.search(self.text) and personal)
+        if len(personal) >= 2 or (SELF_REFERENCE.search(self.text) and personal):
+            return True
+        # What the person said earlier about themselves ("我在青田县的乡镇卫生院上班"), when it
+        # fits this measure well, makes a later general question about it their case.
+        if not self.facts:
+            return False
+        merged = self.merged_facts()
+        return any(v.clause_id.split(".")[0] == clause.id.split(".")[0] and len(v.met) >= 2
+                   for v in kb.applicable(merged))
 
     def eligibility_clause(self, facts: Dict[str, Any]):
         """The clause whose rules judge this case; None when the question is about one without."""
@@ -303,7 +323,7 @@ class Understanding:
                 return None  # "就业补助资金山区县能多分一些吗": a measure that judges no one
         if self.pending_clause and self.pending_clause in rule:
             return kb.clause(self.pending_clause)
-        if self.last_kind == "eligibility" and self.last_clause in rule:
+        if self.last_kind in ("eligibility", "clause") and self.last_clause in rule:
             return kb.clause(self.last_clause)
         verdicts = kb.applicable(facts) if facts else []
         if verdicts:

@@ -18,6 +18,23 @@ import aiohttp
 
 from bench.stats import Sample
 
+# What the input guard (bot/channels/guard.py) answers instead of the assistant: its apology when
+# the answer failed or took longer than ACTION_REPLY_TIMEOUT, and its slow-down request. Either
+# counts as an error here, though the HTTP status is 200.
+GUARD_REPLIES = {"系统暂时无法回答": "guard apology (failed or late answer)", "发送消息过于频繁": "guard rate limit"}
+
+
+def classify(data) -> Optional[str]:
+    """None for a real answer, else what went wrong with a 200 response's JSON."""
+    if not isinstance(data, list):
+        return "not a list"
+    for m in data:
+        text = m.get("text") if isinstance(m, dict) else None
+        for marker, kind in GUARD_REPLIES.items():
+            if text and marker in text:
+                return kind
+    return None
+
 # (weight, turns). Single questions, follow-ups and a several-turn eligibility check, in roughly
 # the proportions a citizen-facing policy assistant sees: most conversations are one question.
 CONVERSATIONS: List[Tuple[int, Tuple[str, ...]]] = [
@@ -58,10 +75,8 @@ async def _post(session: aiohttp.ClientSession, url: str, sender: str, text: str
                 error = f"HTTP {r.status}"
             else:
                 data = json.loads(body)
-                if not isinstance(data, list):
-                    error = "not a list"
-                else:
-                    empty = not data
+                error = classify(data)
+                empty = error is None and not data
     except asyncio.TimeoutError:
         error = "timeout"
     except aiohttp.ClientError as e:

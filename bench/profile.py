@@ -1,7 +1,8 @@
 """Sampling profiles of the servers under load with py-spy (not a project dependency).
 
-py-spy is installed by hand into .venv for profiling only (`uv pip install py-spy`); it needs
-ptrace on the servers' processes. Each server gets a flame graph (SVG, kept beside the results)
+py-spy is looked for in .venv/bin, in bench/.cache/tools/bin (git-ignored; install with
+`.tools/bin/uv pip install --python .venv/bin/python --target bench/.cache/tools py-spy`, which
+`uv sync` leaves alone) and on PATH. It needs ptrace on the servers' processes. Each server gets a flame graph (SVG, kept beside the results)
 and a collapsed-stack recording, summarised here into where the CPU time went.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Where a sample's stack spends its time, by the first matching frame file (innermost wins).
 CATEGORIES: List[Tuple[str, Tuple[str, ...]]] = [
     ("TensorFlow (DIET / policies inference)", ("tensorflow/", "keras/")),
+    ("JSON schema validation (jsonschema)", ("jsonschema/",)),
     ("tracker store (SQLAlchemy / SQLite)", ("sqlalchemy/", "sqlite3/", "tracker_store.py")),
     ("jieba tokenizer", ("jieba/",)),
     ("featurizers (sklearn / scipy)", ("sklearn/", "scipy/", "featurizers/")),
@@ -29,14 +31,19 @@ CATEGORIES: List[Tuple[str, Tuple[str, ...]]] = [
     ("actions (actions/)", (f"{ROOT}/actions/",)),
     ("rasa_sdk", ("rasa_sdk/",)),
     ("tracker / events (de)serialisation", ("shared/core/trackers.py", "shared/core/events.py", "json/", "copy.py")),
+    ("policies and featurizers (rasa/core)", ("rasa/core/policies/", "rasa/core/featurizers/")),
+    ("remote action call (rasa/core/actions)", ("rasa/core/actions/",)),
+    ("domain (rasa/shared/core/domain.py)", ("shared/core/domain.py",)),
     ("other Rasa", ("rasa/",)),
     ("Sanic / aiohttp / asyncio", ("sanic/", "aiohttp/", "asyncio/", "uvloop")),
 ]
 
 
 def py_spy() -> str:
-    exe = Path(sys.executable).parent / "py-spy"
-    return str(exe) if exe.exists() else (shutil.which("py-spy") or "")
+    for exe in (Path(sys.executable).parent / "py-spy", ROOT / "bench" / ".cache" / "tools" / "bin" / "py-spy"):
+        if exe.exists():
+            return str(exe)
+    return shutil.which("py-spy") or ""
 
 
 def parse_collapsed(text: str) -> Counter:
@@ -55,6 +62,12 @@ def _frame_file(frame: str) -> str:
     return frame[start + 1:].rstrip(")") if start >= 0 else frame
 
 
+# Leaf frames of a thread that waits for work (py-spy cannot always tell idle from busy when it
+# samples without pausing the process).
+IDLE_LEAVES = ("sanic/server/runners.py", "selectors.py", "asyncio/base_events.py", "threading.py")
+IDLE = "idle (event loop waiting)"
+
+
 def categorise(stacks: Counter) -> Dict[str, float]:
     """Share of samples per category, by the innermost frame that matches one (else 'other')."""
     total = sum(stacks.values()) or 1
@@ -62,6 +75,9 @@ def categorise(stacks: Counter) -> Dict[str, float]:
     for stack, n in stacks.items():
         frames = stack.split(";")
         name = "other"
+        if any(k in _frame_file(frames[-1]) for k in IDLE_LEAVES):
+            out[IDLE] += n
+            continue
         for frame in reversed(frames):
             f = _frame_file(frame)
             hit = next((c for c, keys in CATEGORIES if any(k in f for k in keys)), None)
@@ -85,7 +101,7 @@ def record_during(pids: Dict[str, int], work: Callable[[], Any], out_dir: Path, 
     """Profile every pid while work() runs; flame graphs to out_dir, a summary back."""
     exe = py_spy()
     if not exe:
-        log("[bench] py-spy not found: no profile (uv pip install --python .venv/bin/python py-spy)")
+        log("[bench] py-spy not found: no profile (see bench/profile.py)")
         return {"error": "py-spy not installed"}
     tmp = out_dir / ".profile-tmp"
     tmp.mkdir(parents=True, exist_ok=True)
@@ -119,6 +135,10 @@ def record_during(pids: Dict[str, int], work: Callable[[], Any], out_dir: Path, 
             stacks = parse_collapsed(path.read_text(encoding="utf-8", errors="replace"))
             result["servers"].setdefault(name, {}).update(
                 samples=sum(stacks.values()), categories=categorise(stacks), top_self=top_self(stacks))
+    keep = ROOT / "bench" / ".cache" / "profiles" / stamp  # collapsed stacks, for a closer look
+    keep.mkdir(parents=True, exist_ok=True)
+    for f in tmp.glob("*.txt"):
+        shutil.move(str(f), keep / f.name)
     shutil.rmtree(tmp, ignore_errors=True)
     log(f"[bench] profiles: {', '.join(s.get('flamegraph', '?') for s in result['servers'].values())}")
     return result

@@ -81,6 +81,12 @@ def bound_notes(result: Dict[str, Any]) -> List[str]:
             f"CPU per message: Rasa {fmt(run.get('cpu_ms_per_msg_rasa'), ' ms')}, "
             f"actions {fmt(run.get('cpu_ms_per_msg_actions'), ' ms')}; 1-min load average "
             f"{run.get('load_average_1m_before')} → {run.get('load_average_1m_after')}.")
+    fp = result.get("actions_import") or {}
+    if fp.get("actions") is not None:
+        notes.append(
+            f"Action server imports (RSS of a fresh interpreter): rasa_sdk {fp['rasa_sdk']} MB, + policy_kb loaded "
+            f"{fp['policy_kb']} MB, + actions {fp['actions']} MB"
+            + (" — the actions pull in Rasa and TensorFlow" if fp.get("tensorflow_imported") else "") + ".")
     prof = result.get("profile", {}).get("servers", {})
     for name, p in prof.items():
         cats = p.get("categories")
@@ -95,6 +101,7 @@ def markdown(result: Dict[str, Any]) -> str:
     out = [
         f"# Benchmark {result.get('date', '')}",
         "",
+        *([] if result.get("complete", True) else ["**Partial: the run had not finished when this was written.**", ""]),
         f"Machine: {m.get('cpu_count')} cores ({m.get('cpu_model')}), {m.get('memory_gb')} GB RAM, "
         f"Python {m.get('python')}, Rasa {result.get('rasa_version')}; commit {result.get('git_commit')}"
         f"{' (uncommitted changes)' if result.get('git_dirty') else ''}.",

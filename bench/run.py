@@ -6,7 +6,7 @@ messages per second, errors and server CPU time per message. Our figures are als
 to the reference's, and judged against the targets (bench/stats.py). Results go to
 bench/results/<date>.json and bench/results/latest.md.
 
-usage: python -m bench.run [--quick] [--train] [--profile] [--levers] [--no-reference]
+usage: python -m bench.run [--quick] [--train] [--no-profile] [--levers] [--no-reference]
                            [--max-messages-1 N] [--max-messages-20 N] [--max-seconds S]
 """
 from __future__ import annotations
@@ -247,6 +247,35 @@ def previous_training(model: Path) -> Dict[str, Any]:
     return {"seconds": None, "source": "not timed (run with --train)"}
 
 
+_FOOTPRINT = r"""
+import json, sys, psutil
+p = psutil.Process()
+rss = lambda: round(p.memory_info().rss / 2**20, 1)
+out = {"python": rss()}
+import rasa_sdk.endpoint
+out["rasa_sdk"] = rss()
+from policy_kb import get_kb
+get_kb()
+out["policy_kb"] = rss()
+import actions.answer
+out["actions"] = rss()
+out["tensorflow_imported"] = "tensorflow" in sys.modules
+out["rasa_imported"] = "rasa" in sys.modules
+print(json.dumps(out))
+"""
+
+
+def actions_import_footprint() -> Dict[str, Any]:
+    """RSS (MB) of a fresh interpreter after each import the action server makes, and whether the
+    actions pull in Rasa and TensorFlow (which the action server itself never needs)."""
+    try:
+        r = subprocess.run([sys.executable, "-c", _FOOTPRINT], cwd=ROOT, env=base_env(), capture_output=True,
+                           text=True, timeout=180)
+        return json.loads(r.stdout.strip().splitlines()[-1])
+    except (subprocess.SubprocessError, ValueError, IndexError) as e:
+        return {"error": f"{type(e).__name__}: {e}"}
+
+
 # ---------------------------------------------------------------------------------------------
 # Levers: one change at a time against a baseline, ours only, 1 and 20 users.
 
@@ -265,11 +294,16 @@ def lever_variants(tmp: Path) -> List[Tuple[str, Dict[str, str], List[str], str]
 
 
 def run_levers(model: Path, tmp: Path, level_1: Tuple[int, int, float],
-               level_20: Tuple[int, int, float]) -> List[Dict[str, Any]]:
-    out = []
+               level_20: Tuple[int, int, float], only: Optional[set] = None,
+               on_each=None) -> List[Dict[str, Any]]:
+    out: List[Dict[str, Any]] = []
     for name, env, extra, what in lever_variants(tmp):
+        if only and name not in only:
+            continue
         if name.startswith("rasa-2-workers") and not shutil.which("redis-server"):
             out.append({"name": name, "what": what, "skipped": "redis-server not installed"})
+            if on_each:
+                on_each(out[-1])
             continue
         try:
             if "LOCK_STORE_TYPE" in env:
@@ -283,10 +317,33 @@ def run_levers(model: Path, tmp: Path, level_1: Tuple[int, int, float],
         except Exception as e:  # one lever failing to start is a finding, not the end of the run
             log(f"[bench] lever {name} failed: {type(e).__name__}: {e}")
             out.append({"name": name, "what": what, "env": env, "failed": f"{type(e).__name__}: {e}"})
+        if on_each:
+            on_each(out[-1])
     return out
 
 
 # ---------------------------------------------------------------------------------------------
+
+
+def save(result: Dict[str, Any], started: float, stamp: str, no_save: bool, final: bool = False) -> None:
+    """Judge, render and write what has been measured so far (after every phase, so that a run cut
+    short still leaves its figures); the final call also prints the report."""
+    result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    result["duration_s"] = round(time.time() - started, 1)
+    result["complete"] = final
+    result["targets"] = evaluate_targets(result)
+    text = report.markdown(result)
+    if final:
+        print()
+        print(text)
+    if no_save:
+        return
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{stamp}.json"
+    path.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    (RESULTS / "latest.md").write_text(text, encoding="utf-8")
+    if final:
+        log(f"[bench] results: {os.path.relpath(path, ROOT)}, bench/results/latest.md")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -294,10 +351,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--quick", action="store_true", help="small bounds, for trying the bench itself")
     ap.add_argument("--train", action="store_true",
                     help="also time a full training of our model (into a temporary directory)")
-    ap.add_argument("--profile", action="store_true",
-                    help="py-spy flame graphs of both servers under 20 users (needs py-spy)")
-    ap.add_argument("--levers", action="store_true",
-                    help="also measure TF threads, Sanic workers and the tracker store one at a time")
+    ap.add_argument("--no-profile", action="store_true",
+                    help="skip the py-spy profile of both servers under 20 users (skipped anyway without py-spy)")
+    ap.add_argument("--levers", nargs="?", const="all", default=None, metavar="NAMES",
+                    help="also measure TF threads, Sanic workers and the tracker store one at a time "
+                         "(all, or comma-separated variant names)")
     ap.add_argument("--no-reference", action="store_true", help="skip the stock `rasa init` assistant")
     ap.add_argument("--rebuild-reference", action="store_true", help="retrain the cached reference")
     ap.add_argument("--max-messages-1", type=int, default=None)
@@ -331,35 +389,34 @@ def main(argv: Optional[List[str]] = None) -> int:
         tmp = Path(tmpname)
         if not a.no_reference:
             ref = reference_model(rebuild=a.rebuild_reference, log=log)
-            result["reference"] = measure("reference", ref["model"], False, levels, LOGS / "reference")
+            stock_credentials = tmp / "credentials-stock.yml"
+            stock_credentials.write_text("rest:\n", encoding="utf-8")
+            result["reference"] = measure("reference", ref["model"], False, levels, LOGS / "reference",
+                                          extra_args=["--credentials", str(stock_credentials)])
+            save(result, started, stamp, a.no_save)
             result["reference"]["training"] = {
                 "seconds": ref["train_seconds"],
                 "source": ("timed in this run" if not ref["cached"] else f"cached, trained {ref['trained_at']}")
                 + " (rasa init --no-prompt, empty cache)",
                 "config": "rasa init defaults (moodbot)",
             }
-        prof = {"level": (20, n20, min(secs, 30.0)), "stamp": stamp} if a.profile else None
+        prof = None if a.no_profile else {"level": (20, n20, min(secs, 30.0)), "stamp": stamp}
         result["ours"] = measure("ours", model, True, levels, LOGS / "ours", profile_to=prof)
         if prof:
             prof.pop("level")
             result["profile"] = prof
+        save(result, started, stamp, a.no_save)
         result["ours"]["training"] = time_training(tmp) if a.train else previous_training(model)
+        result["actions_import"] = actions_import_footprint()
+        save(result, started, stamp, a.no_save)
         if a.levers:
-            lv_levels = ((1, min(n1, 60), secs), (20, min(n20, 300), secs))
-            result["levers"] = run_levers(model, tmp, *lv_levels)
+            lv_levels = ((1, min(n1, 50), secs), (20, min(n20, 250), min(secs, 60.0)))
+            only = None if a.levers == "all" else set(a.levers.split(","))
+            result["levers"] = []
+            run_levers(model, tmp, *lv_levels, only=only,
+                       on_each=lambda r: (result["levers"].append(r), save(result, started, stamp, a.no_save)))
 
-    result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    result["duration_s"] = round(time.time() - started, 1)
-    result["targets"] = evaluate_targets(result)
-    text = report.markdown(result)
-    print()
-    print(text)
-    if not a.no_save:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        path = RESULTS / f"{stamp}.json"
-        path.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-        (RESULTS / "latest.md").write_text(text, encoding="utf-8")
-        log(f"[bench] results: {os.path.relpath(path, ROOT)}, bench/results/latest.md")
+    save(result, started, stamp, a.no_save, final=True)
     return 0
 
 

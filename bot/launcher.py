@@ -53,10 +53,24 @@ def base_env(**overrides: str) -> Dict[str, str]:
         "REDIS_PASSWORD": "", "REDIS_DB": "1", "REDIS_KEY_PREFIX": "shanqu26",
         "WECHAT_TOKEN": "", "WECHAT_APPID": "", "WECHAT_SECRET": "", "WECHAT_AES_KEY": "",
         "WIDGET_ALLOWED_ORIGINS": "",
+        "RASA_ENABLE_API": "0", "RASA_API_TOKEN": "", "ACTION_REPLY_TIMEOUT": "8",
+        "GUARD_MAX_MESSAGE_CHARS": "1000", "GUARD_SENDER_PER_MINUTE": "20",
+        "CONVERSATION_RETENTION_DAYS": "180",
     }.items():
         env.setdefault(key, default)
     env.update(overrides)
     return env
+
+
+def api_args(env: Dict[str, str]) -> List[str]:
+    """Rasa's HTTP API (conversations, model) stays off unless RASA_ENABLE_API=1, and then only
+    with a token (RASA_API_TOKEN): requests without ``?token=`` get 401."""
+    if env.get("RASA_ENABLE_API", "0").strip().lower() not in ("1", "true", "yes"):
+        return []
+    token = env.get("RASA_API_TOKEN", "").strip()
+    if not token:
+        raise ValueError("RASA_ENABLE_API=1 needs RASA_API_TOKEN: the API is never served without a token")
+    return ["--enable-api", "--auth-token", token]
 
 
 def wait_http(url: str, procs: List[subprocess.Popen], timeout: float) -> None:
@@ -124,7 +138,7 @@ class RasaServer:
         cmd = [
             sys.executable, "-m", "rasa", "run", "--model", str(self.model),
             "--endpoints", "endpoints.yml", "--credentials", "bot/credentials.yml",
-            "-i", "127.0.0.1", "--port", str(self.port), *self.extra_args,
+            "-i", "127.0.0.1", "--port", str(self.port), *api_args(self.env), *self.extra_args,
         ]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=out,
                                      stderr=subprocess.STDOUT, start_new_session=True)

@@ -20,10 +20,14 @@ from typing import Any, Optional
 # Full-width digits and X count too: "１３８…" is the same number.
 _FOLD = str.maketrans("０１２３４５６７８９ｘＸ", "0123456789xX")
 
+# Where a number may start: after anything but a digit (letters too: "tel13812345678"), and also
+# right after an escape that ends in a digit
+# ("\\u662f13812345678" in JSON-rendered log lines, "%E5%8F%B713812345678" in URLs).
+_START = r"(?:(?<![0-9])|(?<=\\u[0-9A-Fa-f]{4})|(?<=%[0-9A-Fa-f]{2}))"
 # 18-character resident ID: 6 + 8 + 3 + check character, optionally split by spaces or hyphens.
-_ID_CARD = re.compile(r"(?<![0-9A-Za-z])\d{6}[ -]?\d{8}[ -]?\d{3}[0-9Xx](?![0-9A-Za-z])")
+_ID_CARD = re.compile(_START + r"\d{6}[ -]?\d{8}[ -]?\d{3}[0-9Xx](?![0-9])")
 # Mainland mobile number, optionally with +86 / 86 and split 3-4-4.
-_MOBILE = re.compile(r"(?<![0-9])(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?![0-9])")
+_MOBILE = re.compile(_START + r"(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?![0-9])")
 
 
 def _mask_id(m: "re.Match[str]") -> str:

@@ -40,6 +40,10 @@ def ask(session: requests.Session, url: str, sender: str, text: str) -> List[Dic
 
 
 def run_assistant(url: str, cases: List[Dict[str, Any]]) -> Dict[str, Any]:
+    try:  # a server that is not there is a setup error, not 400 failed cases
+        requests.post(url, json={"sender": "eval-probe", "message": "你好"}, timeout=60).raise_for_status()
+    except requests.RequestException as e:
+        raise SystemExit(f"the assistant at {url} does not answer: {e}")
     by_cat: Dict[str, List[int]] = defaultdict(lambda: [0, 0])
     fails: Dict[str, List[str]] = {}
     unfaithful: Dict[str, List[str]] = {}

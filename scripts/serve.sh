@@ -8,7 +8,15 @@ source scripts/env.sh
 PY=.venv/bin/python
 MODEL=$("$PY" scripts/train.py --print-path)
 [ -f "$MODEL" ] || { echo "No trained model at $MODEL: run 'make train' first." >&2; exit 1; }
+# A missing or corrupt model, an unreadable knowledge base, a conversation store that cannot be
+# opened or the HTTP API on without a token: say so now, not in a log after start-up.
+"$PY" scripts/preflight.py --model "$MODEL" || exit 1
 LOGS="$VAR_DIR/logs"; mkdir -p "$LOGS"
+# Rasa's HTTP API (conversations, model) stays off unless enabled, and then needs the token.
+API_ARGS=()
+case "${RASA_ENABLE_API:-0}" in
+  1|true|yes|on) API_ARGS=(--enable-api --auth-token "$RASA_API_TOKEN") ;;
+esac
 
 pids=()
 stop() {
@@ -23,7 +31,7 @@ SANIC_HOST="$ACTIONS_HOST" "$PY" -m rasa_sdk --actions actions --port "$ACTIONS_
   >"$LOGS/actions.log" 2>&1 &
 pids+=($!)
 "$PY" -m rasa run --model "$MODEL" --endpoints endpoints.yml --credentials bot/credentials.yml \
-  -i "$RASA_HOST" --port "$RASA_PORT" ${RASA_EXTRA_ARGS:-} >"$LOGS/rasa.log" 2>&1 &
+  -i "$RASA_HOST" --port "$RASA_PORT" ${API_ARGS[@]+"${API_ARGS[@]}"} ${RASA_EXTRA_ARGS:-} >"$LOGS/rasa.log" 2>&1 &
 pids+=($!)
 
 "$PY" scripts/wait_ready.py "http://$ACTIONS_HOST:$ACTIONS_PORT/health" "http://$RASA_HOST:$RASA_PORT/" \

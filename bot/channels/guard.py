@@ -57,6 +57,7 @@ _INVISIBLE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
     "\u2060-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
 )
+_DROPPED = {"Cc", "Cf", "Cs", "Cn"}
 # An HTML or XML tag, comment or declaration: "<script ...>", "</b>", "<!-- -->", "<?xml ?>".
 _TAG = re.compile(r"<\s*/?\s*[A-Za-z!?][^<>]*>|<!--.*?-->", re.S)
 _SPACES = re.compile(r"\s+")
@@ -85,6 +86,10 @@ def clean_text(text: Any) -> str:
     if not isinstance(text, str):
         return ""
     text = _INVISIBLE.sub("", text)
+    # Whatever else is a control, format, surrogate or unassigned code point (a lone surrogate
+    # cannot even be stored).
+    if not text.isprintable():
+        text = "".join(c for c in text if c.isspace() or unicodedata.category(c) not in _DROPPED)
     if "<" in text:
         text = _TAG.sub(" ", text)
     return _SPACES.sub(" ", text).strip()
@@ -167,6 +172,7 @@ class Guard:
         self.limiter = SenderLimiter(per_minute if per_minute is not None else int(_env_number(
             "GUARD_SENDER_PER_MINUTE", DEFAULT_SENDER_PER_MINUTE, int)))
         self._app: Any = None
+        self._late: "set[asyncio.Future]" = set()
 
     # ---- where the conversations are -----------------------------------------------------
 
@@ -223,19 +229,32 @@ class Guard:
     async def deliver(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
                       message: UserMessage) -> bool:
         """Hands the message to the assistant; False when it failed or took longer than the
-        timeout (what it had sent by then stays in the message's output channel)."""
+        timeout.
+
+        A late answer is not cancelled: it finishes in the background, so that the conversation
+        is stored whole (the person was told to try again; the next message waits for it)."""
+        task = asyncio.ensure_future(on_new_message(message))
         try:
-            await asyncio.wait_for(on_new_message(message), timeout=self.timeout)
+            await asyncio.wait_for(asyncio.shield(task), timeout=self.timeout)
             return True
         except asyncio.TimeoutError:
             logger.error("%s: no answer for %s within %.0f s", self.channel, message.sender_id,
                          self.timeout)
-        except asyncio.CancelledError:
+            self._late.add(task)
+            task.add_done_callback(self._late_done)
+        except asyncio.CancelledError:  # the client hung up; the turn still completes
+            self._late.add(task)
+            task.add_done_callback(self._late_done)
             raise
         except Exception:
             logger.exception("%s: a message from %s could not be answered", self.channel,
                              message.sender_id)
         return False
+
+    def _late_done(self, task: "asyncio.Future") -> None:
+        self._late.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("%s: a late answer failed: %r", self.channel, task.exception())
 
     # ---- after -----------------------------------------------------------------------------
 

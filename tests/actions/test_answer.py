@@ -147,3 +147,35 @@ def test_deny_drops_a_pending_question(matcher):
     msgs, slots = run("算了不问了", "deny", matcher, {"pending_clause": "m7", "facts": {"place": "龙泉市"}})
     assert slots["pending_clause"] is None and slots["facts"] is None
     assert msgs[0]["text"].startswith("好的，已结束这次资格判断")
+
+
+def test_a_corrected_fact_is_judged_again(matcher):
+    state = {"last_kind": "eligibility", "last_clause": "m1",
+             "facts": {"role": "postdoc", "postdoc_status": "completed", "place": "云和县", "employer_type": "private"}}
+    msgs, _ = run("哦不对，说错了，是去永嘉县的民营企业", "ask_applicable", matcher, state, confidence=0.49)
+    elig = payloads(msgs)[-1]["eligibility"]
+    assert elig["clause_id"] == "m1" and elig["verdict"] == "not_eligible"
+
+
+def test_facts_after_a_clause_answer_become_a_case(matcher):
+    state = {"last_kind": "clause", "last_clause": "m3.2",
+             "facts": {"institution_type": "township_health_center", "activity": "health_exam"}}
+    msgs, _ = run("我在天台县的乡镇卫生院", "inform", matcher, state)
+    assert payloads(msgs)[-1]["eligibility"]["verdict"] == "eligible"
+
+
+def test_a_homophone_slip_still_finds_the_clause(matcher):
+    msgs, _ = run("山区县职成评审有倾斜吗", "ask_clause", matcher)
+    assert cited(msgs)[0] == "m3.1"
+
+
+def test_a_policy_question_about_another_province_is_declined(matcher):
+    msgs, _ = run("福建的山区县有什么扶持政策", "ask_clause", matcher)
+    assert payloads(msgs)[0]["out_of_scope"] is True
+    assert cited(msgs) == []
+
+
+def test_a_stated_negation_beats_a_later_mention(matcher):
+    msgs, _ = run("我还在站，博士后工作站设在庆元的一家民企，现在能领出站到民企的那个补助吗", "ask_eligibility", matcher)
+    elig = payloads(msgs)[-1]["eligibility"]
+    assert elig["verdict"] == "not_eligible" and any("在站" in u for u in elig["unmet"])

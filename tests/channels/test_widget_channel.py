@@ -252,7 +252,7 @@ def test_credentials_file_registers_the_widget(monkeypatch):
 
     monkeypatch.setenv("WIDGET_ALLOWED_ORIGINS", "https://www.zj.gov.cn")
     creds = rasa.shared.utils.io.read_config_file("bot/credentials.yml")
-    assert "rest" in creds
+    assert "bot.channels.rest.GuardedRestInput" in creds  # REST, still at /webhooks/rest/
     key = "bot.channels.widget.WidgetInput"
     cls = rasa.shared.utils.common.class_from_module_path(key)
     widget = cls.from_credentials(creds[key])

@@ -103,11 +103,15 @@ class ScriptedAgent:
             tracker.update(UserUttered(message.text, input_channel=message.input_channel,
                                        metadata=message.metadata))
             tracker.update(ActionExecuted("action_answer"))
-            for reply in script(message.text):
+            replies = script(message.text)
+            for reply in replies:
                 event = BotUttered(reply["text"], reply["data"])
                 tracker.update(event)
                 await message.output_channel.send_response(message.sender_id, event.message())
             tracker.update(SlotSet("last_kind", "scripted"))
+            # As action_answer does: the payloads just offered are the ones a click may send.
+            offered = [b["payload"] for r in replies for b in r["data"].get("buttons", [])]
+            tracker.update(SlotSet("offered_payloads", offered or None))
             tracker.update(ActionExecuted("action_listen"))
             await self.tracker_store.save(tracker)
 

@@ -229,10 +229,10 @@ class Redis:
         _wait_until(lambda: self.client().ping(), self.proc, "redis-server", self.log, timeout)
         return self
 
-    def client(self):
+    def client(self, db: int = 0):
         import redis
 
-        return redis.Redis(host=LOOPBACK, port=self.port, socket_timeout=3)
+        return redis.Redis(host=LOOPBACK, port=self.port, db=db, socket_timeout=3)
 
     def commands(self) -> Dict[str, int]:
         """Calls per command since start (INFO commandstats), e.g. {"set": 12, "del": 12}."""
@@ -246,55 +246,59 @@ class Redis:
 
 # --- nginx ---------------------------------------------------------------------------------------
 
-NGINX_CONF = """\
-# Generated for a test run; the production equivalent is deploy/nginx.conf.
-worker_processes 1;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-{user}
-events {{ worker_connections 512; }}
+DEPLOY_NGINX_CONF = Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf"
 
-http {{
-    client_body_temp_path {dir}/client_body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
 
-    log_format upstream '$status $request_time upstream="$upstream_addr" "$request"';
-    access_log {dir}/access.log upstream;
+def loopback_nginx_conf(template: str, directory: Path, port: int, upstream_ports: Sequence[int]) -> str:
+    """deploy/nginx.conf made to run here: `server rasa-N:5005` becomes the N-th loopback port,
+    `listen 80` a loopback port, and pid, logs and temporary files go into `directory`.
+    Everything else (upstreams, routing, proxy settings) is tested as it is deployed."""
+    import re
 
-    upstream rasa {{
-{servers}
-        keepalive 16;
-    }}
+    conf = template
+    replacements = [
+        (r"^worker_processes\s+\S+;", "worker_processes 1;"),
+        (r"^error_log\s+\S+", f"error_log {directory}/error.log"),
+        (r"^pid\s+\S+;", f"pid {directory}/nginx.pid;"),
+        (r"access_log\s+/\S+", f"access_log {directory}/access.log"),
+        (r"listen\s+80;", f"listen {LOOPBACK}:{port};"),
+        (r"^http \{", "http {\n" + "".join(
+            f"    {kind}_temp_path {directory}/{kind};\n"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))),
+    ]
+    for pattern, replacement in replacements:
+        conf, n = re.subn(pattern, replacement, conf, flags=re.M)
+        if n == 0:
+            raise ValueError(f"deploy/nginx.conf no longer has {pattern!r}")
 
-    server {{
-        listen 127.0.0.1:{port};
-        client_max_body_size 1m;
+    def upstream(m: "re.Match") -> str:
+        i = int(m.group(1)) - 1
+        if i >= len(upstream_ports):
+            raise ValueError(f"deploy/nginx.conf names rasa-{i + 1}, only {len(upstream_ports)} servers run")
+        return f"server {LOOPBACK}:{upstream_ports[i]}"
 
-        location / {{
-            proxy_pass http://rasa;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_read_timeout 120s;
-        }}
-    }}
-}}
-"""
+    conf, n = re.subn(r"server rasa-(\d+):5005", upstream, conf)
+    if n == 0:
+        raise ValueError("deploy/nginx.conf has no `server rasa-N:5005` lines")
+    # As root, the master drops its workers to an unprivileged user; otherwise nginx would warn
+    # about (and ignore) the `user` directive.
+    if os.geteuid() == 0 and _has_group("nogroup"):
+        conf = "user nobody nogroup;\n" + conf
+    return conf
 
 
 class Nginx:
-    """nginx round-robin over the given loopback ports, listening on a free loopback port."""
+    """nginx with the production configuration (deploy/nginx.conf), its upstreams the given
+    loopback ports (rasa-1, rasa-2, ...), listening on a free loopback port."""
 
-    def __init__(self, upstream_ports: Sequence[int], port: Optional[int] = None) -> None:
+    def __init__(self, upstream_ports: Sequence[int], port: Optional[int] = None,
+                 template: Path = DEPLOY_NGINX_CONF) -> None:
         self.port = port or free_port()
         self.bin = nginx_bin()
         if self.bin is None:
             raise FileNotFoundError("nginx not found: run scripts/install_system_deps.sh")
         self.upstream_ports = list(upstream_ports)
+        self.template = template
         self.dir = Path(tempfile.mkdtemp(prefix="shanqu26-nginx-"))
         os.chmod(self.dir, 0o755)
         self.conf = self.dir / "nginx.conf"
@@ -310,15 +314,9 @@ class Nginx:
     def rest(self) -> str:
         return f"{self.base}/webhooks/rest/webhook"
 
-    def render(self) -> str:
-        servers = "\n".join(f"        server {LOOPBACK}:{p};" for p in self.upstream_ports)
-        # As root, the master drops its workers to an unprivileged user; otherwise nginx warns
-        # about (and ignores) the `user` directive.
-        user = "user nobody nogroup;" if os.geteuid() == 0 and _has_group("nogroup") else ""
-        return NGINX_CONF.format(dir=self.dir, port=self.port, servers=servers, user=user)
-
     def start(self, timeout: float = 30) -> "Nginx":
-        self.conf.write_text(self.render())
+        self.conf.write_text(loopback_nginx_conf(self.template.read_text(), self.dir, self.port,
+                                                 self.upstream_ports))
         cmd = [self.bin, "-p", str(self.dir), "-e", str(self.log), "-c", str(self.conf)]
         check = subprocess.run([*cmd, "-t"], capture_output=True, text=True, timeout=30)
         if check.returncode != 0:
@@ -333,6 +331,8 @@ class Nginx:
         """The upstream address of each request so far, in order (from the access log)."""
         import re
 
+        if not self.access_log.exists():
+            return []
         return re.findall(r'upstream="([^"]*)"', self.access_log.read_text(errors="replace"))
 
     def stop(self) -> None:

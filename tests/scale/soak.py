@@ -138,7 +138,11 @@ def run_load(targets: Sequence[str], users: int, messages: int, time_limit: floa
     deadline = t0 + time_limit
 
     def user(u: int) -> None:
-        session = requests.Session()
+        # Closed at the end, so that no idle keep-alive connection delays a server's shutdown.
+        with requests.Session() as session:
+            _user(u, session)
+
+    def _user(u: int, session: requests.Session) -> None:
         left = messages
         for c, (full, check) in enumerate(itertools.cycle(schedule(u))):
             if left <= 0:
@@ -159,9 +163,8 @@ def run_load(targets: Sequence[str], users: int, messages: int, time_limit: floa
                     result.samples.append(s.sample)
                     result.sent[sender] = result.sent.get(sender, 0) + 1
                     done[0] += 1
-                    n = done[0]
-                if progress:
-                    progress(n)
+                    if progress:
+                        progress(done[0])
                 left -= 1
             if complete and answer:
                 problem = check(answer)
@@ -176,6 +179,21 @@ def run_load(targets: Sequence[str], users: int, messages: int, time_limit: floa
             f.result()
     result.wall = time.monotonic() - t0
     return result
+
+
+_DEGRADED: Optional[frozenset] = None
+
+
+def _degraded_texts() -> frozenset:
+    """What the input guard answers instead of the assistant (bot/channels/guard.py): the apology
+    when the action server failed or timed out, and the request to slow down. Under load either
+    one is an error."""
+    global _DEGRADED
+    if _DEGRADED is None:
+        from bot.channels.guard import APOLOGY, RATE_LIMITED
+
+        _DEGRADED = frozenset({APOLOGY, RATE_LIMITED})
+    return _DEGRADED
 
 
 @dataclass
@@ -198,6 +216,8 @@ def _post(session: requests.Session, url: str, sender: str, text: str, t0: float
             if not isinstance(answer, list) or not answer:
                 error = f"empty answer: {r.text[:200]}"
                 answer = []
+            elif any(m.get("text") in _degraded_texts() for m in answer):
+                error = f"degraded answer: {answer[0].get('text')}"
     except Exception as e:  # transport errors and timeouts are what a soak is looking for
         error = f"{type(e).__name__}: {e}"
     latency = time.monotonic() - started
@@ -382,7 +402,7 @@ def _percentile(values: List[float], q: float) -> float:
 
 
 def soak(targets: Sequence[str], tracker_db: str, pids: Dict[str, int], users: int,
-         messages: int, warmup: float = 0.2, rss_growth_mb: float = 64,
+         messages: int, warmup: float = 0.2, rss_growth_mb: float = 32,
          time_limit: float = 900, timeout: float = 60, quiet: bool = True) -> Report:
     """Runs the load against running servers and checks it; see the module's docstring."""
     run_id = uuid.uuid4().hex[:8]
@@ -435,7 +455,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--pids", nargs=2, type=int, metavar=("RASA_PID", "ACTIONS_PID"))
     ap.add_argument("--warmup", type=float, default=0.2, help="share of messages before the "
                                                               "after-warm-up RSS sample")
-    ap.add_argument("--rss-growth-mb", type=float, default=64,
+    ap.add_argument("--rss-growth-mb", type=float, default=32,
                     help="largest RSS growth after warm-up still called flat, per server")
     ap.add_argument("--time-limit", type=float, default=1200, help="seconds for the whole load")
     ap.add_argument("--timeout", type=float, default=60, help="seconds per request")

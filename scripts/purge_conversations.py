@@ -1,0 +1,102 @@
+"""Deletes conversations that have been idle for longer than the retention period.
+
+A conversation is kept while its last event is younger than CONVERSATION_RETENTION_DAYS (default
+180) days; after that all its events are deleted from Rasa's SQL tracker store (the ``events``
+table), in batches. Works on any SQLAlchemy URL Rasa's SQL tracker store accepts (SQLite,
+PostgreSQL, ...).
+
+    python scripts/purge_conversations.py [--days N] [--db-url URL] [--dry-run]
+
+Run it daily (cron or a systemd timer, see docs/operations.md). Prints how many conversations
+and events were (or, with --dry-run, would be) deleted; exit status 0, or 2 on a bad setting.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import dataclass
+from typing import List, Optional
+
+import sqlalchemy as sa
+
+DEFAULT_RETENTION_DAYS = 180
+BATCH = 500
+
+
+@dataclass
+class PurgeResult:
+    conversations: int
+    events: int
+    cutoff: float
+
+
+def retention_days(value: Optional[str] = None) -> float:
+    raw = (value if value is not None else os.environ.get("CONVERSATION_RETENTION_DAYS", "")).strip()
+    if not raw:
+        return float(DEFAULT_RETENTION_DAYS)
+    days = float(raw)
+    if days <= 0:
+        raise ValueError(f"CONVERSATION_RETENTION_DAYS must be a positive number of days, got {raw!r}")
+    return days
+
+
+def purge(db_url: str, days: float, now: Optional[float] = None, dry_run: bool = False) -> PurgeResult:
+    """Deletes (or counts, with dry_run) every event of the conversations whose newest event is
+    older than ``days`` days."""
+    cutoff = (time.time() if now is None else now) - days * 86400
+    engine = sa.create_engine(db_url)
+    try:
+        if not sa.inspect(engine).has_table("events"):
+            return PurgeResult(0, 0, cutoff)
+        events = sa.Table("events", sa.MetaData(), autoload_with=engine)
+        stale = (sa.select(events.c.sender_id)
+                 .group_by(events.c.sender_id)
+                 .having(sa.func.max(events.c.timestamp) < cutoff))
+        with engine.connect() as conn:
+            senders: List[str] = [row[0] for row in conn.execute(stale)]
+        deleted = 0
+        for i in range(0, len(senders), BATCH):
+            chunk = senders[i:i + BATCH]
+            with engine.begin() as conn:
+                if dry_run:
+                    deleted += conn.execute(sa.select(sa.func.count()).select_from(events)
+                                            .where(events.c.sender_id.in_(chunk))).scalar() or 0
+                else:
+                    # Re-checked inside the delete: a conversation that came back to life since
+                    # the selection keeps its events.
+                    alive = (sa.select(events.c.sender_id)
+                             .where(events.c.sender_id.in_(chunk), events.c.timestamp >= cutoff))
+                    with_alive = {row[0] for row in conn.execute(alive)}
+                    doomed = [s for s in chunk if s not in with_alive]
+                    if doomed:
+                        result = conn.execute(events.delete().where(events.c.sender_id.in_(doomed)))
+                        deleted += result.rowcount or 0
+        return PurgeResult(len(senders), deleted, cutoff)
+    finally:
+        engine.dispose()
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--days", help="retention in days (default: CONVERSATION_RETENTION_DAYS or 180)")
+    ap.add_argument("--db-url", default=os.environ.get("TRACKER_DB_URL", "sqlite:///var/tracker.db"),
+                    help="tracker store URL (default: TRACKER_DB_URL)")
+    ap.add_argument("--dry-run", action="store_true", help="count, delete nothing")
+    args = ap.parse_args(argv)
+    try:
+        days = retention_days(args.days)
+    except ValueError as e:
+        print(f"purge: {e}", file=sys.stderr)
+        return 2
+    result = purge(args.db_url, days, dry_run=args.dry_run)
+    verb = "would delete" if args.dry_run else "deleted"
+    print(f"purge: {verb} {result.events} events of {result.conversations} conversations idle "
+          f"for more than {days:g} days (last event before "
+          f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(result.cutoff))})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

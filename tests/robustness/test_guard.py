@@ -1,0 +1,199 @@
+"""The shared input guard of the public channels, without servers."""
+from __future__ import annotations
+
+import asyncio
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+from bot.channels.guard import (
+    APOLOGY, EMPTY, NO_TEXT, RATE_LIMITED, TRUNCATED, Guard, SenderLimiter, clean_text, has_words,
+    neutralise_markup,
+)
+
+OFFERED = '/inform{"employer_type":"private"}'
+
+
+def guard(**kw) -> Guard:
+    kw.setdefault("per_minute", 0)
+    return Guard("test", **kw)
+
+
+# ---------------------------------------------------------------- bad input
+
+def test_empty_blank_and_invisible_messages_get_a_request_for_a_question():
+    g = guard()
+    for text in ("", "   ", "\n\t", "\u200b\u200c\ufeff", "\x00\x07", "\ud800", "\u0600\U000e0041",
+                 None, 42, "<br/>", "///"):
+        checked = g.check_text(text, "s")
+        assert (checked.reply, checked.reason) == (EMPTY, "empty"), repr(text)
+
+
+def test_emoji_and_punctuation_only_ask_for_words():
+    g = guard()
+    for text in ("😀", "👍👍👍", "？？？", "!!!", "🇨🇳 ❤️", "…… ——"):
+        checked = g.check_text(text, "s")
+        assert (checked.reply, checked.reason) == (NO_TEXT, "no_text"), text
+    assert g.check_text("👍 开化县", "s").reply is None
+
+
+def test_control_and_zero_width_characters_are_dropped():
+    checked = guard().check_text("开\u200b化\x00县\u202e是\ufeff山区县吗\x1b", "s")
+    assert checked.text == "开化县是山区县吗"
+
+
+def test_html_tags_are_removed_from_what_the_assistant_reads():
+    checked = guard().check_text("<script>alert(1)</script><b>开化县</b>是山区县吗<!-- x -->", "s")
+    assert "<" not in checked.text and ">" not in checked.text
+    assert "开化县" in checked.text
+    assert guard().check_text("3 < 5 且 7 > 2", "s").text == "3 < 5 且 7 > 2"  # not a tag
+
+
+def test_sql_looking_and_mixed_language_text_pass_as_text():
+    for text in ("'; DROP TABLE events; --", "1 OR 1=1", "Is 开化 a 山区县?", "松阳 postdoc 补助 how much"):
+        checked = guard().check_text(text, "s")
+        assert checked.reply is None and checked.text == text
+
+
+def test_long_message_is_bounded_and_the_person_told():
+    checked = guard(max_chars=1000).check_text("开化县是山区县吗" + "啊" * 10_000, "s")
+    assert len(checked.text) == 1000 and checked.text.startswith("开化县是山区县吗")
+    assert checked.notices == [TRUNCATED.format(limit=1000)]
+    assert "1000" in checked.notices[0]
+    assert guard(max_chars=1000).check_text("短", "s").notices == []
+
+
+def test_the_same_sender_is_rate_limited_politely_and_others_are_not():
+    g = Guard("test", per_minute=3)
+    reasons = [g.check_text("开化县是山区县吗", "a").reason for _ in range(5)]
+    assert reasons == ["ok", "ok", "ok", "rate_limited", "rate_limited"]
+    assert g.check_text("开化县是山区县吗", "a").reply == RATE_LIMITED
+    assert g.check_text("开化县是山区县吗", "b").reason == "ok"
+    # rejected messages do not count; empty ones are answered without counting
+    assert Guard("test", per_minute=1).check_text("", "c").reason == "empty"
+
+
+def test_limiter_window_slides_and_forgets_idle_senders():
+    lim = SenderLimiter(2, window=60, max_senders=3)
+    assert [lim.allow("a", now=t) for t in (0, 1, 2)] == [True, True, False]
+    assert lim.allow("a", now=61)
+    for i in range(10):
+        lim.allow(f"x{i}", now=100)
+    assert len(lim._hits) == 3
+    assert SenderLimiter(0).allow("anyone")
+
+
+# ---------------------------------------------------------------- typed payloads
+
+def test_typed_payload_is_read_as_text_unless_just_offered():
+    g = guard()
+    assert g.check_text('/ask_eligibility{"place":"缙云县"}', "s").text == 'ask_eligibility{"place":"缙云县"}'
+    assert g.check_text(OFFERED, "s", offered=[]).text == 'inform{"employer_type":"private"}'
+    assert g.check_text(OFFERED, "s", offered=[OFFERED]).text == OFFERED
+    assert g.check_text("//greet", "s").text == "greet"
+    assert g.check_text(" ／greet", "s").text == "greet"
+    assert g.check_text("\u200b/greet", "s").text == "greet"
+    # a different payload than the one offered
+    assert not g.check_text('/inform{"employer_type":"state"}', "s", offered=[OFFERED]).text.startswith("/")
+
+
+class _Tracker:
+    def __init__(self, slots):
+        self.slots = slots
+
+    def get_slot(self, name):
+        return self.slots.get(name)
+
+
+class _Store:
+    def __init__(self, trackers):
+        self.trackers = trackers
+
+    async def retrieve(self, sender):
+        return self.trackers.get(sender)
+
+
+class _App:
+    def __init__(self, store):
+        self.ctx = type("Ctx", (), {"agent": type("Agent", (), {"tracker_store": store})()})()
+
+
+def test_offered_payloads_are_read_from_the_conversation():
+    app = _App(_Store({"s": _Tracker({"offered_payloads": [OFFERED]}), "t": _Tracker({})}))
+    g = guard()
+    g.bind(app)
+    assert asyncio.run(g.check(OFFERED, "s")).text == OFFERED
+    assert asyncio.run(g.check(OFFERED, "t")).text == OFFERED[1:]
+    assert asyncio.run(g.check(OFFERED, "unknown")).text == OFFERED[1:]
+    assert asyncio.run(guard().check(OFFERED, "s")).text == OFFERED[1:]  # no app: fail closed
+
+
+# ---------------------------------------------------------------- answering
+
+def _deliver(g: Guard, handler) -> tuple:
+    async def run():
+        collector = CollectingOutputChannel()
+        ok = await g.deliver(handler, UserMessage("开化县", collector, "s"))
+        return ok, g.finish(collector.messages, "s")
+    return asyncio.run(run())
+
+
+def test_failure_timeout_and_silence_become_an_apology_with_the_hotline():
+    async def fails(message):
+        raise RuntimeError("action server down")
+
+    async def slow(message):
+        await asyncio.sleep(5)
+
+    async def silent(message):
+        return None
+
+    async def answers(message):
+        await message.output_channel.send_response("s", {"text": "开化县属于山区26县。"})
+
+    for handler, ok in ((fails, False), (slow, False), (silent, True)):
+        got_ok, messages = _deliver(guard(timeout=0.2), handler)
+        assert got_ok is ok
+        assert [m["text"] for m in messages] == [APOLOGY]
+        assert "12333" in APOLOGY
+    assert _deliver(guard(timeout=2), answers) == (True, [{"recipient_id": "s", "text": "开化县属于山区26县。"}])
+
+
+def test_notices_come_first_and_markup_is_neutralised():
+    msgs = guard().finish([{"recipient_id": "s", "text": "<script>x</script> 3 < 5",
+                            "buttons": [{"title": "<b>是</b>", "payload": "/affirm"}]}],
+                          "s", notices=["您的消息较长"])
+    assert msgs[0]["text"] == "您的消息较长"
+    assert msgs[1]["text"] == "＜script>x＜/script> 3 < 5"
+    assert msgs[1]["buttons"] == [{"title": "＜b>是＜/b>", "payload": "/affirm"}]
+    assert neutralise_markup(None) is None
+
+
+# ---------------------------------------------------------------- properties
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=()), max_size=3000), st.booleans())
+def test_check_never_crashes_and_its_output_is_well_formed(text, offer):
+    g = guard(max_chars=1000)
+    offered = [text.strip()] if offer else []
+    checked = g.check_text(text, "s", offered=offered)
+    assert checked.reason in ("ok", "empty", "no_text", "rate_limited")
+    if checked.reply is not None:
+        assert checked.text == "" and checked.reply in (EMPTY, NO_TEXT, RATE_LIMITED)
+        return
+    out = checked.text
+    assert 0 < len(out) <= 1000 and has_words(out)
+    assert out == out.strip() and "  " not in out
+    assert not any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Cn") for c in out)
+    out.encode("utf-8")  # storable: no lone surrogates
+    assert not out.startswith("/") or out in offered
+    assert bool(checked.notices) == (len(clean_text(text)) > 1000)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.text(max_size=300))
+def test_cleaning_is_idempotent(text):
+    once = clean_text(text)
+    assert clean_text(once) == once
