@@ -12,8 +12,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
 
-from bot.components.normalizer import normalize_text
 from policy_kb import get_kb
+from policy_kb.text import clean_user_text
 
 from actions.config import OOS_TRUST_CONFIDENCE
 from policy_kb import CONFIDENT, PLAUSIBLE
@@ -90,7 +90,7 @@ class Understanding:
         facts = tracker.get_slot("facts")
         # The NLU has normalised the text; put right homophone slips of the knowledge base's
         # terms ("飞第人才") before the knowledge base reads it.
-        text = get_kb().correct_typos(normalize_text(msg.get("text") or ""))
+        text = get_kb().correct_typos(clean_user_text(msg.get("text") or ""))
         return cls(
             text=text,
             intent=intent,

@@ -34,6 +34,7 @@ from bench.stats import evaluate_targets, summarize
 from bot.launcher import ROOT, ActionServer, RasaServer, base_env, current_model, free_port
 
 RESULTS = ROOT / "bench" / "results"
+PATCHES = ROOT / "bench" / "patches"
 LOGS = ROOT / "results" / "bench-logs"
 
 
@@ -290,6 +291,9 @@ def lever_variants(tmp: Path) -> List[Tuple[str, Dict[str, str], List[str], str]
         ("in-memory-tracker", {}, ["--endpoints", str(mem)], "in-memory tracker store instead of SQLite"),
         ("rasa-2-workers-redis", {"SANIC_WORKERS": "2", "LOCK_STORE_TYPE": "redis"}, [],
          "Rasa server with 2 Sanic workers, Redis lock store (SQLite tracker store shared)"),
+        ("action-validator-cached", {"PYTHONPATH": f"{PATCHES / 'validator_cache'}:{ROOT}"}, [],
+         "Rasa validates each action reply with a jsonschema validator compiled once "
+         "(bench/patches/validator_cache), not jsonschema.validate"),
     ]
 
 
@@ -341,9 +345,11 @@ def save(result: Dict[str, Any], started: float, stamp: str, no_save: bool, fina
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{stamp}.json"
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    (RESULTS / "latest.md").write_text(text, encoding="utf-8")
+    if not stamp.endswith("-levers"):
+        (RESULTS / "latest.md").write_text(text, encoding="utf-8")
     if final:
-        log(f"[bench] results: {os.path.relpath(path, ROOT)}, bench/results/latest.md")
+        log(f"[bench] results: {os.path.relpath(path, ROOT)}"
+            + ("" if stamp.endswith("-levers") else ", bench/results/latest.md"))
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -356,6 +362,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--levers", nargs="?", const="all", default=None, metavar="NAMES",
                     help="also measure TF threads, Sanic workers and the tracker store one at a time "
                          "(all, or comma-separated variant names)")
+    ap.add_argument("--levers-only", action="store_true",
+                    help="only the levers (implies --levers, no reference, no main run); results go to "
+                         "<date>-levers.json and latest.md is left alone")
     ap.add_argument("--no-reference", action="store_true", help="skip the stock `rasa init` assistant")
     ap.add_argument("--rebuild-reference", action="store_true", help="retrain the cached reference")
     ap.add_argument("--max-messages-1", type=int, default=None)
@@ -363,6 +372,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--max-seconds", type=float, default=None, help="time limit of each load level")
     ap.add_argument("--no-save", action="store_true", help="print the report, keep no result file")
     a = ap.parse_args(argv)
+    if a.levers_only:
+        a.no_reference, a.no_profile, a.levers = True, True, a.levers or "all"
 
     n1 = a.max_messages_1 or (20 if a.quick else 150)
     n20 = a.max_messages_20 or (60 if a.quick else 600)
@@ -400,15 +411,18 @@ def main(argv: Optional[List[str]] = None) -> int:
                 + " (rasa init --no-prompt, empty cache)",
                 "config": "rasa init defaults (moodbot)",
             }
-        prof = None if a.no_profile else {"level": (20, n20, min(secs, 30.0)), "stamp": stamp}
-        result["ours"] = measure("ours", model, True, levels, LOGS / "ours", profile_to=prof)
-        if prof:
-            prof.pop("level")
-            result["profile"] = prof
-        save(result, started, stamp, a.no_save)
-        result["ours"]["training"] = time_training(tmp) if a.train else previous_training(model)
-        result["actions_import"] = actions_import_footprint()
-        save(result, started, stamp, a.no_save)
+        if not a.levers_only:
+            prof = None if a.no_profile else {"level": (20, n20, min(secs, 30.0)), "stamp": stamp}
+            result["ours"] = measure("ours", model, True, levels, LOGS / "ours", profile_to=prof)
+            if prof:
+                prof.pop("level")
+                result["profile"] = prof
+            save(result, started, stamp, a.no_save)
+            result["ours"]["training"] = time_training(tmp) if a.train else previous_training(model)
+            result["actions_import"] = actions_import_footprint()
+            save(result, started, stamp, a.no_save)
+        else:
+            stamp += "-levers"
         if a.levers:
             lv_levels = ((1, min(n1, 50), secs), (20, min(n20, 250), min(secs, 60.0)))
             only = None if a.levers == "all" else set(a.levers.split(","))

@@ -43,6 +43,26 @@ def normalise(text: Optional[str]) -> str:
     return to_simplified(text).strip()
 
 
+# Zero-width characters, bidi controls, BOM and C0/C1 controls other than ordinary white space.
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# A space between two Chinese characters carries no meaning ("山 区 县" is "山区县").
+_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+
+
+def clean_user_text(text: Optional[str], max_chars: int = 1000) -> str:
+    """What a person typed, in one canonical form: invisible characters dropped, width-folded
+    (NFKC), spaces collapsed (and dropped between Chinese characters), bounded, simplified."""
+    if not text:
+        return ""
+    text = _INVISIBLE.sub("", str(text))
+    text = unicodedata.normalize("NFKC", text)
+    text = _WS.sub(" ", text).strip()
+    text = _CJK_GAP.sub("", text)
+    if len(text) > max_chars:
+        text = text[:max_chars]
+    return to_simplified(text)
+
+
 def squash(text: str) -> str:
     """Delete all whitespace: the comparison form for verbatim checks."""
     return _WS.sub("", text or "")
