@@ -7,9 +7,6 @@ run time alike.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
-from functools import lru_cache
 from typing import Any, Dict, List, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -20,32 +17,12 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-# Zero-width characters, bidi controls, BOM and C0/C1 controls other than ordinary white space.
-_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_SPACES = re.compile(r"\s+")
-# A space between two Chinese characters carries no meaning ("山 区 县" is "山区县").
-_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
-
-
-@lru_cache(maxsize=1)
-def _t2s():
-    import opencc
-
-    return opencc.OpenCC("t2s")
+from policy_kb.text import clean_user_text
 
 
 def normalize_text(text: Text, max_chars: int = 1000) -> Text:
-    """Simplified, width-folded (NFKC), invisible characters dropped, spaces collapsed (and
-    dropped between Chinese characters), bounded."""
-    if not text:
-        return ""
-    text = _INVISIBLE.sub("", text)
-    text = unicodedata.normalize("NFKC", text)
-    text = _SPACES.sub(" ", text).strip()
-    text = _CJK_GAP.sub("", text)
-    if len(text) > max_chars:
-        text = text[:max_chars]
-    return _t2s().convert(text)
+    """The canonical form of user text, shared with the action server (policy_kb.text)."""
+    return clean_user_text(text, max_chars)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
