@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 ENV := source scripts/env.sh &&
 
-.PHONY: setup run test train validate shell eval bench crossval clean
+.PHONY: setup run test train validate shell eval bench crossval purge clean
 
 setup:
 	@scripts/bootstrap.sh
@@ -34,6 +34,9 @@ crossval: setup
 
 bench: train
 	@$(ENV) $(PY) -m bench.run $(BENCH_ARGS)
+
+purge: setup
+	@$(ENV) $(PY) scripts/purge_conversations.py $(PURGE_ARGS)
 
 clean:
 	rm -rf build models results .pytest_cache

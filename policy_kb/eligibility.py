@@ -96,7 +96,8 @@ class EligibilityEngine:
                 if isinstance(value, bool):
                     continue
                 if isinstance(value, (int, float)):
-                    out[key] = int(value)
+                    if value == value and abs(value) != float("inf"):  # NaN and ±inf say nothing
+                        out[key] = int(value)
                 else:
                     number = cn_number(normalise(str(value)).rstrip("年了"))
                     if number is not None:

@@ -157,8 +157,6 @@ def test_evaluation_of_extracted_facts_is_well_formed(cid, text):
     _well_formed(KB.evaluate(cid, KB.extract_facts(text, today=date(2024, 6, 1))), cid)
 
 
-@pytest.mark.xfail(strict=True, reason="policy_kb: int facts that are NaN or infinite raise in "
-                   "normalise_facts (int(float)); users cannot set facts, only action_answer does")
 @pytest.mark.parametrize("value", [math.nan, math.inf])
 def test_non_finite_years_are_treated_as_unknown(value):
     _well_formed(KB.evaluate("m7", {"role": "graduate", "years_since_graduation": value}), "m7")

@@ -6,8 +6,10 @@ run it in front of two real Rasa servers).
 """
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -101,3 +103,50 @@ def test_production_nginx_configuration_is_valid(tmp_path, scale_binaries):
     r = subprocess.run([binary, "-t", "-p", str(tmp_path), "-e", str(tmp_path / "error.log"),
                         "-c", str(conf)], capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
+
+
+def _stage(dockerfile: str, name: str) -> str:
+    stages = re.split(r"^FROM ", dockerfile, flags=re.M)
+    return next(s for s in stages if re.match(rf"\S+ AS {name}\s", s))
+
+
+def test_the_action_image_has_everything_the_actions_import_and_no_rasa(tmp_path):
+    """What deploy/Dockerfile copies into the action image (rasa/rasa-sdk, without rasa or
+    TensorFlow) is enough for the action server to load every action."""
+    import shutil
+
+    stage = _stage((DEPLOY / "Dockerfile").read_text(encoding="utf-8"), "actions")
+    app = tmp_path / "app"
+    for line in re.findall(r"^COPY (?:--\S+ )*(.+)$", stage, re.M):
+        *sources, dest = line.split()
+        if not dest.startswith("/app/"):
+            continue  # the requirements file
+        for src in sources:
+            target = app / dest[len("/app/"):]
+            if (ROOT / src).is_dir():
+                shutil.copytree(ROOT / src, target, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                (target if dest.endswith("/") else target.parent).mkdir(parents=True, exist_ok=True)
+                shutil.copy(ROOT / src, target / Path(src).name if dest.endswith("/") else target)
+    probe = """
+import sys
+class NoRasa:
+    def find_spec(self, name, path=None, target=None):
+        top = name.split(".")[0]
+        if top in ("rasa", "tensorflow"):
+            raise ImportError(f"{name} is not in the action image")
+        return None
+sys.meta_path.insert(0, NoRasa())
+import importlib, pkgutil
+import actions
+for m in pkgutil.iter_modules(actions.__path__):
+    importlib.import_module("actions." + m.name)  # raises if a module needs what is missing
+from rasa_sdk.executor import ActionExecutor
+executor = ActionExecutor()
+executor.register_package("actions")
+print(sorted(executor.actions))
+"""
+    r = subprocess.run([sys.executable, "-c", probe], cwd=app, capture_output=True, text=True,
+                       timeout=180, env={**os.environ, "PYTHONPATH": str(app)})
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "action_answer" in r.stdout
