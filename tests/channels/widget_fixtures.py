@@ -56,7 +56,9 @@ def real_assistant(request):
     return request.getfixturevalue("assistant")
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's synchronous API keeps an event loop running in this thread while it
+# is open, and later tests that call asyncio.run() must not find it there.
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} missing: run scripts/install_system_deps.sh")
