@@ -256,22 +256,7 @@ def missing_events(sent: Dict[str, int], stored: Dict[str, int]) -> List[str]:
 
 # --- memory --------------------------------------------------------------------------------------
 
-def tree_rss(pid: int) -> int:
-    import psutil
-
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0
-    total = 0
-    for p in procs:
-        try:
-            total += p.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
-    return total
-
+from bench.procs import tree_rss  # noqa: E402  (one definition of a process tree's RSS)
 
 class RssSampler:
     """RSS of named process trees every `interval` seconds, in a thread."""
