@@ -74,6 +74,7 @@ class Understanding:
     facts: Dict[str, Any] = field(default_factory=dict)
     from_search: bool = False
     search_confidence: str = ""
+    _new_facts: Optional[Dict[str, Any]] = field(default=None, repr=False)
 
     @classmethod
     def from_tracker(cls, tracker: Tracker) -> "Understanding":
@@ -249,7 +250,12 @@ class Understanding:
 
     # -- facts for eligibility ---------------------------------------------------------------------
     def new_facts(self) -> Dict[str, Any]:
-        """Facts stated in this message, normalised to the knowledge base's values."""
+        """Facts stated in this message, normalised to the knowledge base's values (read once)."""
+        if self._new_facts is None:
+            self._new_facts = self._read_new_facts()
+        return dict(self._new_facts)
+
+    def _read_new_facts(self) -> Dict[str, Any]:
         kb = get_kb()
         # The knowledge base's reading of the whole text comes first: it resolves negations
         # ("还没出站" before "出站") and overlaps that token-level matches cannot.

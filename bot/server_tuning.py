@@ -20,7 +20,8 @@ _lock = threading.Lock()
 _applied = False
 
 
-def _compiled_action_validation() -> None:
+def compile_action_validation() -> None:
+    """Rasa's RemoteAction validates replies with a validator built once (same checks)."""
     from jsonschema import ValidationError, validators
     from rasa.core.actions.action import RemoteAction
 
@@ -61,6 +62,6 @@ def apply() -> None:
     with _lock:
         if _applied:
             return
-        _compiled_action_validation()
+        compile_action_validation()
         _sqlite_write_ahead_log()
         _applied = True

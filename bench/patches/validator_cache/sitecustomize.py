@@ -10,27 +10,10 @@ TARGET = "rasa.core.actions.action"
 
 
 def _patch(module) -> None:
-    from jsonschema import ValidationError, validators
+    # The assistant's own tuning (bot/server_tuning.py; the repository root is on PYTHONPATH).
+    from bot.server_tuning import compile_action_validation
 
-    cls = module.RemoteAction
-    cache = {}
-
-    def _validate_action_result(self, result):
-        v = cache.get("v")
-        if v is None:
-            spec = self.action_response_format_spec()
-            klass = validators.validator_for(spec)
-            klass.check_schema(spec)
-            v = cache["v"] = klass(spec)
-        try:
-            v.validate(result)
-            return True
-        except ValidationError as e:
-            e.message += (". Failed to validate Action server response from API, make sure your "
-                          "response from the Action endpoint is valid.")
-            raise e
-
-    cls._validate_action_result = _validate_action_result
+    compile_action_validation()
 
 
 class _Finder(importlib.abc.MetaPathFinder):
