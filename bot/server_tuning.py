@@ -1,4 +1,4 @@
-"""Two costs of the stock Rasa server that the assistant does not need to pay on every turn.
+"""Costs of the stock Rasa server that the assistant does not need to pay.
 
 Imported by the Rasa server process when it loads the channels (bot/channels/__init__.py).
 
@@ -10,6 +10,13 @@ Imported by the Rasa server process when it loads the channels (bot/channels/__i
   ``synchronous=NORMAL`` keeps every committed turn across a crash of the process (only an
   operating-system crash or power loss may lose the last turns) and commits far faster.
   PostgreSQL, the production store, is not affected.
+* To load DIET, stock Rasa traces and runs one training step on one example (to create the
+  weights with the right shapes) before it reads the trained weights: over 20 s of the start-up
+  on two cores, and a training graph and optimiser state kept in memory for nothing. For serving,
+  the trained weights are restored as the prediction graph creates its variables; every variable
+  the prediction uses must be found in the trained checkpoint, or loading fails. The predictions
+  are the same to the last digit (tests/test_server_tuning.py compares both ways of loading).
+  Fine-tuning and models without a prediction example still load the stock way.
 """
 from __future__ import annotations
 
@@ -18,6 +25,8 @@ from typing import Any, Dict
 
 _lock = threading.Lock()
 _applied = False
+# What was replaced, for the tests that compare both ways.
+STOCK: Dict[str, Any] = {}
 
 
 def compile_action_validation() -> None:
@@ -44,6 +53,29 @@ def compile_action_validation() -> None:
     RemoteAction._validate_action_result = _validate_action_result
 
 
+def restore_diet_weights_for_serving() -> None:
+    """RasaModel.load without the one-step training run (see the module docstring)."""
+    from rasa.utils.tensorflow.models import RasaModel
+
+    stock_load = STOCK["diet_load"] = RasaModel.load.__func__
+
+    def load(cls, model_file_name, model_data_example, predict_data_example=None,
+             finetune_mode: bool = False, *args: Any, **kwargs: Any):
+        if finetune_mode or predict_data_example is None:
+            return stock_load(cls, model_file_name, model_data_example, predict_data_example,
+                              finetune_mode, *args, **kwargs)
+        model = cls(*args, **kwargs)
+        # A TensorFlow checkpoint restores each variable when it is created; the training-only
+        # values (optimiser slots) are left unused.
+        status = model.load_weights(model_file_name)
+        model.run_inference(predict_data_example)  # creates (and so restores) the variables
+        status.assert_existing_objects_matched()
+        status.expect_partial()  # the optimiser's slots are not needed for serving
+        return model
+
+    RasaModel.load = classmethod(load)
+
+
 def _sqlite_write_ahead_log() -> None:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
@@ -63,5 +95,6 @@ def apply() -> None:
         if _applied:
             return
         compile_action_validation()
+        restore_diet_weights_for_serving()
         _sqlite_write_ahead_log()
         _applied = True

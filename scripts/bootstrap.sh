@@ -29,16 +29,18 @@ fi
 
 PY=$(find_python310)
 stamp=.venv/.synced
-want="$(sha256sum uv.lock pyproject.toml | sha256sum | cut -c1-16) ${PY:-uv-managed}"
+# Bytecode is compiled at install time: where PYTHONDONTWRITEBYTECODE is set, or site-packages
+# is read-only, every start would otherwise compile TensorFlow and Rasa again (several seconds).
+want="$(sha256sum uv.lock pyproject.toml | sha256sum | cut -c1-16) ${PY:-uv-managed} bytecode"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x .venv/bin/python ]; then
   exit 0
 fi
 if [ -n "$PY" ]; then
   echo "[setup] Python 3.10: $PY"
-  "$UV" sync --frozen --python "$PY"
+  "$UV" sync --frozen --compile-bytecode --python "$PY"
 else
   echo "[setup] no Python 3.10 found; letting uv provide one"
   "$UV" python install 3.10
-  "$UV" sync --frozen --python 3.10
+  "$UV" sync --frozen --compile-bytecode --python 3.10
 fi
 echo "$want" > "$stamp"
