@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from rasa.core.tracker_store import SQLTrackerStore
+from bot.stores import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
