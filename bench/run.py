@@ -289,8 +289,10 @@ def lever_variants(tmp: Path) -> List[Tuple[str, Dict[str, str], List[str], str]
          "TensorFlow intra-op and inter-op pools of 1 thread"),
         ("actions-2-workers", {"ACTION_SERVER_SANIC_WORKERS": "2"}, [], "action server with 2 Sanic workers"),
         ("in-memory-tracker", {}, ["--endpoints", str(mem)], "in-memory tracker store instead of SQLite"),
-        ("rasa-2-workers-redis", {"SANIC_WORKERS": "2", "LOCK_STORE_TYPE": "redis"}, [],
-         "Rasa server with 2 Sanic workers, Redis lock store (SQLite tracker store shared)"),
+        ("rasa-2-workers-redis", {"SANIC_WORKERS": "2", "LOCK_STORE_TYPE": "bot.locks.RedisLockStore"}, [],
+         "Rasa server with 2 Sanic workers, atomic Redis lock store (SQLite tracker store shared)"),
+        ("rasa-2-workers-sqlite-locks", {"SANIC_WORKERS": "2", "LOCK_STORE_TYPE": "bot.locks.SQLiteLockStore"}, [],
+         "Rasa server with 2 Sanic workers, atomic SQLite lock store (no outside server)"),
         ("action-validator-cached", {"PYTHONPATH": f"{PATCHES / 'validator_cache'}:{ROOT}"}, [],
          "Rasa validates each action reply with a jsonschema validator compiled once "
          "(bench/patches/validator_cache), not jsonschema.validate"),
@@ -304,13 +306,13 @@ def run_levers(model: Path, tmp: Path, level_1: Tuple[int, int, float],
     for name, env, extra, what in lever_variants(tmp):
         if only and name not in only:
             continue
-        if name.startswith("rasa-2-workers") and not shutil.which("redis-server"):
+        if name.endswith("-redis") and not shutil.which("redis-server"):
             out.append({"name": name, "what": what, "skipped": "redis-server not installed"})
             if on_each:
                 on_each(out[-1])
             continue
         try:
-            if "LOCK_STORE_TYPE" in env:
+            if "Redis" in env.get("LOCK_STORE_TYPE", ""):
                 with redis_server(tmp) as port:
                     r = measure(f"lever {name}", model, True, [level_1, level_20], LOGS / f"lever-{name}",
                                 env=dict(env, REDIS_PORT=str(port), REDIS_HOST="127.0.0.1"), extra_args=extra)

@@ -16,6 +16,8 @@ import urllib.request
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from bot import shared_state
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -39,6 +41,11 @@ def current_model() -> Path:
     return path
 
 
+def default_workers() -> int:
+    """One Rasa worker per core, at most 2 (as scripts/env.sh)."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
 def base_env(**overrides: str) -> Dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -49,7 +56,8 @@ def base_env(**overrides: str) -> Dict[str, str]:
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
     )
     for key, default in {
-        "LOCK_STORE_TYPE": "in_memory", "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379",
+        "SANIC_WORKERS": str(default_workers()),
+        "LOCK_STORE_TYPE": "bot.locks.SQLiteLockStore", "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379",
         "REDIS_PASSWORD": "", "REDIS_DB": "1", "REDIS_KEY_PREFIX": "shanqu26",
         "WECHAT_TOKEN": "", "WECHAT_APPID": "", "WECHAT_SECRET": "", "WECHAT_AES_KEY": "",
         "WIDGET_ALLOWED_ORIGINS": "",
@@ -140,6 +148,7 @@ class RasaServer:
             "--endpoints", "endpoints.yml", "--credentials", "bot/credentials.yml",
             "-i", "127.0.0.1", "--port", str(self.port), *api_args(self.env), *self.extra_args,
         ]
+        shared_state.remove_stale_server_files(self.env)
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=out,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         wait_http(f"{self.base}/", [self.proc], timeout)

@@ -17,6 +17,11 @@ Imported by the Rasa server process when it loads the channels (bot/channels/__i
   the prediction uses must be found in the trained checkpoint, or loading fails. The predictions
   are the same to the last digit (tests/test_server_tuning.py compares both ways of loading).
   Fine-tuning and models without a prediction example still load the stock way.
+* With several Sanic workers (SANIC_WORKERS > 1), each worker is forked from the main process and
+  loads the model itself. The knowledge base, its search index, jieba's dictionary and the
+  entity matcher only read once built, so they are built once in the main process before the
+  fork and shared by the workers (copy-on-write; ``gc.freeze`` keeps the collector from touching,
+  and so copying, them) instead of one copy per worker.
 """
 from __future__ import annotations
 
@@ -89,6 +94,27 @@ def _sqlite_write_ahead_log() -> None:
             cursor.close()
 
 
+def preload_shared_data() -> bool:
+    """Builds the read-only knowledge data before Sanic forks its workers (see above)."""
+    from bot.shared_state import sanic_workers
+
+    if sanic_workers() <= 1:
+        return False
+    import gc
+
+    import jieba
+
+    from bot.components.kb_entities import KBMatcher
+    from policy_kb import get_kb
+
+    jieba.initialize()
+    get_kb().warm()
+    KBMatcher.shared()
+    gc.collect()
+    gc.freeze()
+    return True
+
+
 def apply() -> None:
     global _applied
     with _lock:
@@ -97,4 +123,5 @@ def apply() -> None:
         compile_action_validation()
         restore_diet_weights_for_serving()
         _sqlite_write_ahead_log()
+        preload_shared_data()
         _applied = True

@@ -7,7 +7,11 @@
 : "${ACTION_ENDPOINT_URL:=http://${ACTIONS_HOST}:${ACTIONS_PORT}/webhook}"
 : "${VAR_DIR:=var}"
 : "${TRACKER_DB_URL:=sqlite:///${VAR_DIR}/tracker.db}"
-: "${LOCK_STORE_TYPE:=in_memory}"
+# Rasa server processes: one per core, at most 2 unless set (each holds its own model). The
+# workers of one server share conversation locks and channel state in SQLite files beside the
+# tracker database (bot/locks.py, bot/shared_state.py); several servers use Redis instead.
+: "${SANIC_WORKERS:=$(n=$(nproc 2>/dev/null || echo 1); [ "$n" -gt 2 ] && n=2; echo "$n")}"
+: "${LOCK_STORE_TYPE:=bot.locks.SQLiteLockStore}"
 : "${REDIS_HOST:=127.0.0.1}"
 : "${REDIS_PORT:=6379}"
 : "${REDIS_PASSWORD:=}"
@@ -28,7 +32,7 @@
 export GUARD_MAX_MESSAGE_CHARS GUARD_SENDER_PER_MINUTE ACTION_REPLY_TIMEOUT RASA_ENABLE_API \
   RASA_API_TOKEN CONVERSATION_RETENTION_DAYS
 export RASA_HOST RASA_PORT ACTIONS_HOST ACTIONS_PORT ACTION_ENDPOINT_URL VAR_DIR TRACKER_DB_URL \
-  LOCK_STORE_TYPE REDIS_HOST REDIS_PORT REDIS_PASSWORD REDIS_DB REDIS_KEY_PREFIX \
+  SANIC_WORKERS LOCK_STORE_TYPE REDIS_HOST REDIS_PORT REDIS_PASSWORD REDIS_DB REDIS_KEY_PREFIX \
   WECHAT_TOKEN WECHAT_APPID WECHAT_SECRET WECHAT_AES_KEY WIDGET_ALLOWED_ORIGINS
 # Quieter, reproducible TensorFlow on small machines; no telemetry, no network at run time.
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"

@@ -18,6 +18,9 @@ case "${RASA_ENABLE_API:-0}" in
   1|true|yes|on) API_ARGS=(--enable-api --auth-token "$RASA_API_TOKEN") ;;
 esac
 
+# Conversation locks and channel state of a previous run (bot/shared_state.py) are dropped.
+"$PY" -m bot.shared_state --remove-stale
+
 pids=()
 stop() {
   trap - INT TERM EXIT

@@ -24,15 +24,14 @@ import asyncio
 import logging
 import os
 import re
-import time
 import unicodedata
-from collections import OrderedDict, deque
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Deque, Dict, Iterable, List, Optional
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional
 
 from rasa.core.channels.channel import UserMessage
 
 from bot import privacy
+from bot.shared_state import SlidingWindowLimiter, limiter
 
 privacy.install()
 
@@ -41,7 +40,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_MAX_MESSAGE_CHARS = 1000
 DEFAULT_SENDER_PER_MINUTE = 20
 DEFAULT_ACTION_REPLY_TIMEOUT = 8.0
-MAX_TRACKED_SENDERS = 20_000
 
 EMPTY = "请输入您想咨询的问题，例如“开化县是山区县吗”“创业担保贷款有什么优惠”。"
 NO_TEXT = "抱歉，我只能理解文字提问。请用文字描述您的问题，例如“开化县是山区县吗”。"
@@ -112,32 +110,8 @@ def neutralise_markup(text: Any) -> Any:
 # Rate limit
 
 
-class SenderLimiter:
-    """A sliding one-minute window per conversation; ``per_minute <= 0`` turns it off."""
-
-    def __init__(self, per_minute: int, window: float = 60.0,
-                 max_senders: int = MAX_TRACKED_SENDERS) -> None:
-        self.per_minute = per_minute
-        self.window = window
-        self.max_senders = max_senders
-        self._hits: "OrderedDict[str, Deque[float]]" = OrderedDict()
-
-    def allow(self, key: str, now: Optional[float] = None) -> bool:
-        if self.per_minute <= 0:
-            return True
-        now = time.monotonic() if now is None else now
-        hits = self._hits.get(key)
-        if hits is None:
-            hits = self._hits[key] = deque()
-        self._hits.move_to_end(key)
-        while hits and now - hits[0] >= self.window:
-            hits.popleft()
-        if len(hits) >= self.per_minute:
-            return False
-        hits.append(now)
-        while len(self._hits) > self.max_senders:  # forget the longest idle
-            self._hits.popitem(last=False)
-        return True
+# One conversation's messages per minute; shared between workers when there are several.
+SenderLimiter = SlidingWindowLimiter
 
 
 # ------------------------------------------------------------------------------------------
@@ -169,7 +143,7 @@ class Guard:
             "ACTION_REPLY_TIMEOUT", DEFAULT_ACTION_REPLY_TIMEOUT))
         if self.timeout <= 0:
             self.timeout = DEFAULT_ACTION_REPLY_TIMEOUT
-        self.limiter = SenderLimiter(per_minute if per_minute is not None else int(_env_number(
+        self.limiter = limiter(per_minute if per_minute is not None else int(_env_number(
             "GUARD_SENDER_PER_MINUTE", DEFAULT_SENDER_PER_MINUTE, int)))
         self._app: Any = None
         self._late: "set[asyncio.Future]" = set()

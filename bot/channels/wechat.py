@@ -41,6 +41,7 @@ from bot.channels.guard import Guard, sanitise_message
 from bot.channels.wechat_api import DEFAULT_API_BASE, CustomerServiceClient
 from bot.channels.wechat_render import TEXT_LIMIT_BYTES, choose, render, split_text
 from bot.channels.wechat_state import TTLCache
+from bot.shared_state import SharedTTL, shared_between_workers
 from bot.channels.wechat_xml import MAX_BODY_BYTES, BadPayload, dedup_key, parse_xml, to_message
 
 logger = logging.getLogger(__name__)
@@ -155,7 +156,13 @@ class WeChatInput(InputChannel):
         if self.client is None and s.appid and s.secret:
             self.client = CustomerServiceClient(s.appid, s.secret, api_base=s.api_base)
         self._deliveries: TTLCache[Delivery] = TTLCache(MAX_DELIVERIES, DELIVERY_TTL)
-        self._options: TTLCache[List[Dict[str, str]]] = TTLCache(MAX_OPTION_USERS, OPTIONS_TTL)
+        self._options: Any = TTLCache(MAX_OPTION_USERS, OPTIONS_TTL)
+        # With several workers, a retry or a "1" may reach another worker than the first message:
+        # which deliveries are taken and what each user was offered are shared between them.
+        self._claims: Optional[SharedTTL] = None
+        if shared_between_workers():
+            self._options = SharedTTL("wechat-options", OPTIONS_TTL)
+            self._claims = SharedTTL("wechat-delivery", DELIVERY_TTL)
         self._send_locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = (
             weakref.WeakValueDictionary())
         self._background: Set[asyncio.Task] = set()
@@ -262,6 +269,9 @@ class WeChatInput(InputChannel):
         """The passive reply's text, or None to reply ``success`` (answer sent later, or none)."""
         key = dedup_key(req.fields)
         delivery = self._deliveries.get(key) if key else None
+        if delivery is None and key and self._claims is not None and not self._claims.claim(key):
+            logger.debug("WeChat retry of %s, answered by another worker", key)
+            return None
         if delivery is None:
             task = asyncio.ensure_future(self._process_safely(req, on_new_message))
             delivery = Delivery(task)

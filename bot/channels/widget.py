@@ -29,9 +29,8 @@ import logging
 import math
 import re
 import time
-from collections import defaultdict, deque
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Deque, Dict, Iterable, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -41,6 +40,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 
 from bot.channels.guard import Guard
+from bot.shared_state import SlidingWindowLimiter, limiter
 
 logger = logging.getLogger(__name__)
 
@@ -95,28 +95,7 @@ def _int_setting(credentials: Dict[str, Any], key: str, default: int) -> int:
         raise ValueError(f"widget channel: '{key}' must be an integer, got {value!r}")
 
 
-class RateLimiter:
-    """Sliding one-minute window per key; ``limit <= 0`` disables it."""
-
-    def __init__(self, per_minute: int, window: float = 60.0) -> None:
-        self.per_minute = per_minute
-        self.window = window
-        self._hits: Dict[str, Deque[float]] = defaultdict(deque)
-
-    def allow(self, key: str, now: Optional[float] = None) -> bool:
-        if self.per_minute <= 0:
-            return True
-        now = time.monotonic() if now is None else now
-        hits = self._hits[key]
-        while hits and now - hits[0] >= self.window:
-            hits.popleft()
-        if len(hits) >= self.per_minute:
-            return False
-        hits.append(now)
-        if len(self._hits) > 10000:  # forget idle keys so the table stays small
-            for k in [k for k, v in self._hits.items() if not v or now - v[-1] >= self.window]:
-                del self._hits[k]
-        return True
+RateLimiter = SlidingWindowLimiter  # per key, one minute; shared between workers via limiter()
 
 
 # --------------------------------------------------------------------------------------------
@@ -281,8 +260,8 @@ class WidgetInput(InputChannel):
         self.max_message_chars = max_message_chars
         self.max_comment_chars = max_comment_chars
         self.response_timeout = response_timeout
-        self.sender_limiter = RateLimiter(sender_per_minute)
-        self.client_limiter = RateLimiter(client_per_minute)
+        self.sender_limiter = limiter(sender_per_minute, namespace="widget-sender")
+        self.client_limiter = limiter(client_per_minute, namespace="widget-client")
         # Cleaning, typed payloads, timeout and apology (the rate limits above stay this
         # channel's own, answered with 429 as widget.js expects).
         self.guard = Guard(self.name())

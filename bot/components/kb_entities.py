@@ -10,6 +10,7 @@ them, and the actions prefer these because their values are already canonical.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -27,6 +28,19 @@ EXTRACTOR = "KBEntityExtractor"
 
 class KBMatcher:
     """The spaCy pipeline plus the knowledge base's parsers; usable without Rasa (tests, shell)."""
+
+    _shared: Optional["KBMatcher"] = None
+    _shared_lock = threading.Lock()
+
+    @classmethod
+    def shared(cls) -> "KBMatcher":
+        """One matcher per process, built on first use: it only reads, so every pipeline loaded
+        in the process (and every worker forked after it was built) can use the same one."""
+        if cls._shared is None:
+            with cls._shared_lock:
+                if cls._shared is None:
+                    cls._shared = cls()
+        return cls._shared
 
     def __init__(self) -> None:
         import jieba
@@ -77,7 +91,7 @@ class KBEntityExtractor(GraphComponent, EntityExtractorMixin):
         return {}
 
     def __init__(self, config: Dict[Text, Any], matcher: Optional[KBMatcher] = None) -> None:
-        self.matcher = matcher or KBMatcher()
+        self.matcher = matcher or KBMatcher.shared()
 
     @classmethod
     def create(

@@ -383,3 +383,45 @@ def test_channel_loads_from_the_projects_credentials(monkeypatch):
     [channel] = [c for c in create_http_input_channels(None, str(CREDENTIALS))
                  if isinstance(c, WeChatInput)]
     assert channel.configured and channel.crypto is not None and channel.client is not None
+
+
+# ---- several workers: what one worker saw, the other knows ------------------------------------
+
+@pytest.fixture
+def two_workers(make_server, monkeypatch, tmp_path):
+    """Two channel instances sharing state as two Sanic workers of one server do."""
+    monkeypatch.setenv("SANIC_WORKERS", "2")
+    monkeypatch.setenv("STATE_DB_PATH", str(tmp_path / "state.db"))
+    a, b = make_server(), make_server()
+    first, second = WeChatPlatform(a.url, TOKEN), WeChatPlatform(b.url, TOKEN)
+    second.next_msg_id = first.next_msg_id  # one platform: one sequence of message ids
+    return first, second
+
+
+def test_a_retry_reaching_another_worker_is_not_processed_again(two_workers, bot, user):
+    a, b = two_workers
+    bot.delay = 0.5
+    msg_id = a.next_msg_id()
+    with ThreadPoolExecutor(2) as pool:
+        first, retry = pool.map(lambda w: w.send_text(user, "开化县", msg_id=msg_id), (a, b))
+    assert bot.texts == ["开化县"]
+    assert "你说的是：开化县" in {first.text, retry.text}
+
+
+def test_options_offered_by_one_worker_are_chosen_on_the_other(two_workers, bot, user):
+    a, b = two_workers
+    bot.replies["人才政策"] = [{"text": "您想了解哪一项措施？", "buttons": BUTTONS}]
+    assert OPTIONS_LEAD in a.send_text(user, "人才政策").text
+    b.send_text(user, "2")
+    assert bot.texts == ["人才政策", '/ask_clause{"measure":"m2"}']
+
+
+def test_one_worker_alone_keeps_its_state_in_memory(make_server, monkeypatch, bot, user, tmp_path):
+    monkeypatch.setenv("SANIC_WORKERS", "1")
+    monkeypatch.setenv("STATE_DB_PATH", str(tmp_path / "state.db"))
+    w = WeChatPlatform(make_server().url, TOKEN)
+    bot.replies["人才政策"] = [{"text": "哪一项？", "buttons": BUTTONS}]
+    w.send_text(user, "人才政策")
+    w.send_text(user, "1")
+    assert bot.texts == ["人才政策", '/ask_clause{"measure":"m1"}']
+    assert not (tmp_path / "state.db").exists()

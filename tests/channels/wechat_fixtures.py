@@ -83,8 +83,10 @@ class ChannelServer:
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self.loop)
+        from bot.launcher import free_port
+        # A free port of its own (Sanic reads port 0 as "the default", 8000).
         server = self.loop.run_until_complete(self.app.create_server(
-            host="127.0.0.1", port=0, return_asyncio_server=True, access_log=False))
+            host="127.0.0.1", port=free_port(), return_asyncio_server=True, access_log=False))
         self.loop.run_until_complete(server.startup())
         self.loop.run_until_complete(server.before_start())
         self.loop.run_until_complete(server.after_start())

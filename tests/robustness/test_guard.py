@@ -76,7 +76,7 @@ def test_the_same_sender_is_rate_limited_politely_and_others_are_not():
 
 
 def test_limiter_window_slides_and_forgets_idle_senders():
-    lim = SenderLimiter(2, window=60, max_senders=3)
+    lim = SenderLimiter(2, window=60, max_keys=3)
     assert [lim.allow("a", now=t) for t in (0, 1, 2)] == [True, True, False]
     assert lim.allow("a", now=61)
     for i in range(10):

@@ -75,7 +75,7 @@ def test_compose_runs_two_rasa_servers_on_shared_stores_behind_nginx():
     for name in rasa:
         env = services[name]["environment"]
         assert env["TRACKER_DB_URL"].startswith("postgresql://") and "@postgres:5432/" in env["TRACKER_DB_URL"]
-        assert env["LOCK_STORE_TYPE"] == "redis" and env["REDIS_HOST"] == "redis"
+        assert env["LOCK_STORE_TYPE"] == "bot.locks.RedisLockStore" and env["REDIS_HOST"] == "redis"
         assert env["ACTION_ENDPOINT_URL"] == "http://actions:5055/webhook"
         assert services[name]["build"]["target"] == "rasa"
     assert services["actions"]["build"]["target"] == "actions"

@@ -48,7 +48,7 @@ def cluster(scale_binaries):
         stack.enter_context(running(pg, redis))
         actions = ActionServer(log=LOGS / "actions.log")
         stack.callback(actions.stop)
-        shared = {"LOCK_STORE_TYPE": "redis", "REDIS_HOST": "127.0.0.1",
+        shared = {"LOCK_STORE_TYPE": "bot.locks.RedisLockStore", "REDIS_HOST": "127.0.0.1",
                   "REDIS_PORT": str(redis.port), "REDIS_PASSWORD": "", "REDIS_DB": "1"}
         a = RasaServer(actions.url, tracker_db=pg.url, env=shared, log=LOGS / "rasa-a.log")
         b = RasaServer(actions.url, tracker_db=pg.url, env=shared, log=LOGS / "rasa-b.log")

@@ -1,0 +1,197 @@
+"""Lock stores that stay correct when several Rasa processes handle one conversation.
+
+Rasa processes the messages of one conversation one at a time: each message takes a numbered
+ticket on the conversation's lock and waits for its turn. Rasa's own stores do each change of a
+lock as read → change → write. Inside one process that is safe; across processes (Sanic workers,
+or several servers behind a load balancer) two of them can read the same lock, and one write
+undoes the other: two messages get the same ticket, or a finished message deletes the lock while
+another is waiting on it, which then fails with "Could not acquire lock".
+
+Here every change of a lock is one atomic step:
+
+* ``SQLiteLockStore`` — for several Sanic workers of one Rasa server on one machine, with no
+  outside server: the locks live in a small SQLite file, and each change is one ``BEGIN
+  IMMEDIATE`` transaction (SQLite lets one writer in at a time, across processes).
+* ``RedisLockStore`` — for several Rasa servers: Rasa's Redis lock store, with each change done
+  as an optimistic Redis transaction (WATCH / MULTI / EXEC, retried when another process changed
+  the lock in between).
+
+Select one in endpoints.yml with ``LOCK_STORE_TYPE=bot.locks.SQLiteLockStore`` or
+``bot.locks.RedisLockStore``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any, Callable, Mapping, Optional, Text, Tuple
+
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
+from rasa.core.lock_store import RedisLockStore as RasaRedisLockStore
+
+from bot.shared_state import remove_stale, server_file
+
+logger = logging.getLogger(__name__)
+
+# change(lock or None) -> (lock to store, or None to delete it; value to return)
+Change = Callable[[Optional[TicketLock]], Tuple[Optional[TicketLock], Any]]
+
+
+class AtomicLockStore(LockStore):
+    """The ticket operations of Rasa's LockStore, each as one atomic ``_update``."""
+
+    def _update(self, conversation_id: Text, change: Change) -> Any:
+        raise NotImplementedError
+
+    def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        def change(lock: Optional[TicketLock]):
+            lock = lock or self.create_lock(conversation_id)
+            return lock, lock.issue_ticket(lock_lifetime)
+
+        try:
+            return self._update(conversation_id, change)
+        except Exception as e:
+            raise LockError(f"Error while acquiring lock. Error:\n{e}")
+
+    def update_lock(self, conversation_id: Text) -> None:
+        def change(lock: Optional[TicketLock]):
+            if lock is None:
+                return None, None
+            lock.remove_expired_tickets()
+            return lock, None
+
+        self._update(conversation_id, change)
+
+    def finish_serving(self, conversation_id: Text, ticket_number: int) -> None:
+        def change(lock: Optional[TicketLock]):
+            if lock is None:
+                return None, None
+            lock.remove_ticket_for(ticket_number)
+            return lock, None
+
+        self._update(conversation_id, change)
+
+    def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
+        """Give back the ticket; delete the lock only if nobody else holds or waits for one."""
+        def change(lock: Optional[TicketLock]):
+            if lock is None:
+                return None, False
+            lock.remove_ticket_for(ticket_number)
+            if lock.is_someone_waiting():
+                return lock, False
+            return None, True
+
+        deleted = self._update(conversation_id, change)
+        if deleted:
+            self._log_deletion(conversation_id, deletion_successful=True)
+
+
+def default_sqlite_path(env: Optional[Mapping[str, str]] = None) -> Path:
+    """LOCK_DB_PATH, else beside a SQLite tracker database, else var/locks.db."""
+    return server_file("locks", env)
+
+
+class SQLiteLockStore(AtomicLockStore):
+    """Conversation locks shared by the processes of one machine, in a SQLite file.
+
+    The file belongs to one running Rasa server and its workers: the start scripts remove it
+    before the server starts (``bot.shared_state.remove_stale_server_files``), so no ticket of a stopped run remains.
+    """
+
+    def __init__(self, endpoint_config: Any = None, path: Optional[os.PathLike] = None,
+                 busy_timeout_s: float = 10.0) -> None:
+        self.path = Path(path) if path else default_sqlite_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.busy_timeout_s = busy_timeout_s
+        self._local = threading.local()
+        conn = self._conn()
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE IF NOT EXISTS locks (conversation_id TEXT PRIMARY KEY, data TEXT NOT NULL)")
+        super().__init__()
+        logger.debug(f"SQLite lock store at {self.path}")
+
+    @staticmethod
+    def remove_stale(path: Optional[os.PathLike] = None) -> None:
+        """Delete the lock file (and its write-ahead log) of a stopped server."""
+        remove_stale(path or default_sqlite_path())
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    def _read(self, conn: sqlite3.Connection, conversation_id: Text) -> Optional[TicketLock]:
+        row = conn.execute("SELECT data FROM locks WHERE conversation_id = ?", (conversation_id,)).fetchone()
+        return TicketLock.from_dict(json.loads(row[0])) if row else None
+
+    def _write(self, conn: sqlite3.Connection, conversation_id: Text, lock: Optional[TicketLock]) -> None:
+        if lock is None:
+            conn.execute("DELETE FROM locks WHERE conversation_id = ?", (conversation_id,))
+        else:
+            conn.execute("INSERT OR REPLACE INTO locks (conversation_id, data) VALUES (?, ?)",
+                         (conversation_id, lock.dumps()))
+
+    def _update(self, conversation_id: Text, change: Change) -> Any:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")  # the write lock is taken before the read
+        try:
+            lock, result = change(self._read(conn, conversation_id))
+            self._write(conn, conversation_id, lock)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return result
+
+    def get_lock(self, conversation_id: Text) -> Optional[TicketLock]:
+        return self._read(self._conn(), conversation_id)
+
+    def delete_lock(self, conversation_id: Text) -> None:
+        self._write(self._conn(), conversation_id, None)
+        self._log_deletion(conversation_id, deletion_successful=True)
+
+    def save_lock(self, lock: TicketLock) -> None:
+        self._write(self._conn(), lock.conversation_id, lock)
+
+
+class RedisLockStore(AtomicLockStore, RasaRedisLockStore):
+    """Rasa's Redis lock store (same keys and values), each change one optimistic transaction."""
+
+    def __init__(self, endpoint_config: Any = None, **kwargs: Any) -> None:
+        if endpoint_config is not None:
+            kwargs = dict(endpoint_config.kwargs, host=endpoint_config.url or "localhost", **kwargs)
+        for key in ("port", "db"):
+            if key in kwargs and kwargs[key] not in (None, ""):
+                kwargs[key] = int(kwargs[key])
+        if not kwargs.get("password"):
+            kwargs.pop("password", None)
+        RasaRedisLockStore.__init__(self, **kwargs)
+
+    def _update(self, conversation_id: Text, change: Change) -> Any:
+        import redis
+
+        key = self.key_prefix + conversation_id
+        with self.red.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    raw = pipe.get(key)
+                    current = TicketLock.from_dict(json.loads(raw)) if raw else None
+                    lock, result = change(current)
+                    pipe.multi()
+                    if lock is None:
+                        pipe.delete(key)
+                    else:
+                        pipe.set(key, lock.dumps())
+                    pipe.execute()
+                    return result
+                except redis.WatchError:
+                    continue  # another process changed this lock: read it again

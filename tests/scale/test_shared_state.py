@@ -1,0 +1,75 @@
+"""The channels' short-lived state shared by the workers of one server (bot/shared_state.py)."""
+from __future__ import annotations
+
+import multiprocessing as mp
+
+from bot import shared_state
+from bot.shared_state import (SharedSlidingWindowLimiter, SharedState, SharedTTL,
+                              SlidingWindowLimiter, limiter, remove_stale_server_files, server_file)
+
+
+def test_claims_are_first_come_and_expire(tmp_path):
+    s = SharedState(tmp_path / "s.db")
+    assert s.claim("k", ttl=10, now=100) is True
+    assert s.claim("k", ttl=10, now=105) is False
+    assert s.claim("k", ttl=10, now=111) is True
+
+
+def test_values_expire_and_can_be_deleted(tmp_path):
+    s = SharedState(tmp_path / "s.db")
+    s.put("o", [{"title": "（一）", "payload": "/x"}], ttl=5, now=0)
+    assert s.get("o", now=4) == [{"title": "（一）", "payload": "/x"}]
+    assert s.get("o", now=6) is None
+    s.put("o", 1, ttl=5, now=10)
+    s.delete("o")
+    assert s.get("o", now=10) is None
+    t = SharedTTL("ns", 60, state=s)
+    t.set("u", ["a"])
+    assert t.pop("u") == ["a"] and t.get("u") is None
+
+
+def test_the_shared_limiter_behaves_as_the_in_process_one(tmp_path):
+    shared = SharedSlidingWindowLimiter(3, window=60, state=SharedState(tmp_path / "s.db"))
+    local = SlidingWindowLimiter(3, window=60)
+    times = [0, 1, 2, 3, 30, 59.9, 60.5, 61, 62, 121, 122]
+    assert [shared.allow("a", now=t) for t in times] == [local.allow("a", now=t) for t in times]
+    assert SharedSlidingWindowLimiter(0, state=SharedState(tmp_path / "s.db")).allow("a")
+
+
+def _hits(path: str, n: int, out) -> None:
+    lim = SharedSlidingWindowLimiter(50, window=3600, state=SharedState(path))
+    out.put(sum(lim.allow("same-sender") for _ in range(n)))
+
+
+def test_processes_share_one_count(tmp_path):
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_hits, args=(str(tmp_path / "s.db"), 40, out)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    allowed = [out.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join(timeout=30)
+    assert sum(allowed) == 50  # 120 tries, 50 allowed in all, however they interleaved
+
+
+def test_one_worker_keeps_state_in_memory_and_several_share_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("SANIC_WORKERS", "1")
+    assert isinstance(limiter(5), SlidingWindowLimiter)
+    monkeypatch.setenv("SANIC_WORKERS", "2")
+    monkeypatch.setenv("STATE_DB_PATH", str(tmp_path / "s.db"))
+    assert isinstance(limiter(5), SharedSlidingWindowLimiter)
+    monkeypatch.setenv("SANIC_WORKERS", "many")
+    assert shared_state.sanic_workers() == 1
+
+
+def test_server_files_sit_beside_a_sqlite_tracker_and_go_at_start(tmp_path):
+    env = {"TRACKER_DB_URL": f"sqlite:///{tmp_path}/tracker.db"}
+    assert server_file("locks", env) == tmp_path / "tracker.locks.db"
+    assert server_file("state", env) == tmp_path / "tracker.state.db"
+    assert server_file("state", {"VAR_DIR": str(tmp_path)}) == tmp_path / "state.db"
+    assert server_file("locks", {"LOCK_DB_PATH": "/x/l.db"}).as_posix() == "/x/l.db"
+    SharedState(server_file("state", env)).claim("k", 60)
+    assert server_file("state", env).exists()
+    remove_stale_server_files(env)
+    assert not server_file("state", env).exists()
