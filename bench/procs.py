@@ -1,4 +1,14 @@
-"""Resident memory of a server process tree (psutil) and facts about the machine."""
+"""Resident memory of a server process tree (psutil) and facts about the machine.
+
+Two measures of a process tree's resident memory are kept:
+
+* **PSS** (proportional set size, from /proc/PID/smaps_rollup): each resident page counted once,
+  a page shared by n processes counted 1/n in each. Summed over the servers' processes it is the
+  memory they hold together; it is what the memory target is judged on.
+* **RSS summed** over the processes: a page shared by several processes (the Rasa workers are
+  forked from one main process and share its pages) is counted once per process, so the sum
+  overstates what several processes hold together. It is reported beside PSS.
+"""
 from __future__ import annotations
 
 import os
@@ -26,6 +36,22 @@ def tree_rss(pid: int) -> int:
     return total
 
 
+def tree_pss(pid: int) -> int:
+    """PSS in bytes of a process and all its descendants (RSS where PSS cannot be read)."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for p in procs:
+        try:
+            total += getattr(p.memory_full_info(), "pss", None) or p.memory_info().rss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return total
+
+
 class RssSampler:
     """Samples the RSS of named process trees every `interval` seconds in a thread; keeps the peaks."""
 
@@ -34,6 +60,9 @@ class RssSampler:
         self.interval = interval
         self.peak: Dict[str, int] = {name: 0 for name in pids}
         self.peak_total = 0
+        self.peak_pss: Dict[str, int] = {name: 0 for name in pids}
+        self.peak_total_pss = 0
+        self.last_pss: Dict[str, int] = {}
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
 
@@ -42,6 +71,11 @@ class RssSampler:
         for name, v in now.items():
             self.peak[name] = max(self.peak[name], v)
         self.peak_total = max(self.peak_total, sum(now.values()))
+        pss = {name: tree_pss(pid) for name, pid in self.pids.items()}
+        for name, v in pss.items():
+            self.peak_pss[name] = max(self.peak_pss[name], v)
+        self.peak_total_pss = max(self.peak_total_pss, sum(pss.values()))
+        self.last_pss = pss
         return now
 
     def _run(self) -> None:

@@ -64,7 +64,9 @@ def _frame_file(frame: str) -> str:
 
 # Leaf frames of a thread that waits for work (py-spy cannot always tell idle from busy when it
 # samples without pausing the process).
-IDLE_LEAVES = ("sanic/server/runners.py", "selectors.py", "asyncio/base_events.py", "threading.py")
+IDLE_LEAVES = ("sanic/server/runners.py", "selectors.py", "asyncio/base_events.py", "threading.py",
+               # the main process of several Sanic workers, waiting for them
+               "multiprocessing/popen_fork.py")
 IDLE = "idle (event loop waiting)"
 
 

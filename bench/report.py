@@ -33,6 +33,17 @@ def level(side: Dict[str, Any], users: int) -> Dict[str, Any]:
     return {}
 
 
+def _stock_sqlite_line(result: Dict[str, Any]) -> str:
+    run = level(result.get("reference_sqlite", {}), 20)
+    if not run:
+        return ""
+    ours = level(result.get("ours", {}), 20)
+    r = ratio(ours.get("msgs_per_s"), run.get("msgs_per_s"))
+    return (f" The same stock assistant keeping conversations in SQLite with Rasa's SQL store (durable, "
+            f"as ours): 20 users {run.get('msgs_per_s')} msgs/s, p95 {run.get('p95_ms')} ms, "
+            f"{run.get('errors')} errors; ours / that = {fmt_ratio(r)}.")
+
+
 def comparison_rows(ours: Dict[str, Any], ref: Dict[str, Any]) -> List[List[str]]:
     rows: List[List[str]] = []
 
@@ -45,11 +56,19 @@ def comparison_rows(ours: Dict[str, Any], ref: Dict[str, Any]) -> List[List[str]
     add("start → Rasa HTTP up", ours.get("startup", {}).get("rasa_http_ready_s"),
         ref.get("startup", {}).get("rasa_http_ready_s"), " s")
     m, n = ours.get("memory", {}), ref.get("memory", {})
-    add("RSS idle, all servers", m.get("idle_total_mb"), n.get("idle_total_mb"), " MB", 0)
-    add("RSS peak, all servers", m.get("peak_total_mb"), n.get("peak_total_mb"), " MB", 0)
-    add("RSS peak, Rasa server", m.get("peak_rasa_mb"), n.get("peak_rasa_mb"), " MB", 0)
+    add("PSS idle, all servers", m.get("pss_idle_total_mb"), n.get("pss_idle_total_mb"), " MB", 0)
+    add("PSS peak, all servers", m.get("pss_peak_total_mb"), n.get("pss_peak_total_mb"), " MB", 0)
+    add("PSS peak, Rasa server", m.get("pss_peak_rasa_mb"), n.get("pss_peak_rasa_mb"), " MB", 0)
+    if "pss_peak_actions_mb" in m:
+        rows.append(["PSS peak, action server", fmt(m["pss_peak_actions_mb"], " MB", 0), "(none)", "–"])
+    if m.get("processes"):
+        rows.append(["processes (Rasa / actions)", " / ".join(str(m["processes"].get(k, "–")) for k in ("rasa", "actions")),
+                     str((n.get("processes") or {}).get("rasa", "–")), "–"])
+    add("RSS summed, idle, all servers", m.get("idle_total_mb"), n.get("idle_total_mb"), " MB", 0)
+    add("RSS summed, peak, all servers", m.get("peak_total_mb"), n.get("peak_total_mb"), " MB", 0)
+    add("RSS summed, peak, Rasa server", m.get("peak_rasa_mb"), n.get("peak_rasa_mb"), " MB", 0)
     if "peak_actions_mb" in m:
-        rows.append(["RSS peak, action server", fmt(m["peak_actions_mb"], " MB", 0), "(none)", "–"])
+        rows.append(["RSS summed, peak, action server", fmt(m["peak_actions_mb"], " MB", 0), "(none)", "–"])
     for users in (1, 20):
         a, b = level(ours, users), level(ref, users)
         if not a and not b:
@@ -125,7 +144,14 @@ def markdown(result: Dict[str, Any]) -> str:
     out += table(["", "ours", "stock rasa init", "ours / stock"], comparison_rows(ours, ref))
     out += ["", f"Ours: {ours.get('model')}; training: {ours.get('training', {}).get('source', '–')}. "
             f"Stock: {ref.get('model', '–')}; training: {ref.get('training', {}).get('source', '–')}.",
-            "Ours counts both servers; the stock assistant has no custom actions, so no action server."]
+            "Ours counts both servers; the stock assistant has no custom actions, so no action server.",
+            "Stock runs as `rasa init` makes it: its endpoints configure no stores, so conversations and "
+            "locks are in memory (lost on restart) and Rasa runs its default single worker."
+            + _stock_sqlite_line(result),
+            "Memory: PSS counts each resident page once (a page shared by n processes 1/n in each), so "
+            "summed over processes it is what they hold together. Rasa's workers are forked from one "
+            "main process and share its pages; summing their RSS counts those pages once per process, "
+            "so that sum is shown too but overstates the total."]
     notes = bound_notes(result)
     if notes:
         out += ["", "## What bounds it", ""] + [f"- {n}" for n in notes]
@@ -156,11 +182,11 @@ def markdown(result: Dict[str, Any]) -> str:
                 lv["name"], fmt(one.get("p50_ms"), " ms"), fmt(twenty.get("msgs_per_s"), "", 2),
                 fmt_ratio(ratio(twenty.get("msgs_per_s"), b20.get("msgs_per_s"))),
                 fmt(twenty.get("p95_ms"), " ms"), f"{twenty.get('errors')}/{twenty.get('messages')}",
-                fmt(lv.get("memory", {}).get("peak_total_mb"), " MB", 0),
+                fmt(lv.get("memory", {}).get("pss_peak_total_mb", lv.get("memory", {}).get("peak_total_mb")), " MB", 0),
                 f"{fmt(twenty.get('cpu_ms_per_msg_rasa'))} / {fmt(twenty.get('cpu_ms_per_msg_actions'))}",
             ])
         out += table(["variant", "1 user p50", "20 users msgs/s", "vs baseline", "20 users p95", "errors",
-                      "peak RSS", "CPU ms/msg Rasa / actions"], rows)
+                      "peak PSS", "CPU ms/msg Rasa / actions"], rows)
         out += [""] + [f"- {lv['name']}: {lv['what']}" for lv in levers]
     out += ["", f"Run took {fmt(result.get('duration_s'), ' s', 0)}.", ""]
     return "\n".join(out)

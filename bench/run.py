@@ -181,6 +181,7 @@ def measure(name: str, model: Path, with_actions: bool, levels: List[Tuple[int, 
         pids = servers.pids()
         with procs.RssSampler(pids) as sampler:
             idle = sampler.sample()
+            idle_pss = dict(sampler.last_pss)
             for users, max_messages, max_seconds in levels:
                 cpu0 = {k: cpu_seconds(p) for k, p in pids.items()}
                 load_before = round(os.getloadavg()[0], 2)
@@ -208,6 +209,11 @@ def measure(name: str, model: Path, with_actions: bool, levels: List[Tuple[int, 
             "idle_total_mb": procs.mb(sum(idle.values())),
             **{f"peak_{k}_mb": procs.mb(v) for k, v in sampler.peak.items()},
             "peak_total_mb": procs.mb(sampler.peak_total),
+            **{f"pss_idle_{k}_mb": procs.mb(v) for k, v in idle_pss.items()},
+            "pss_idle_total_mb": procs.mb(sum(idle_pss.values())),
+            **{f"pss_peak_{k}_mb": procs.mb(v) for k, v in sampler.peak_pss.items()},
+            "pss_peak_total_mb": procs.mb(sampler.peak_total_pss),
+            "processes": {k: 1 + len(psutil.Process(p).children(recursive=True)) for k, p in pids.items()},
         }
     finally:
         servers.stop()
@@ -402,10 +408,27 @@ def main(argv: Optional[List[str]] = None) -> int:
         tmp = Path(tmpname)
         if not a.no_reference:
             ref = reference_model(rebuild=a.rebuild_reference, log=log)
+            # Stock as `rasa init` makes it: its endpoints.yml configures no stores, so Rasa's
+            # defaults apply (conversations and locks in memory) with its default single worker;
+            # only the REST channel, which the load uses.
             stock_credentials = tmp / "credentials-stock.yml"
             stock_credentials.write_text("rest:\n", encoding="utf-8")
+            stock_endpoints = tmp / "endpoints-stock.yml"
+            stock_endpoints.write_text("# rasa init's endpoints.yml: every entry commented out\n", encoding="utf-8")
             result["reference"] = measure("reference", ref["model"], False, levels, LOGS / "reference",
-                                          extra_args=["--credentials", str(stock_credentials)])
+                                          env={"SANIC_WORKERS": "1"},
+                                          extra_args=["--credentials", str(stock_credentials),
+                                                      "--endpoints", str(stock_endpoints)])
+            save(result, started, stamp, a.no_save)
+            # The same stock assistant keeping conversations in a SQLite file with Rasa's own SQL
+            # store, as a durable assistant must (and as earlier runs measured the reference).
+            sqlite_endpoints = tmp / "endpoints-stock-sqlite.yml"
+            sqlite_endpoints.write_text(
+                f"tracker_store:\n  type: SQL\n  url: sqlite:///{tmp}/stock-tracker.db\n", encoding="utf-8")
+            result["reference_sqlite"] = measure(
+                "reference (SQLite store)", ref["model"], False, [lv for lv in levels if lv[0] == 20],
+                LOGS / "reference-sqlite", env={"SANIC_WORKERS": "1"},
+                extra_args=["--credentials", str(stock_credentials), "--endpoints", str(sqlite_endpoints)])
             save(result, started, stamp, a.no_save)
             result["reference"]["training"] = {
                 "seconds": ref["train_seconds"],

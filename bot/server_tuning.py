@@ -17,6 +17,11 @@ Imported by the Rasa server process when it loads the channels (bot/channels/__i
   the prediction uses must be found in the trained checkpoint, or loading fails. The predictions
   are the same to the last digit (tests/test_server_tuning.py compares both ways of loading).
   Fine-tuning and models without a prediction example still load the stock way.
+* Rasa opens a new HTTP connection to the action server for every action call (a new aiohttp
+  session each time) and closes it after. Each endpoint keeps one session per event loop
+  instead, so calls reuse kept-alive connections; an idle connection is dropped after 2 s, well
+  before the action server's own 5 s keep-alive ends, so a call never lands on a connection the
+  server is closing.
 * With several Sanic workers (SANIC_WORKERS > 1), each worker is forked from the main process and
   loads the model itself. The knowledge base, its search index, jieba's dictionary and the
   entity matcher only read once built, so they are built once in the main process before the
@@ -81,6 +86,54 @@ def restore_diet_weights_for_serving() -> None:
     RasaModel.load = classmethod(load)
 
 
+KEEPALIVE_S = 2.0
+
+
+class _KeptSession:
+    """``async with`` yields the endpoint's long-lived session and leaves it open."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> Any:
+        return self.session
+
+    async def __aexit__(self, *exc: Any) -> None:
+        return None
+
+
+def reuse_action_connections() -> None:
+    """EndpointConfig.session: one aiohttp session per endpoint and event loop (see above)."""
+    import asyncio
+    import weakref
+
+    import aiohttp
+    from rasa.utils import endpoints
+
+    stock_session = STOCK["endpoint_session"] = endpoints.EndpointConfig.session
+    sessions: "weakref.WeakKeyDictionary[Any, Dict[int, Any]]" = weakref.WeakKeyDictionary()
+
+    def session(self):
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return stock_session(self)
+        per_loop = sessions.setdefault(loop, {})
+        key = (self.url, repr(sorted((self.headers or {}).items())), repr(self.basic_auth))
+        kept = per_loop.get(key)
+        if kept is None or kept.closed:
+            auth = (aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+                    if self.basic_auth else None)
+            kept = per_loop[key] = aiohttp.ClientSession(
+                headers=self.headers, auth=auth,
+                timeout=aiohttp.ClientTimeout(total=endpoints.DEFAULT_REQUEST_TIMEOUT),
+                connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_S),
+            )
+        return _KeptSession(kept)
+
+    endpoints.EndpointConfig.session = session
+
+
 def _sqlite_write_ahead_log() -> None:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
@@ -122,6 +175,7 @@ def apply() -> None:
             return
         compile_action_validation()
         restore_diet_weights_for_serving()
+        reuse_action_connections()
         _sqlite_write_ahead_log()
         preload_shared_data()
         _applied = True

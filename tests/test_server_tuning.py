@@ -98,3 +98,44 @@ def test_diet_restored_for_serving_predicts_exactly_as_rasas_own_loading(tmp_pat
     assert not mismatches, mismatches[:5]
     # Not a vacuous comparison: the model tells intents apart on these questions.
     assert len({r[0]["name"] for r in stock}) >= 8
+
+
+# ---- action calls reuse their connections --------------------------------------------------
+
+def test_action_calls_reuse_one_connection_and_survive_the_server_closing_it():
+    import asyncio
+
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    peers = []
+
+    async def webhook(request):
+        peers.append(request.transport.get_extra_info("peername"))
+        response = web.json_response({"events": [], "responses": []})
+        if len(peers) == 3:
+            response.force_close()  # the server ends this connection after the third answer
+        return response
+
+    async def scenario():
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+        try:
+            for _ in range(3):
+                assert await endpoint.request(json={"next_action": "action_answer"}, method="post") == \
+                    {"events": [], "responses": []}
+            await asyncio.sleep(0.2)
+            assert await endpoint.request(json={}, method="post") == {"events": [], "responses": []}
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(scenario())
+    assert len(peers) == 4
+    assert peers[0] == peers[1] == peers[2]  # one connection for the first three calls
+    assert peers[3] != peers[2]  # a new one after the server closed it, and no error
