@@ -47,9 +47,9 @@ class ActionAnswer(Action):
                 kwargs["buttons"] = r.buttons
             dispatcher.utter_message(**kwargs)
         offered = [b["payload"] for r in replies for b in r.buttons]
-        events = [SlotSet(k, v) for k, v in slots.items()]
-        events.append(SlotSet("offered_payloads", offered or None))
-        return events
+        slots = {**slots, "offered_payloads": offered or None}
+        # Only what changes: an unchanged slot would add an event to validate, store and replay.
+        return [SlotSet(k, v) for k, v in slots.items() if tracker.get_slot(k) != v]
 
 
 class Answerer:

@@ -127,14 +127,18 @@ class RasaServer:
         self.base = f"http://127.0.0.1:{self.port}"
         self.rest = f"{self.base}/webhooks/rest/webhook"
         self.model = model or current_model()
-        self._tmp = None
+        # Its own directory for what belongs to this server alone: the SQLite conversation store
+        # unless one is given, and the workers' lock and state files (bot/shared_state.py), so
+        # that several servers started side by side never share or remove each other's.
+        self._tmp = tempfile.TemporaryDirectory(prefix="shanqu26-")
         if tracker_db is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="shanqu26-")
             tracker_db = f"sqlite:///{self._tmp.name}/tracker.db"
         self.tracker_db = tracker_db
         self.env = base_env(
             ACTION_ENDPOINT_URL=action_url or "http://127.0.0.1:9/webhook",
             TRACKER_DB_URL=tracker_db,
+            LOCK_DB_PATH=f"{self._tmp.name}/locks.db",
+            STATE_DB_PATH=f"{self._tmp.name}/state.db",
             **(env or {}),
         )
         self.extra_args = extra_args or []

@@ -179,3 +179,13 @@ def test_a_stated_negation_beats_a_later_mention(matcher):
     msgs, _ = run("我还在站，博士后工作站设在庆元的一家民企，现在能领出站到民企的那个补助吗", "ask_eligibility", matcher)
     elig = payloads(msgs)[-1]["eligibility"]
     assert elig["verdict"] == "not_eligible" and any("在站" in u for u in elig["unmet"])
+
+
+def test_only_slots_that_change_are_set(matcher):
+    _, first = run("创业担保贷款有什么优惠", "ask_clause", matcher)
+    assert first.get("last_clause") == "m7" and "offered_payloads" not in first  # None -> None
+    # The same question again, with the slots it left: nothing changes, nothing is re-set.
+    _, again = run("创业担保贷款有什么优惠", "ask_clause", matcher, first)
+    assert again == {}
+    _, other = run("开化县是山区县吗", "ask_county", matcher, first)
+    assert other.get("last_place") == "开化县" and other.get("last_kind") == "county"

@@ -13,6 +13,13 @@ from bot.channels.widget import (
 from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 from tests.channels.widget_fixtures import ALLOWED_ORIGIN, fake_server, new_sender  # noqa: F401
 
+
+@pytest.fixture(autouse=True)
+def one_worker(monkeypatch):
+    """These channels stand for one Rasa worker alone: their state stays in memory."""
+    monkeypatch.setenv("SANIC_WORKERS", "1")
+
+
 pytestmark = pytest.mark.e2e
 
 

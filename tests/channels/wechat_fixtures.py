@@ -131,8 +131,10 @@ def bot() -> FakeBot:
 
 
 @pytest.fixture
-def make_server(api, bot):
-    """``make_server(**channel_kwargs)``: a started server; all are stopped after the test."""
+def make_server(api, bot, monkeypatch):
+    """``make_server(**channel_kwargs)``: a started server; all are stopped after the test.
+    Each stands for one Rasa worker alone (its state in memory) unless a test sets otherwise."""
+    monkeypatch.setenv("SANIC_WORKERS", "1")
     servers: List[ChannelServer] = []
 
     def make(**kwargs: Any) -> ChannelServer:

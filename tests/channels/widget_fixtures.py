@@ -34,7 +34,9 @@ def fake_server():
         proc = subprocess.Popen(
             [sys.executable, "-m", "tests.channels.widget_fake_server", "--port", str(port),
              "--origins", ALLOWED_ORIGIN],
-            cwd=ROOT, env=base_env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            # One process: its rate limits stay in memory (bot/shared_state.py).
+            cwd=ROOT, env=base_env(SANIC_WORKERS="1"), stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
     try:
