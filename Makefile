@@ -29,8 +29,7 @@ eval: train
 	@$(ENV) $(PY) -m eval.run $(EVAL_ARGS)
 
 crossval: setup
-	@$(ENV) $(PY) scripts/train.py --export-only && \
-	  $(PY) -m rasa test nlu --config bot/config.yml --nlu nlu_data --cross-validation --folds 3 --out results/crossval
+	@$(ENV) $(PY) -m eval.crossval $(CROSSVAL_ARGS)
 
 bench: train
 	@$(ENV) $(PY) -m bench.run $(BENCH_ARGS)

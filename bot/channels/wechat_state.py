@@ -1,4 +1,5 @@
-"""Small in-memory state of the WeChat channel: bounded, expiring, per process.
+"""Small in-memory state of the WeChat channel: bounded, expiring, per process (with several
+Rasa workers the channel keeps the same state in bot/shared_state.py instead).
 
 Two things are kept: the deliveries seen recently (so WeChat's retries are not processed twice)
 and the options last offered to each user (so "1" can mean the first of them). Both are only
