@@ -24,3 +24,15 @@ def test_summary_has_intent_and_entity_figures(tmp_path):
     weakest = text.index("| ask_units |")
     assert weakest < text.index("| ask_clause |")  # weakest first
     assert "| DIETClassifier | 0.910 | 0.920 | 0.930 |" in text
+
+
+def test_cross_validation_uses_the_pipeline_without_the_untrained_matcher(tmp_path):
+    import yaml
+
+    from eval.crossval import trained_config
+
+    config = yaml.safe_load(trained_config(tmp_path / "c.yml").read_text(encoding="utf-8"))
+    names = [c["name"] for c in config["pipeline"]]
+    assert "bot.components.kb_entities.KBEntityExtractor" not in names
+    assert names[:2] == ["bot.components.normalizer.TextNormalizer", "JiebaTokenizer"]
+    assert "DIETClassifier" in names and config["policies"]
