@@ -20,8 +20,8 @@ from typing import Dict, List, Optional
 import psutil
 
 
-def tree_rss(pid: int) -> int:
-    """RSS in bytes of a process and all its descendants (0 if it is gone)."""
+def _tree_sum(pid: int, measure) -> int:
+    """``measure(process)`` in bytes summed over a process and all its descendants (0 if gone)."""
     try:
         root = psutil.Process(pid)
         procs = [root, *root.children(recursive=True)]
@@ -30,26 +30,20 @@ def tree_rss(pid: int) -> int:
     total = 0
     for p in procs:
         try:
-            total += p.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
-    return total
-
-
-def tree_pss(pid: int) -> int:
-    """PSS in bytes of a process and all its descendants (RSS where PSS cannot be read)."""
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0
-    total = 0
-    for p in procs:
-        try:
-            total += getattr(p.memory_full_info(), "pss", None) or p.memory_info().rss
+            total += measure(p)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass
     return total
+
+
+def tree_rss(pid: int) -> int:
+    """RSS of a process tree: a page shared by several of its processes counted in each."""
+    return _tree_sum(pid, lambda p: p.memory_info().rss)
+
+
+def tree_pss(pid: int) -> int:
+    """PSS of a process tree (RSS where PSS cannot be read)."""
+    return _tree_sum(pid, lambda p: getattr(p.memory_full_info(), "pss", None) or p.memory_info().rss)
 
 
 class RssSampler:

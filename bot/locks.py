@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import sqlite3
-import threading
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Text, Tuple
 
@@ -33,7 +32,7 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
 from rasa.core.lock_store import RedisLockStore as RasaRedisLockStore
 
-from bot.shared_state import remove_stale, server_file
+from bot.shared_state import SQLiteFile, remove_stale, server_file
 
 logger = logging.getLogger(__name__)
 
@@ -104,13 +103,10 @@ class SQLiteLockStore(AtomicLockStore):
 
     def __init__(self, endpoint_config: Any = None, path: Optional[os.PathLike] = None,
                  busy_timeout_s: float = 10.0) -> None:
-        self.path = Path(path) if path else default_sqlite_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.busy_timeout_s = busy_timeout_s
-        self._local = threading.local()
-        conn = self._conn()
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("CREATE TABLE IF NOT EXISTS locks (conversation_id TEXT PRIMARY KEY, data TEXT NOT NULL)")
+        self.file = SQLiteFile(path or default_sqlite_path(), (
+            "CREATE TABLE IF NOT EXISTS locks (conversation_id TEXT PRIMARY KEY, data TEXT NOT NULL)",
+        ), busy_timeout_s)
+        self.path = self.file.path
         super().__init__()
         logger.debug(f"SQLite lock store at {self.path}")
 
@@ -120,13 +116,7 @@ class SQLiteLockStore(AtomicLockStore):
         remove_stale(path or default_sqlite_path())
 
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None,
-                                   check_same_thread=False)
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
-        return conn
+        return self.file.conn()
 
     def _read(self, conn: sqlite3.Connection, conversation_id: Text) -> Optional[TicketLock]:
         row = conn.execute("SELECT data FROM locks WHERE conversation_id = ?", (conversation_id,)).fetchone()
@@ -140,16 +130,12 @@ class SQLiteLockStore(AtomicLockStore):
                          (conversation_id, lock.dumps()))
 
     def _update(self, conversation_id: Text, change: Change) -> Any:
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")  # the write lock is taken before the read
-        try:
+        def work(conn: sqlite3.Connection) -> Any:
             lock, result = change(self._read(conn, conversation_id))
             self._write(conn, conversation_id, lock)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-        return result
+            return result
+
+        return self.file.transaction(work)
 
     def get_lock(self, conversation_id: Text) -> Optional[TicketLock]:
         return self._read(self._conn(), conversation_id)

@@ -17,7 +17,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from pathlib import Path
-from typing import Any, Deque, Dict, Mapping, Optional
+from typing import Any, Callable, Deque, Dict, Iterable, Mapping, Optional
 
 MAX_KEYS = 10_000
 
@@ -105,6 +105,42 @@ def remove_stale_server_files(env: Optional[Mapping[str, str]] = None) -> None:
     remove_stale(server_file("state", env))
 
 
+class SQLiteFile:
+    """A SQLite file several processes change at once: write-ahead log, one connection per
+    thread, and ``transaction(work)``, which takes the write lock before ``work`` reads, so each
+    read-change-write is atomic across processes."""
+
+    def __init__(self, path: os.PathLike, schema: Iterable[str] = (), busy_timeout_s: float = 10.0) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.busy_timeout_s = busy_timeout_s
+        self._local = threading.local()
+        conn = self.conn()
+        conn.execute("PRAGMA journal_mode=WAL")
+        for statement in schema:
+            conn.execute(statement)
+
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    def transaction(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
+        conn = self.conn()
+        conn.execute("BEGIN IMMEDIATE")  # the write lock is taken before the read
+        try:
+            result = work(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return result
+
+
 class SharedState:
     """Expiring keys and sliding windows in one SQLite file, safe across processes."""
 
@@ -120,35 +156,19 @@ class SharedState:
             return cls._instances[path]
 
     def __init__(self, path: os.PathLike, busy_timeout_s: float = 10.0) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.busy_timeout_s = busy_timeout_s
-        self._local = threading.local()
+        self.file = SQLiteFile(path, (
+            "CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT, expires REAL NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS hits (k TEXT NOT NULL, t REAL NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS hits_k ON hits (k, t)",
+        ), busy_timeout_s)
+        self.path = self.file.path
         self._writes = 0
-        conn = self._conn()
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT, expires REAL NOT NULL)")
-        conn.execute("CREATE TABLE IF NOT EXISTS hits (k TEXT NOT NULL, t REAL NOT NULL)")
-        conn.execute("CREATE INDEX IF NOT EXISTS hits_k ON hits (k, t)")
 
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None,
-                                   check_same_thread=False)
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
-        return conn
+        return self.file.conn()
 
     def _transaction(self, work):
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            result = work(conn)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        result = self.file.transaction(work)
         self._writes += 1
         if self._writes % 500 == 0:
             self.prune()
@@ -208,7 +228,19 @@ class SharedState:
         return self._transaction(work)
 
 
-class SharedSlidingWindowLimiter:
+class _OnSharedState:
+    """Uses the server's SharedState, opened on first use (after the workers were forked)."""
+
+    _state: Optional[SharedState] = None
+
+    @property
+    def state(self) -> SharedState:
+        if self._state is None:
+            self._state = SharedState.default()
+        return self._state
+
+
+class SharedSlidingWindowLimiter(_OnSharedState):
     """SlidingWindowLimiter's behaviour, counted across the workers of the server."""
 
     def __init__(self, per_minute: int, window: float = 60.0, state: Optional[SharedState] = None,
@@ -217,12 +249,6 @@ class SharedSlidingWindowLimiter:
         self.window = window
         self.namespace = namespace
         self._state = state
-
-    @property
-    def state(self) -> SharedState:
-        if self._state is None:
-            self._state = SharedState.default()
-        return self._state
 
     def allow(self, key: str, now: Optional[float] = None) -> bool:
         if self.per_minute <= 0:
@@ -237,19 +263,13 @@ def limiter(per_minute: int, window: float = 60.0, namespace: str = "limit"):
     return SlidingWindowLimiter(per_minute, window)
 
 
-class SharedTTL:
+class SharedTTL(_OnSharedState):
     """TTLCache's get / set / pop for JSON values, shared between the workers of the server."""
 
     def __init__(self, namespace: str, ttl: float, state: Optional[SharedState] = None) -> None:
         self.namespace = namespace
         self.ttl = ttl
         self._state = state
-
-    @property
-    def state(self) -> SharedState:
-        if self._state is None:
-            self._state = SharedState.default()
-        return self._state
 
     def get(self, key: str) -> Any:
         return self.state.get(f"{self.namespace}:{key}")
