@@ -187,6 +187,28 @@ def test_server_text_is_shown_as_text_never_as_markup(page, fake_server):
     assert pg.evaluate("window.__pwned") is None
 
 
+def test_a_question_typed_while_the_history_loads_is_sent_after_it(page, fake_server):
+    """Opening the widget loads the conversation so far; a question typed and sent meanwhile
+    (a fast typist, a slow network) is kept and sent once the history is shown, not dropped."""
+    pg = page
+    held = []
+    pg.route("**/webhooks/widget/history*", lambda route: held.append(route))
+    pg.goto(demo(fake_server))
+    pg.get_by_role("button", name=LAUNCHER).click()
+    pg.get_by_role("dialog").wait_for()
+    pg.wait_for_function("() => true")  # let the held history request reach the route
+    assert len(held) == 1
+    ask(pg, "开化县是山区县吗")
+    ask(pg, "创业担保贷款有什么优惠")
+    assert pg.get_by_role("textbox", name="输入您的问题").input_value() == ""
+    assert bot_messages(pg).count() == 0
+    held[0].continue_()
+    wait_bot_count(pg, 2)
+    users = pg.locator(".sq-user .sq-bubble").all_inner_texts()
+    assert users == ["开化县是山区县吗", "创业担保贷款有什么优惠"]  # both sent, in order
+    assert "开化" in bot_messages(pg).first.inner_text()
+
+
 def test_unreachable_server_shows_message_and_retry(page, fake_server):
     pg = page
     state = {"down": True, "calls": 0}

@@ -135,7 +135,9 @@
     sender: null,
     loaded: false,
     busy: false,
-    lastTyped: null
+    lastTyped: null,
+    // Questions typed while the history loads or an answer is awaited: sent in order after it.
+    queued: []
   };
 
   var root, launcher, panel, log, form, input, sendBtn, typing, statusBox;
@@ -456,6 +458,13 @@
 
   // ---- conversation -------------------------------------------------------------
 
+  function sendQueued() {
+    if (!state.busy && state.queued.length) {
+      var next = state.queued.shift();
+      sendMessage(next, next);
+    }
+  }
+
   function loadHistory() {
     state.loaded = true;
     state.sender = senderId();
@@ -476,17 +485,20 @@
         showError("暂时无法读取之前的对话记录。", function () { loadHistory(); });
       }
       scrollDown();
+      sendQueued();
     }, function () {
       setBusy(false);
       state.loaded = false;
       if (!log.querySelector(".sq-greeting")) { addGreeting(); }
       showError("无法连接到服务器，请检查网络后重试。", function () { loadHistory(); });
+      sendQueued();
     });
   }
 
   function restart() {
     if (state.busy) { return; }
     state.sender = newSenderId();
+    state.queued = [];
     if (local) { local.setItem(STORE_KEY, state.sender); }
     log.textContent = "";
     clearStatus();
@@ -496,8 +508,12 @@
 
   function submitTyped() {
     var text = input.value.trim();
-    if (!text || state.busy) { return; }
+    if (!text) { return; }
     input.value = "";
+    if (state.busy) {  // not lost: sent when the history or the pending answer has arrived
+      state.queued.push(text);
+      return;
+    }
     sendMessage(text, text);
   }
 
@@ -519,6 +535,7 @@
         }
         msgs.forEach(function (m) { addBot(m); });
         input.focus();
+        sendQueued();
       } else if (r.status === 429) {
         showError("提问过于频繁，请稍等片刻再试。", function () { sendMessage(payload, shown, true); });
       } else if (r.status === 400 || r.status === 413) {
