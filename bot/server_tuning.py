@@ -26,10 +26,12 @@ Imported by the Rasa server process when it loads the channels (bot/channels/__i
   loads the model itself. The knowledge base, its search index, jieba's dictionary and the
   entity matcher only read once built, so they are built once in the main process before the
   fork and shared by the workers (copy-on-write; ``gc.freeze`` keeps the collector from touching,
-  and so copying, them) instead of one copy per worker.
+  and so copying, them) instead of one copy per worker. Each worker also ignores Ctrl-C and
+  ends on SIGTERM while it loads the model (see ``_worker_signals_until_started``).
 """
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any, Dict
 
@@ -147,6 +149,20 @@ def _sqlite_write_ahead_log() -> None:
             cursor.close()
 
 
+def _worker_signals_until_started() -> None:
+    """In a freshly forked worker: stop on SIGTERM at once and leave Ctrl-C to the main process.
+
+    Sanic's main process installs its own SIGINT/SIGTERM handlers before it forks, and a worker
+    keeps them until its server has started, i.e. while it loads the model. A stop signal in
+    that window ran the main process's handler inside the worker (which broke the model load
+    and left the worker running without a model). Until Sanic installs the worker's own handlers
+    after start-up, a worker now ignores SIGINT (as it does afterwards) and ends on SIGTERM."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def preload_shared_data() -> bool:
     """Builds the read-only knowledge data before Sanic forks its workers (see above)."""
     from bot.shared_state import sanic_workers
@@ -165,6 +181,7 @@ def preload_shared_data() -> bool:
     KBMatcher.shared()
     gc.collect()
     gc.freeze()
+    os.register_at_fork(after_in_child=_worker_signals_until_started)
     return True
 
 

@@ -139,3 +139,31 @@ def test_action_calls_reuse_one_connection_and_survive_the_server_closing_it():
     assert len(peers) == 4
     assert peers[0] == peers[1] == peers[2]  # one connection for the first three calls
     assert peers[3] != peers[2]  # a new one after the server closed it, and no error
+
+
+# ---- several workers: stop signals while a worker is still loading --------------------------
+
+def test_a_forked_worker_ignores_ctrl_c_and_ends_on_sigterm_until_it_has_started():
+    import os
+    import signal
+
+    def handler(*_):  # what Sanic's main process installs before it forks its workers
+        raise RuntimeError("the main process's handler ran in a worker")
+
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        server_tuning._worker_signals_until_started()  # as os.register_at_fork runs it in a child
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        pid = os.fork()
+        if pid == 0:  # the child: SIGINT ignored, SIGTERM ends it at once
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGTERM)
+            os._exit(3)  # not reached
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM
+    finally:
+        for s, h in saved.items():
+            signal.signal(s, h)
