@@ -31,7 +31,7 @@ from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional
 from rasa.core.channels.channel import UserMessage
 
 from bot import privacy
-from bot.shared_state import SlidingWindowLimiter, limiter
+from bot.shared_state import limiter
 
 privacy.install()
 
@@ -107,15 +107,7 @@ def neutralise_markup(text: Any) -> Any:
 
 
 # ------------------------------------------------------------------------------------------
-# Rate limit
-
-
-# One conversation's messages per minute; shared between workers when there are several.
-SenderLimiter = SlidingWindowLimiter
-
-
-# ------------------------------------------------------------------------------------------
-# The guard
+# The guard (its rate limit: bot/shared_state.py)
 
 
 @dataclass

@@ -40,7 +40,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 
 from bot.channels.guard import Guard
-from bot.shared_state import SlidingWindowLimiter, limiter
+from bot.shared_state import limiter
 
 logger = logging.getLogger(__name__)
 
@@ -93,9 +93,6 @@ def _int_setting(credentials: Dict[str, Any], key: str, default: int) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise ValueError(f"widget channel: '{key}' must be an integer, got {value!r}")
-
-
-RateLimiter = SlidingWindowLimiter  # per key, one minute; shared between workers via limiter()
 
 
 # --------------------------------------------------------------------------------------------

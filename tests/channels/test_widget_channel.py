@@ -8,8 +8,9 @@ import pytest
 import requests
 
 from bot.channels.widget import (
-    RateLimiter, WidgetInput, history_messages, parse_origins, quoted_locations, with_locations,
+    WidgetInput, history_messages, parse_origins, quoted_locations, with_locations,
 )
+from bot.shared_state import SlidingWindowLimiter
 from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 from tests.channels.widget_fixtures import ALLOWED_ORIGIN, fake_server, new_sender  # noqa: F401
 
@@ -269,12 +270,12 @@ def test_credentials_file_registers_the_widget(monkeypatch):
 
 
 def test_rate_limiter_window():
-    rl = RateLimiter(2, window=60)
+    rl = SlidingWindowLimiter(2, window=60)
     assert rl.allow("a", now=0) and rl.allow("a", now=1)
     assert not rl.allow("a", now=2)
     assert rl.allow("b", now=2)
     assert rl.allow("a", now=61)
-    assert RateLimiter(0).allow("x")
+    assert SlidingWindowLimiter(0).allow("x")
 
 
 def test_citation_locations_come_from_the_quoted_clause():

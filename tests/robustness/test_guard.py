@@ -9,9 +9,10 @@ from hypothesis import strategies as st
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from bot.channels.guard import (
-    APOLOGY, EMPTY, NO_TEXT, RATE_LIMITED, TRUNCATED, Guard, SenderLimiter, clean_text, has_words,
+    APOLOGY, EMPTY, NO_TEXT, RATE_LIMITED, TRUNCATED, Guard, clean_text, has_words,
     neutralise_markup,
 )
+from bot.shared_state import SlidingWindowLimiter
 
 OFFERED = '/inform{"employer_type":"private"}'
 
@@ -20,7 +21,7 @@ def guard(**kw) -> Guard:
     kw.setdefault("per_minute", 0)
     g = Guard("test", **kw)
     # One worker's guard: its counts in memory (the shared one: tests/scale/test_shared_state.py).
-    g.limiter = SenderLimiter(kw["per_minute"])
+    g.limiter = SlidingWindowLimiter(kw["per_minute"])
     return g
 
 
@@ -79,13 +80,13 @@ def test_the_same_sender_is_rate_limited_politely_and_others_are_not():
 
 
 def test_limiter_window_slides_and_forgets_idle_senders():
-    lim = SenderLimiter(2, window=60, max_keys=3)
+    lim = SlidingWindowLimiter(2, window=60, max_keys=3)
     assert [lim.allow("a", now=t) for t in (0, 1, 2)] == [True, True, False]
     assert lim.allow("a", now=61)
     for i in range(10):
         lim.allow(f"x{i}", now=100)
     assert len(lim._hits) == 3
-    assert SenderLimiter(0).allow("anyone")
+    assert SlidingWindowLimiter(0).allow("anyone")
 
 
 # ---------------------------------------------------------------- typed payloads

@@ -20,11 +20,27 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 from bot.launcher import free_port
 
 LOOPBACK = "127.0.0.1"
+
+
+def in_processes(target: Callable[..., None], args: Sequence[Any], n: int, timeout: float) -> List[Any]:
+    """Runs ``target(*args, queue)`` in ``n`` fresh processes at once (spawned, so nothing is
+    inherited but the arguments) and returns what each put on the queue."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=target, args=(*args, out)) for _ in range(n)]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=timeout) for _ in procs]
+    for p in procs:
+        p.join(timeout=30)
+    return results
 
 
 # --- finding the binaries ------------------------------------------------------------------------

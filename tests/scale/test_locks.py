@@ -3,7 +3,6 @@ finished message never deletes the lock another message is waiting on (bot/locks
 from __future__ import annotations
 
 import asyncio
-import multiprocessing as mp
 import time
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 from rasa.core.lock_store import LockError
 
 from bot.locks import RedisLockStore, SQLiteLockStore, default_sqlite_path
-from tests.scale.services import Redis
+from tests.scale.services import Redis, in_processes
 
 PROCESSES, TICKETS = 4, 150
 
@@ -104,14 +103,7 @@ def _hammer(kind: str, where, cid: str, n: int, out) -> None:
 def test_processes_issuing_and_returning_tickets_at_once_never_share_one(store_spec):
     kind, where = store_spec
     cid = f"c-{time.time_ns()}"
-    ctx = mp.get_context("spawn")
-    out = ctx.Queue()
-    procs = [ctx.Process(target=_hammer, args=(kind, where, cid, TICKETS, out)) for _ in range(PROCESSES)]
-    for p in procs:
-        p.start()
-    results = [out.get(timeout=120) for _ in procs]
-    for p in procs:
-        p.join(timeout=30)
+    results = in_processes(_hammer, (kind, where, cid, TICKETS), PROCESSES, timeout=120)
     tickets = [t for got, _ in results for t in got]
     assert sum(e for _, e in results) == 0
     assert len(tickets) == PROCESSES * TICKETS
@@ -159,15 +151,8 @@ def _hold_and_check(kind: str, where, cid: str, n: int, out) -> None:
 def test_processes_contending_for_one_conversation_take_turns(store_spec):
     kind, where = store_spec
     cid = f"c-{time.time_ns()}"
-    ctx = mp.get_context("spawn")
-    out = ctx.Queue()
-    procs = [ctx.Process(target=_hold_and_check, args=(kind, where, cid, 40, out)) for _ in range(3)]
-    for p in procs:
-        p.start()
-    results = [out.get(timeout=180) for _ in procs]
-    for p in procs:
-        p.join(timeout=30)
-    assert [r for r in results] == [(0, 0)] * 3, results
+    results = in_processes(_hold_and_check, (kind, where, cid, 40), 3, timeout=180)
+    assert results == [(0, 0)] * 3, results
     assert make(kind, where).get_lock(cid) is None
 
 

@@ -1,11 +1,10 @@
 """The channels' short-lived state shared by the workers of one server (bot/shared_state.py)."""
 from __future__ import annotations
 
-import multiprocessing as mp
-
 from bot import shared_state
 from bot.shared_state import (SharedSlidingWindowLimiter, SharedState, SharedTTL,
                               SlidingWindowLimiter, limiter, remove_stale_server_files, server_file)
+from tests.scale.services import in_processes
 
 
 def test_claims_are_first_come_and_expire(tmp_path):
@@ -42,14 +41,7 @@ def _hits(path: str, n: int, out) -> None:
 
 
 def test_processes_share_one_count(tmp_path):
-    ctx = mp.get_context("spawn")
-    out = ctx.Queue()
-    procs = [ctx.Process(target=_hits, args=(str(tmp_path / "s.db"), 40, out)) for _ in range(3)]
-    for p in procs:
-        p.start()
-    allowed = [out.get(timeout=60) for _ in procs]
-    for p in procs:
-        p.join(timeout=30)
+    allowed = in_processes(_hits, (str(tmp_path / "s.db"), 40), 3, timeout=60)
     assert sum(allowed) == 50  # 120 tries, 50 allowed in all, however they interleaved
 
 
