@@ -1,7 +1,9 @@
 """Keeps personal numbers that people type out of the logs.
 
-People paste their resident ID number (18 characters, the last may be X) or their mobile number
-(11 digits starting 13-19) into a question. Neither is needed to answer, and neither may reach a
+People paste their resident ID number (18 characters, the last may be X, or the 15 digits of
+the old cards) or their mobile number (11 digits starting 13-19) into a question, often grouped
+(``138 1234 5678``, ``138.1234.5678``, ``138－1234－5678``), in full-width digits, or written in
+Chinese numerals as they are read aloud (``一三八一二三四五六七八``, ``幺三八…``). Neither is needed to answer, and neither may reach a
 log file. `mask_text` replaces all but a few characters of each; `MaskingFilter` applies it to
 every log record (message, arguments, traceback); `install()` puts the filter on every handler
 that exists and masks records as they are created, so handlers added later (``--log-file``,
@@ -17,26 +19,39 @@ import re
 import threading
 from typing import Any, Optional
 
-# Full-width digits and X count too: "１３８…" is the same number.
-_FOLD = str.maketrans("０１２３４５６７８９ｘＸ", "0123456789xX")
+# Full-width digits and X count too: "１３８…" is the same number; so do Chinese numerals as a
+# number is read out digit by digit ("一三八…", "幺" for 1, "洞" for 0) and their financial forms.
+# Each character folds to exactly one character, so positions in the folded text are positions in
+# the original.
+_FOLD = str.maketrans({**dict(zip("０１２３４５６７８９ｘＸ", "0123456789xX")),
+                       **dict(zip("〇零○洞一幺二两三四五六七八九", "000011223456789")),
+                       **dict(zip("壹贰叁肆伍陆柒捌玖", "123456789"))})
 
 # Where a number may start: after anything but a digit (letters too: "tel13812345678"), and also
 # right after an escape that ends in a digit
 # ("\\u662f13812345678" in JSON-rendered log lines, "%E5%8F%B713812345678" in URLs).
 _START = r"(?:(?<![0-9])|(?<=\\u[0-9A-Fa-f]{4})|(?<=%[0-9A-Fa-f]{2}))"
-# 18-character resident ID: 6 + 8 + 3 + check character, optionally split by spaces or hyphens.
-_ID_CARD = re.compile(_START + r"\d{6}[ -]?\d{8}[ -]?\d{3}[0-9Xx](?![0-9])")
-# Mainland mobile number, optionally with +86 / 86 and split 3-4-4.
-_MOBILE = re.compile(_START + r"(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?![0-9])")
+# What people put between the groups of a number: spaces (ideographic too), hyphens and dashes,
+# dots, slashes, underscores, middle dots, zero-width characters; at most one mark, with spaces
+# around it.
+_SEP = r"(?:[ \t\u3000]{0,2}[-‐‑–—－.．·・/／_\u200b-\u200d\ufeff]?[ \t\u3000]{0,2})"
+# 18-character resident ID: 6 + 8 + 3 + check character, or grouped 6-4-4-4; the old 15-digit
+# card: 6 + 6 (birth date YYMMDD) + 3.
+_ID_CARD = re.compile(_START + r"(?:\d{6}S\d{8}S\d{3}[0-9Xx]|\d{6}S\d{4}S\d{4}S\d{3}[0-9Xx]"
+                      r"|\d{6}S\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])S\d{3})"
+                      r"(?![0-9Xx])".replace("S", _SEP))
+# Mainland mobile number, optionally with +86 / 0086 and grouped 3-4-4.
+_MOBILE = re.compile(_START + r"(?:(?:\+|00)?86S)?1[3-9]\dS\d{4}S\d{4}(?![0-9])".replace("S", _SEP))
+_NOT_DIGITS = re.compile(r"[^0-9Xx]")
 
 
 def _mask_id(m: "re.Match[str]") -> str:
-    digits = re.sub(r"[ -]", "", m.group(0))
-    return digits[:3] + "*" * 13 + digits[-2:]
+    digits = _NOT_DIGITS.sub("", m.group(0))
+    return digits[:3] + "*" * (len(digits) - 5) + digits[-2:]
 
 
 def _mask_mobile(m: "re.Match[str]") -> str:
-    digits = re.sub(r"[-+ ]", "", m.group(0))[-11:]
+    digits = _NOT_DIGITS.sub("", m.group(0))[-11:]
     return digits[:3] + "****" + digits[-4:]
 
 
