@@ -38,7 +38,17 @@ def county_reply(matches: Sequence[Any], text: str) -> Tuple[Reply, Optional[str
         reply.payload["county"] = o.to_payload()
         return reply, o.name
     p = m.place
-    if p.is_mountain_county:
+    # A township named in the question ("千岛湖", "横店镇"): say which county it is in. The entities
+    # may carry only the county, so the knowledge base reads the question for it.
+    township = getattr(m, "township", None) or next(
+        (t.township for t in kb.places_in_text(text) if t.township and t.place.name == p.name), None
+    )
+    if township:
+        verdict = "是山区26县之一" if p.is_mountain_county else "不在山区26县范围内"
+        lead = f"{township}属于{p.city}{p.name}，{p.name}{verdict}。"
+        if not p.is_mountain_county and getattr(p, "note", None):
+            lead += p.note
+    elif p.is_mountain_county:
         how = "衢州、丽水两市的所辖县（市、区）" if p.city in ("衢州市", "丽水市") else "文件点名列出的县市"
         lead = f"是的，{p.name}（{p.city}）属于本意见所指的山区县（{how}之一）。"
     else:
@@ -52,7 +62,7 @@ def county_reply(matches: Sequence[Any], text: str) -> Tuple[Reply, Optional[str
     # Several places in one question ("开化和乐清是不是山区县"): answer each, payload for the first.
     others = []
     for extra in matches[1:4]:
-        if extra.place is not None:
+        if extra.place is not None and extra.place.name != p.name:
             yes = "属于" if extra.place.is_mountain_county else "不属于"
             others.append(f"{extra.place.name}（{extra.place.city}）{yes}山区县。")
     if others:

@@ -16,6 +16,14 @@ Entity labels and their canonical values:
   topic            clause id, e.g. m7
   term             glossary entry id, e.g. chuangye_danbao_daikuan
   role, employer_type, institution_type, postdoc_status, activity   enum value ids
+
+Township names (千岛湖镇, 横店, see townships.py) are left out of all of these on purpose. Each
+word added to jieba raises its total frequency, so the township names at the frequency that keeps
+them whole change how ordinary questions split, in a way the trained NLU has not seen: with the
+1,295 full names "能给多少/钱啊" becomes "多少钱"; with the short forms too, "归/谁/管" becomes
+"归谁". No answer needs them as tokens either, because the knowledge base finds townships in
+the text itself (``places_in_text``, and so the place that ``extract_facts`` reports to the NLU
+component).
 """
 from __future__ import annotations
 

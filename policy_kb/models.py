@@ -170,6 +170,15 @@ def default_short_name(name: str) -> Optional[str]:
     return None
 
 
+class Township(_Model):
+    """A township, town or sub-district street (乡、镇、街道) of Zhejiang, from the division table."""
+
+    code: str
+    name: str
+    county: str
+    city: str
+
+
 class Place(_Model):
     """A county-level division of Zhejiang."""
 
@@ -179,6 +188,8 @@ class Place(_Model):
     short_names: List[str] = []
     note: Optional[str] = None
     is_mountain_county: bool = False
+    # derived at load from the division table (policy_kb/townships.py), never typed in places.yml
+    townships: List[Township] = []
 
     @property
     def all_names(self) -> List[str]:
@@ -253,7 +264,11 @@ class OutsidePlace(_Model):
 
 
 class PlaceMatch(BaseModel):
-    """One place mention. Exactly one of place / city / area / outside is set."""
+    """One place mention. Exactly one of place / city / area / outside is set.
+
+    A township mention (千岛湖, 横店镇) is a match of its county: ``place`` is the county and
+    ``township`` the township's standard name.
+    """
 
     text: str
     span: tuple
@@ -261,6 +276,7 @@ class PlaceMatch(BaseModel):
     city: Optional[City] = None
     area: Optional[Area] = None
     outside: Optional[OutsidePlace] = None
+    township: Optional[str] = None
     fuzzy: bool = False
 
     @property

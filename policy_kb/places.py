@@ -7,6 +7,9 @@ no exact name is found, the mistyped name has its 区/县/市 ending (晋云县 
 the right one (``confusable`` in places.yml, or the same pinyin when pypinyin is
 installed), and exactly one Zhejiang place fits.  Fuzzy matching never guesses
 between two places.
+
+Townships, towns and streets (千岛湖镇, 横店, 乌镇) are matched as their county: see
+townships.py for their names and the order in which names of both kinds win.
 """
 from __future__ import annotations
 
@@ -14,8 +17,9 @@ from typing import Dict, Iterable, List, Optional, Tuple, Union
 
 from rapidfuzz.distance import Levenshtein
 
-from .models import Area, City, OutsidePlace, Place, PlaceMatch
+from .models import Area, City, OutsidePlace, Place, PlaceMatch, Township
 from .text import normalise
+from .townships import WORDS_AFTER_A_TOWNSHIP, TownshipForms, township_forms
 
 Target = Union[Place, City, Area, OutsidePlace]
 
@@ -49,13 +53,30 @@ class PlaceIndex:
                 self._surface.setdefault(alias, city)
         for area in areas.values():
             self._surface.setdefault(area.name, area)
+        zhejiang = set(self._surface)
+        outside_names = {alias for obj in outside.values() for alias in obj.all_names}
         for obj in outside.values():
             for alias in obj.all_names:
                 self._surface.setdefault(alias, obj)
+        # What text is matched against: places.yml's Zhejiang names, full township names, places
+        # outside Zhejiang, short township forms, in that order of precedence.
+        self.townships: TownshipForms = township_forms(
+            (t for place in places.values() for t in place.townships), zhejiang, outside_names
+        )
+        self._lookup: Dict[str, Union[Target, Township]] = {
+            name: self._surface[name] for name in zhejiang
+        }
+        self._lookup.update(self.townships.full)
+        for name, target in self._surface.items():
+            self._lookup.setdefault(name, target)
+        for name, township in self.townships.short.items():
+            self._lookup.setdefault(name, township)
         # Phrases that contain a place name without referring to a place
         # (e.g. 人行杭州中心支行); they are skipped as a whole.
         self._masked = {t for t in masked_terms if t and t not in self._surface}
-        self._max_len = max(len(s) for s in [*self._surface, *self._masked, "x"])
+        # Words that a township name can run into (城北乡 + 乡镇卫生院); they stop only townships.
+        self._township_masked = self._masked | set(WORDS_AFTER_A_TOWNSHIP)
+        self._max_len = max(len(s) for s in [*self._lookup, *self._masked, "x"])
         # name (with its 区/县/市 ending) -> place, for near-miss matching
         self._fuzzy_pool: Dict[str, Place] = {}
         for place in places.values():
@@ -74,7 +95,12 @@ class PlaceIndex:
         return self._surface.get(normalise(name))
 
     def surface_forms(self) -> Dict[str, Target]:
+        """County-level, city, area and outside names (township forms: ``township_forms``)."""
         return dict(self._surface)
+
+    def township_forms(self) -> Dict[str, Township]:
+        """Every surface form of a township that text is matched against."""
+        return {**self.townships.full, **self.townships.short}
 
     def mountain_counties(self) -> List[Place]:
         return [self.places[n] for n in self.mountain_order]
@@ -101,8 +127,12 @@ class PlaceIndex:
                 i += 1
                 continue
             term, target = hit
-            if target is not None and self._straddles(norm, i, len(term)):
+            masked = self._township_masked if isinstance(target, Township) else self._masked
+            if target is not None and self._straddles(norm, i, len(term), masked):
                 i += 1  # the name runs into a longer word that starts inside it
+                continue
+            if isinstance(target, Township) and out and out[-1].span[1] == i and not _contains(out[-1], target):
+                i += len(term)  # "上海虹桥", "深圳福田": part of the place just named, not a Zhejiang township
                 continue
             if target is not None:
                 out.append(self._make_match(target, term, (i, i + len(term))))
@@ -122,21 +152,22 @@ class PlaceIndex:
                     return m
         return matches[0]
 
-    def _straddles(self, norm: str, i: int, length: int) -> bool:
+    def _straddles(self, norm: str, i: int, length: int, masked: Optional[set] = None) -> bool:
         """Whether a non-place phrase starts inside norm[i:i+length] and ends beyond it."""
+        masked = self._masked if masked is None else masked
         end = i + length
         for j in range(i + 1, end):
             for k in range(end + 1, min(len(norm), j + self._max_len) + 1):
-                if norm[j:k] in self._masked:
+                if norm[j:k] in masked:
                     return True
         return False
 
-    def _longest_at(self, norm: str, i: int) -> Optional[Tuple[str, Optional[Target]]]:
+    def _longest_at(self, norm: str, i: int) -> Optional[Tuple[str, Optional[Union[Target, Township]]]]:
         for length in range(min(self._max_len, len(norm) - i), 1, -1):
             chunk = norm[i : i + length]
             if chunk in self._masked:
                 return chunk, None
-            target = self._surface.get(chunk)
+            target = self._lookup.get(chunk)
             if target is not None:
                 return chunk, target
         return None
@@ -175,8 +206,12 @@ class PlaceIndex:
                 i += 1
         return out
 
-    @staticmethod
-    def _make_match(target: Target, term: str, span: Tuple[int, int], fuzzy: bool = False) -> PlaceMatch:
+    def _make_match(
+        self, target: Union[Target, Township], term: str, span: Tuple[int, int], fuzzy: bool = False
+    ) -> PlaceMatch:
+        if isinstance(target, Township):
+            county = self.places[target.county]
+            return PlaceMatch(text=term, span=span, fuzzy=fuzzy, place=county, township=target.name)
         kwargs = {
             Place: "place",
             City: "city",
@@ -184,6 +219,17 @@ class PlaceIndex:
             OutsidePlace: "outside",
         }
         return PlaceMatch(text=term, span=span, fuzzy=fuzzy, **{kwargs[type(target)]: target})
+
+
+def _contains(match: PlaceMatch, township: Township) -> bool:
+    """Whether the place of a match is, or contains, the township's county."""
+    if match.place is not None:
+        return match.place.name == township.county
+    if match.city is not None:
+        return match.city.name == township.city
+    if match.area is not None:
+        return township.county in match.area.counties
+    return False
 
 
 def _same_pinyin(a: str, b: str) -> bool:

@@ -36,6 +36,7 @@ from .models import (
     split_sentences,
 )
 from .text import squash
+from .townships import attach_townships
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_DATA_DIR = PACKAGE_DIR / "data"
@@ -281,6 +282,12 @@ def _load_places(
             for alias in obj.all_names:
                 outside[alias] = obj
     outside_by_name = {o.name: o for o in outside.values()}
+    # Townships, towns and streets come from the civil-affairs division table, never from places.yml.
+    for i, entry in enumerate(parsed.cities):
+        for j, place in enumerate(entry.counties):
+            if place.townships:
+                raise _fail(PLACES_FILE, ("cities", i, "counties", j, "townships"), "townships are read from the division table, not typed here")
+    attach_townships(cities, places)
     return cities, places, areas, outside_by_name, order, parsed.confusable
 
 
