@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 ENV := source scripts/env.sh &&
 
-.PHONY: setup run test train validate shell eval bench crossval purge clean
+.PHONY: setup run test train validate shell eval bench crossval purge staff-user clean
 
 setup:
 	@scripts/bootstrap.sh
@@ -36,6 +36,9 @@ bench: train
 
 purge: setup
 	@$(ENV) $(PY) scripts/purge_conversations.py $(PURGE_ARGS)
+
+staff-user: setup
+	@$(ENV) $(PY) -m bot.staff.cli $(STAFF_ARGS)
 
 clean:
 	rm -rf build models results .pytest_cache

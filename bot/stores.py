@@ -30,6 +30,8 @@ from rasa.core.tracker_store import SQLTrackerStore as RasaSQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from bot.staff.turns import TurnIndex
+
 logger = logging.getLogger(__name__)
 
 # Conversations whose stored-event count is remembered; older ones fall back to a count query.
@@ -82,6 +84,8 @@ class SQLTrackerStore(RasaSQLTrackerStore):
                 pool_pre_ping=False, connect_args={"check_same_thread": False},
             )
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        # The staff console's per-turn index (bot/staff/turns.py), in the same database.
+        self.turn_index = TurnIndex(self.engine)
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -121,4 +125,6 @@ class SQLTrackerStore(RasaSQLTrackerStore):
                 session.execute(self.SQLEvent.__table__.insert(), rows)
             session.commit()
         self.known_counts.set(sender, stored + len(rows))
+        if rows:
+            self.turn_index.record(sender, [json.loads(r["data"]) for r in rows])
         logger.debug(f"Tracker with sender_id '{sender}' stored to database")

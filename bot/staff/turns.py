@@ -1,0 +1,266 @@
+"""The per-turn index the console reads, filled as the tracker store saves each turn.
+
+`TurnIndex.record` gets the events a save adds to one conversation (as Rasa's event dicts) and
+writes, in one short transaction after the events themselves are stored:
+
+- a ``staff_turns`` row for each message of the person: their text (ID-card and mobile numbers
+  masked, `bot.privacy`), channel, time, intent, confidence, entities;
+- the bot's answer to it (masked as well), the clause ids it cites, the eligibility verdict,
+  out-of-scope / fallback / rephrase flags and the time from question to last answer;
+- a rating (``SlotSet("feedback")`` from the widget) on the turn whose answer was rated;
+- the conversation's row (``staff_conversations``: first and last time, turns, ratings).
+
+A failure here is logged and never reaches the conversation: the turn is already stored.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import datetime
+from typing import Any, Dict, Iterable, List, Optional
+
+import sqlalchemy as sa
+
+from bot.privacy import mask_text
+from bot.staff import db
+
+logger = logging.getLogger(__name__)
+
+FEEDBACK_SLOT = "feedback"
+FALLBACK_ACTIONS = {"action_default_fallback", "action_two_stage_fallback"}
+FALLBACK_INTENTS = {"nlu_fallback"}
+# The assistant asks the person to put the question differently (actions/messages.py REPHRASE).
+REPHRASE_MARKERS = ("换个说法", "没有完全理解")
+MAX_TEXT = 4000
+
+
+def timezone():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(os.environ.get("STAFF_TIMEZONE", "").strip() or "Asia/Shanghai")
+
+
+def day_of(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone()).strftime("%Y-%m-%d")
+
+
+def _short(text: Optional[str]) -> Optional[str]:
+    if text is None:
+        return None
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 1] + "…"
+
+
+def _entities(parse: Dict[str, Any]) -> List[Dict[str, Any]]:
+    out = []
+    for e in parse.get("entities") or []:
+        if isinstance(e, dict):
+            out.append({k: mask_text(e.get(k)) for k in ("entity", "value", "extractor")
+                        if e.get(k) is not None})
+    return out
+
+
+class _Turn:
+    """One person's message and what the assistant answered, while a save is being indexed."""
+
+    def __init__(self, row: Dict[str, Any], row_id: Optional[int] = None) -> None:
+        self.row = row
+        self.id = row_id
+        self.answers: List[str] = [row["answer"]] if row.get("answer") else []
+        self.clauses: List[str] = json.loads(row.get("clauses") or "[]")
+        self.new_clauses: List[str] = []
+        self.changed = row_id is None
+
+    def add_bot(self, event: Dict[str, Any]) -> None:
+        data = event.get("data") or {}
+        custom = data.get("custom") if isinstance(data.get("custom"), dict) else {}
+        if custom.get("staff_reply"):
+            return  # a staff reply to a ticket, kept with the ticket
+        text = event.get("text")
+        if text:
+            self.answers.append(mask_text(text))
+            if any(m in text for m in REPHRASE_MARKERS) and not custom.get("out_of_scope"):
+                self.row["rephrase"] = True
+        for cite in custom.get("citations") or []:
+            cid = cite.get("clause_id") if isinstance(cite, dict) else None
+            if cid and cid not in self.clauses:
+                self.clauses.append(str(cid))
+                self.new_clauses.append(str(cid))
+        eligibility = custom.get("eligibility")
+        if isinstance(eligibility, dict) and eligibility.get("verdict"):
+            self.row["verdict"] = str(eligibility["verdict"])[:16]
+        if custom.get("out_of_scope") is True:
+            self.row["out_of_scope"] = True
+        handoff = custom.get("handoff")
+        if isinstance(handoff, dict):
+            if handoff.get("offer"):
+                self.row["handoff_offered"] = True
+            else:
+                self.row["handoff"] = True
+        ts = event.get("timestamp")
+        if isinstance(ts, (int, float)):
+            if self.row.get("bot_first_ts") is None:
+                self.row["bot_first_ts"] = ts
+            self.row["bot_last_ts"] = ts
+            self.row["latency_ms"] = max(0, int(round((ts - self.row["ts"]) * 1000)))
+        self.changed = True
+
+    def finish(self) -> Dict[str, Any]:
+        self.row["answer"] = _short("\n".join(a for a in self.answers if a)) or None
+        self.row["clauses"] = json.dumps(self.clauses, ensure_ascii=False)
+        return self.row
+
+
+def user_row(sender: str, event: Dict[str, Any]) -> Dict[str, Any]:
+    parse = event.get("parse_data") or {}
+    intent = parse.get("intent") or {}
+    ts = float(event.get("timestamp") or 0.0)
+    metadata = event.get("metadata") or {}
+    name = intent.get("name")
+    return {
+        "sender_id": sender,
+        "channel": (event.get("input_channel") or "")[:32] or None,
+        "ts": ts,
+        "day": day_of(ts),
+        "user_text": _short(mask_text(event.get("text") or "")),
+        "intent": name[:64] if isinstance(name, str) else None,
+        "confidence": intent.get("confidence") if isinstance(intent.get("confidence"), (int, float)) else None,
+        "entities": json.dumps(_entities(parse), ensure_ascii=False),
+        "answer": None,
+        "clauses": "[]",
+        "verdict": None,
+        "out_of_scope": False,
+        "fallback": name in FALLBACK_INTENTS,
+        "rephrase": False,
+        "handoff": bool(isinstance(metadata, dict) and metadata.get("handoff")),
+        "handoff_offered": False,
+        "bot_first_ts": None,
+        "bot_last_ts": None,
+        "latency_ms": None,
+    }
+
+
+class TurnIndex:
+    """Writes the console's index for the events one save adds (see the module docstring)."""
+
+    def __init__(self, engine: sa.engine.Engine) -> None:
+        self.engine = engine
+        db.ensure_schema(engine)
+
+    def record(self, sender: str, events: Iterable[Dict[str, Any]]) -> None:
+        try:
+            self._record(sender, list(events))
+        except Exception:
+            logger.exception("the staff console's index missed a turn of a conversation")
+
+    def _record(self, sender: str, events: List[Dict[str, Any]]) -> None:
+        if not any(e.get("event") in ("user", "bot", "action", "slot") for e in events):
+            return
+        with self.engine.begin() as conn:
+            current: Optional[_Turn] = None
+            done: List[_Turn] = []
+            ratings: List[Dict[str, Any]] = []
+            for e in events:
+                kind = e.get("event")
+                if kind == "user":
+                    if current is not None:
+                        done.append(current)
+                    current = _Turn(user_row(sender, e))
+                elif kind == "bot":
+                    if current is None:
+                        current = self._latest(conn, sender)
+                    if current is not None:
+                        current.add_bot(e)
+                elif kind == "action" and e.get("name") in FALLBACK_ACTIONS:
+                    if current is None:
+                        current = self._latest(conn, sender)
+                    if current is not None:
+                        current.row["fallback"] = True
+                        current.changed = True
+                elif kind == "slot" and e.get("name") == FEEDBACK_SLOT and isinstance(e.get("value"), dict):
+                    ratings.append(e["value"])
+            if current is not None:
+                done.append(current)
+            new_turns = 0
+            last_text = None
+            last_ts = None
+            for t in done:
+                if not t.changed:
+                    continue
+                row = t.finish()
+                if t.id is None:
+                    t.id = conn.execute(db.turns.insert().values(**row)).inserted_primary_key[0]
+                    new_turns += 1
+                    last_text = row["user_text"]
+                else:
+                    conn.execute(db.turns.update().where(db.turns.c.id == t.id).values(**row))
+                if t.new_clauses:
+                    conn.execute(db.turn_clauses.insert(), [
+                        {"turn_id": t.id, "clause_id": c[:64], "ts": row["ts"]} for c in t.new_clauses])
+                last_ts = max(last_ts or 0.0, row.get("bot_last_ts") or row["ts"])
+            if new_turns:
+                self._conversation(conn, sender, done, new_turns, last_text, last_ts)
+            for value in ratings:
+                self._rate(conn, sender, value)
+
+    @staticmethod
+    def _latest(conn, sender: str) -> Optional[_Turn]:
+        row = conn.execute(
+            sa.select(db.turns).where(db.turns.c.sender_id == sender)
+            .order_by(db.turns.c.ts.desc()).limit(1)).mappings().first()
+        if row is None:
+            return None
+        data = dict(row)
+        row_id = data.pop("id")
+        for k in ("rating", "rating_reason", "rating_comment", "rated_at"):
+            data.pop(k, None)
+        return _Turn(data, row_id)
+
+    @staticmethod
+    def _conversation(conn, sender: str, done: List[_Turn], new_turns: int,
+                      last_text: Optional[str], last_ts: Optional[float]) -> None:
+        c = db.conversations.c
+        first = min(t.row["ts"] for t in done)
+        channel = next((t.row["channel"] for t in done if t.row.get("channel")), None)
+        updated = conn.execute(
+            db.conversations.update().where(c.sender_id == sender).values(
+                last_ts=sa.func.max(c.last_ts, last_ts) if conn.dialect.name == "sqlite"
+                else sa.func.greatest(c.last_ts, last_ts),
+                turns=c.turns + new_turns, last_text=last_text,
+            )).rowcount
+        if not updated:
+            conn.execute(db.conversations.insert().values(
+                sender_id=sender, channel=channel, first_ts=first, last_ts=last_ts or first,
+                turns=new_turns, last_text=last_text, up=0, down=0))
+
+    @staticmethod
+    def _rate(conn, sender: str, value: Dict[str, Any]) -> None:
+        ts = value.get("bot_timestamp")
+        helpful = value.get("helpful")
+        if not isinstance(ts, (int, float)) or not isinstance(helpful, bool):
+            return
+        t = db.turns.c
+        row = conn.execute(
+            sa.select(t.id, t.rating).where(t.sender_id == sender, t.ts <= float(ts) + 1e-6)
+            .order_by(t.ts.desc()).limit(1)).first()
+        if row is None:
+            return
+        rating = 1 if helpful else -1
+        reason = value.get("reason")
+        conn.execute(db.turns.update().where(t.id == row.id).values(
+            rating=rating,
+            rating_reason=str(reason)[:64] if reason else None,
+            rating_comment=_short(mask_text(value.get("comment"))) or None,
+            rated_at=value.get("rated_at") if isinstance(value.get("rated_at"), (int, float)) else None,
+        ))
+        c = db.conversations.c
+        delta = {"up": c.up, "down": c.down}
+        values = {}
+        if row.rating != rating:
+            if row.rating == 1:
+                values["up"] = c.up - 1
+            elif row.rating == -1:
+                values["down"] = c.down - 1
+            key = "up" if rating == 1 else "down"
+            values[key] = delta[key] + 1
+            conn.execute(db.conversations.update().where(c.sender_id == sender).values(**values))
