@@ -2,12 +2,15 @@
 
 The path of a question: the NLU gives an intent and entities (the knowledge-base matcher
 normalises names to the knowledge base's ids); `Understanding` gathers them with the
-conversation's context; a handler per kind of question asks policy_kb and builds a `Reply`.
+conversation's context and names the kind of answer (`Understanding.kind`, one ordered table);
+a handler per kind asks policy_kb and builds `Reply`s. A message with several questions is split
+into its parts, each answered in order.
 """
 from __future__ import annotations
 
-import json
+import dataclasses
 import logging
+import re
 from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -17,12 +20,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from policy_kb import PLAUSIBLE, get_kb
 
 from actions import messages, places, render
-from actions.config import OOS_TRUST_CONFIDENCE
 from actions.document import OVERVIEW, aspect_of, document_reply
 from actions.understanding import Understanding
 
 logger = logging.getLogger(__name__)
 
+# Where one question of a message ends and the next begins.
+_PART_SPLIT = re.compile(r"[？?。！!；;\n]+|(?:^|\s)[1-9１-９][、.．)）]\s*|另外|还有(?:就是|个|一个)?(?=[^，,])|顺便问一?下?|顺带问一?句?|再问一?下?|此外|同时想问")
+_UNIT_CUE = re.compile(r"谁负责|哪个部门|哪些部门|什么部门|责任单位|归谁管|谁管|哪个单位|负责单位")
+_COUNTY_CUE = re.compile(r"山区县|范围|覆盖|算不算|算吗|是不是|属于|包括|有哪些|哪几个|呢$")
 
 
 class ActionAnswer(Action):
@@ -62,10 +68,28 @@ class Answerer:
 
     # -- dispatch ---------------------------------------------------------------------------
     def answer(self):
-        kind = self.u.kind()
-        handler: Callable[[], List[Any]] = getattr(self, f"on_{kind}")
-        replies = handler()
+        parts = self.question_parts()
+        if len(parts) >= 2:
+            return self.on_parts(parts), self.slots
+        replies = self.dispatch(self.u.kind())
+        self._say_what_is_not_named(replies)
         return replies, self.slots
+
+    def _say_what_is_not_named(self, replies: List[Any]) -> None:
+        """A group the document does not name ("社区卫生服务中心", "外资企业") is said to be so
+        before the answer on what comes closest."""
+        unnamed = self.kb.unnamed_group(self.u.text)
+        if unnamed is None or not replies or replies[0].payload.get("out_of_scope"):
+            return
+        if not replies[0].payload.get("citations"):
+            return
+        name, note = unnamed
+        lead = messages.NOT_NAMED.format(what=f"“{name}”") + (f"（{note}）" if note else "")
+        replies[0].text = render.join(lead, replies[0].text)
+
+    def dispatch(self, kind: str) -> List[Any]:
+        handler: Callable[[], List[Any]] = getattr(self, f"on_{kind}")
+        return handler()
 
     def remember(self, kind: str, clause=None, place: Optional[str] = None, **extra) -> None:
         self.slots["last_kind"] = kind
@@ -77,6 +101,76 @@ class Answerer:
 
     def clear_pending(self) -> None:
         self.slots.update(pending_clause=None, pending_fact=None)
+
+    # -- several questions in one message -----------------------------------------------------
+    def question_parts(self) -> List[Understanding]:
+        """The questions of a message that asks about two or more different things, in order;
+        a piece that names nothing of its own belongs to the question before it."""
+        u = self.u
+        if u.intent in ("greet", "goodbye", "thank", "affirm", "deny") or len(u.text) < 12:
+            return []
+        pieces = [p.strip(" ，,、") for p in _PART_SPLIT.split(u.text)]
+        pieces = [p for p in pieces if p]
+        if len(pieces) < 2:
+            return []
+        parts: List[List[Any]] = []  # [text, target]
+        for piece in pieces:
+            target = self._target(piece, parts[-1][1] if parts else None)
+            if target is None or (parts and target == parts[-1][1]):
+                if parts:
+                    parts[-1][0] += "，" + piece
+                else:
+                    parts.append([piece, None])
+            else:
+                parts.append([piece, target])
+        parts = [p for p in parts if p[1] is not None]
+        if len(parts) < 2:
+            return []
+        facts = u.merged_facts()
+        return [self._part_understanding(text, target, facts) for text, target in parts]
+
+    def _target(self, piece: str, previous) -> Optional[tuple]:
+        """What one question is about: a measure, a place, the document, a department."""
+        kb = self.kb
+        doc = aspect_of(piece)
+        if doc in ("effective", "issued", "issuers", "number", "validity", "title", "addressees") \
+                and not kb.clauses_for_topic(piece):
+            return ("document", doc)
+        found = kb.places_in_text(piece)
+        if found and (_COUNTY_CUE.search(piece) or (previous and previous[0] == "county")) \
+                and not kb.clauses_for_topic(piece):
+            return ("county", found[0].name)
+        topics = kb.clauses_for_topic(piece)
+        if topics:
+            return ("clause", topics[0][0].id.split(".")[0] if topics[0][0].is_parent else topics[0][0].id)
+        hits = kb.search(piece, k=1)
+        if hits and hits[0].score >= PLAUSIBLE:
+            return ("clause", hits[0].clause.id)
+        dept = kb.find_department(piece)
+        if dept is not None and re.search(r"负责|管|哪", piece):
+            return ("department", dept.id)
+        return None
+
+    def _part_understanding(self, text: str, target, facts: Dict[str, Any]) -> Understanding:
+        kind = target[0]
+        if kind == "clause" and _UNIT_CUE.search(text):
+            intent = "ask_units"
+        else:
+            intent = {"document": "ask_document", "county": "ask_county", "department": "ask_department"}.get(
+                kind, "ask_clause")
+        return dataclasses.replace(self.u, text=text, intent=intent, confidence=1.0, entities={},
+                                   facts=facts, _new_facts=None, from_search=False, search_confidence="")
+
+    def on_parts(self, parts: List[Understanding]) -> List[Any]:
+        replies: List[Any] = []
+        for i, part in enumerate(parts, 1):
+            sub = Answerer(part)
+            got = sub.dispatch(part.kind())
+            for r in got:
+                r.text = f"（{i}）{r.text}"
+            replies.extend(got)
+            self.slots.update(sub.slots)
+        return replies
 
     # -- small talk and limits ----------------------------------------------------------------
     def on_affirm(self):
@@ -94,12 +188,30 @@ class Answerer:
         self.remember("out_of_scope")
         return [render.out_of_scope_reply(hint=self.u.intent == "nlu_fallback")]
 
+    def on_manipulation(self):
+        self.clear_pending()
+        self.remember("out_of_scope")
+        return [render.out_of_scope_reply(lead=messages.MANIPULATION)]
+
     def on_empty(self):
         return [render.Reply(messages.EMPTY)]
 
+    def on_quote(self):
+        clause = self.kb.clause(self.u.last_clause)
+        reply = render.Reply(render.quote(clause))
+        reply.add_citations([clause])
+        return [reply]
+
     # -- what a measure says --------------------------------------------------------------------
     def on_clause(self):
+        number = self.kb.measure_reference(self.u.text)
+        if number is not None and self.kb.clause_by_number(str(number)) is None \
+                and not self.u.entities.get("measure"):
+            return self.on_no_such_measure(number)
+        unnamed = self.kb.unnamed_group(self.u.text)
         ranked = self.u.clause_candidates()
+        if unnamed is not None and not any(s >= PLAUSIBLE for _, s in ranked):
+            return self.on_unnamed(unnamed)
         if not ranked and aspect_of(self.u.text) != "overview":
             return self.on_document()  # "文件里有多少条具体措施"
         if not ranked:
@@ -108,20 +220,58 @@ class Answerer:
             return [render.outside_reply(self.u.place_matches()[0])]  # "福建的山区县有什么扶持政策"
         if self.u.is_ambiguous(ranked):
             clauses = [c for c, _ in ranked[:3]]
-            return [render.choices_reply(clauses, "您的问题可能涉及以下几项措施，请选择您想了解的：")]
+            return [render.choices_reply(clauses, "您问的可能是以下哪一项？")]
         clause, _ = ranked[0]
         if self.u.describes_a_case(clause):
             return self.on_eligibility()  # "出站博士后到民企工作有补助吗": a case to judge
         facts = self.u.merged_facts()
         if facts:
             self.slots["facts"] = facts
-        sentence = self.kb.best_sentence(clause.id, self.u.text)
-        lead = f"关于「{clause.title}」，文件规定：“{sentence}”" if sentence else f"「{clause.title}」的内容如下。"
-        if self.u.from_search:
-            lead = f"（根据关键词检索，您问的可能是「{clause.title}」，匹配程度{self.u.search_confidence}。）\n" + lead
         self.clear_pending()
         self.remember("clause", clause)
-        return [render.clause_reply(clause, lead)]
+        aspect = self.u.aspect()
+        if aspect:
+            return [render.aspect_reply(clause, self.kb.aspect_answer(clause.id, aspect), self.u.text)]
+        sentence = self.kb.best_sentence(clause.id, self.u.text)
+        lead = self._clause_lead(clause, sentence)
+        return [render.clause_reply(clause, lead, self.u.text)]
+
+    def _clause_lead(self, clause, sentence: str) -> str:
+        """The first line: what the measure does, in the document's own words where short."""
+        where = f"{clause.location}「{clause.label}」"
+        if self.u.from_search:
+            return f"您问的可能是{where}（按关键词匹配，匹配程度{self.u.search_confidence}）。"
+        if sentence and len(sentence) <= 60 and len(clause.text) > 90:
+            return f"{where}规定：{sentence}"
+        return f"这是{where}的规定。"
+
+    def on_aspect(self):
+        """A point of a measure ("额度是多少", "那去哪里申请"): what the document says on it."""
+        ranked = self.u.clause_candidates(use_context=True)
+        clause = None
+        if ranked and not self.u.is_ambiguous(ranked):
+            clause = ranked[0][0]
+        elif self.u.pending_clause or self.u.last_clause:
+            clause = self.kb.clause(self.u.pending_clause or self.u.last_clause)
+        if clause is None:
+            return self.on_clause()
+        answer = self.kb.aspect_answer(clause.id, self.u.aspect())
+        self.remember(self.u.last_kind if self.u.pending_clause else "clause", clause)
+        return [render.aspect_reply(clause, answer, self.u.text)]
+
+    def on_no_such_measure(self, number: int):
+        count = self.kb.document.measure_count
+        text = messages.NO_SUCH_MEASURE.format(count=count, last="一二三四五六七八九十"[count - 1], number=number)
+        reply = render.Reply(text + "您可以问其中任一项，例如“第九条讲什么”。")
+        self.remember("document")
+        return [reply]
+
+    def on_unnamed(self, unnamed):
+        """A group the document does not name, asked about nothing the document covers."""
+        name, note = unnamed
+        lead = messages.NOT_NAMED.format(what=f"“{name}”") + (f"（{note}）" if note else "")
+        self.remember("out_of_scope")
+        return [render.out_of_scope_reply(lead=lead)]
 
     def _unclear(self):
         self.remember("unclear")
@@ -129,6 +279,10 @@ class Answerer:
 
     # -- who is responsible -----------------------------------------------------------------------
     def on_units(self):
+        if self.u.names_unknown_department():
+            return self.on_unknown_department()
+        if re.search(r"(只|仅)(写了|有|列了|列)?(一个|1个|一家)(责任)?单位|责任单位(最少|只有一个)", self.u.text):
+            return self.on_single_unit()
         ranked = self.u.clause_candidates(use_context=True)
         if not ranked:
             dept = self.u.department()
@@ -140,7 +294,32 @@ class Answerer:
         self.remember("units", clause)
         return [render.units_reply(clause, detail)]
 
+    def on_single_unit(self):
+        """Which measures name a single responsible unit and no local departments (computed)."""
+        kb = self.kb
+        single = [c for c in kb.clauses.values()
+                  if c.measure and not c.is_parent and len(c.units) == 1 and not c.local_units]
+        names = "、".join(f"{c.location}「{c.label}」" for c in single)
+        dept = kb.units_of(single[0].id)[0].name if single else ""
+        text = f"只写了一个责任单位（{dept}）、也没有写“市县相关部门”的是：{names}。" if single else "没有只写一个责任单位的措施。"
+        reply = render.Reply(render.join(text, *(render.quote(c) for c in single[:1])))
+        reply.add_citations(single)
+        if single:
+            reply.add_units(kb.units_of(single[0].id))
+        self.remember("units", single[0] if single else None)
+        return [reply]
+
+    def on_unknown_department(self):
+        name = self.u.names_unknown_department()
+        kb = self.kb
+        named = "、".join(d.name for d in kb.departments.values() if kb.clauses_of(d.id))
+        text = messages.NOT_NAMED.format(what=name) + f"文件写到的责任单位有：{named}，以及市县相关部门。"
+        self.remember("department")
+        return [render.Reply(text)]
+
     def on_department(self):
+        if self.u.names_unknown_department():
+            return self.on_unknown_department()
         dept = self.u.department()
         if not dept:
             if self.u.clause_candidates(use_context=True):
@@ -158,15 +337,31 @@ class Answerer:
         if clause is None:
             options = [self.kb.clause(cid) for cid in self.kb.rule_clauses()]
             self.slots["facts"] = facts or None
-            return [render.choices_reply(options, "请问您想判断是否符合哪一项措施？")]
+            return [render.choices_reply(options, "请问您想了解是否符合哪一项？")]
+        return [self._verdict(clause, facts)]
+
+    def _verdict(self, clause, facts: Dict[str, Any]):
         verdict = self.kb.evaluate(clause.id, facts)
         self.slots["facts"] = facts
+        self.slots["case_clause"] = clause.id
+        self.slots["subject"] = self.u.subject_slot()
         if verdict.verdict == "need_info":
             self.remember("eligibility", clause, pending_clause=clause.id, pending_fact=verdict.missing[0])
         else:
             self.clear_pending()
             self.remember("eligibility", clause)
-        return [render.verdict_reply(verdict, clause)]
+        aspect = self.u.aspect()
+        line = render.aspect_sentence(self.kb.aspect_answer(clause.id, aspect)) if aspect else None
+        place = None
+        tested = [c.fact for c in self.kb.rules[clause.id].conditions if c.fact in ("place", "origin")]
+        if tested and facts.get(tested[0]):
+            place = self.kb.find_place(facts[tested[0]])
+        return render.verdict_reply(verdict, clause, address=self.u.subject().address, aspect=line, place=place)
+
+    def on_resume(self):
+        """Back to the case judged earlier: the same measure, judged on everything said since."""
+        clause = self.kb.clause(self.u.case_clause)
+        return [self._verdict(clause, self.u.merged_facts())]
 
     def on_applicable(self):
         facts = self.u.merged_facts()
@@ -184,11 +379,12 @@ class Answerer:
             if self.u.clause_candidates():
                 return self.on_clause()
             return [render.Reply(messages.ASK_ABOUT_YOU)]
-        reply = places.applicable_reply(verdicts, extra)
+        reply = places.applicable_reply(verdicts, extra, address=self.u.subject().address)
         first = extra[0] if extra else self.kb.clause(verdicts[0].clause_id)
         asking = next((v for v in verdicts if v.verdict == "need_info"), None)
+        self.slots["subject"] = self.u.subject_slot()
         if asking and not extra and all(v.verdict != "eligible" for v in verdicts):
-            self.remember("applicable", first, pending_clause="*", pending_fact=asking.missing[0])
+            self.remember("applicable", first, pending_clause=asking.clause_id, pending_fact=asking.missing[0])
         else:
             self.clear_pending()
             self.remember("applicable", first)
@@ -197,7 +393,7 @@ class Answerer:
     def on_inform(self):
         """A fact given on its own: continue what is pending, or what was just discussed."""
         u = self.u
-        if u.pending_clause == "*" or (u.last_kind == "applicable" and u.new_facts()):
+        if u.last_kind == "applicable" and u.new_facts() and not u.pending_clause:
             return self.on_applicable()
         if u.pending_clause or (u.last_kind == "eligibility" and u.new_facts()):
             return self.on_eligibility()
@@ -213,7 +409,10 @@ class Answerer:
 
     # -- places ------------------------------------------------------------------------------------
     def on_county(self):
-        matches = self.u.place_matches(use_context=True)
+        # A question that names no place is about the list itself ("山区26县都有哪些"), unless it
+        # only points back ("那呢？"): only then does the place just discussed carry over.
+        follow_up = bool(re.fullmatch(r"(那|那么)?(这个|它|这里|那里)?(呢|吗|算吗|算不算|是不是)?[？?。]*", self.u.text))
+        matches = self.u.place_matches(use_context=follow_up)
         reply, place = places.county_reply(matches, self.u.text)
         self.clear_pending()
         self.remember("county", self.kb.clause("scope"), place=place)
@@ -221,6 +420,11 @@ class Answerer:
 
     # -- the document itself -----------------------------------------------------------------------
     def on_document(self):
+        if self.u.names_unknown_department():
+            return self.on_unknown_department()
+        number = self.kb.measure_reference(self.u.text)
+        if number is not None and self.kb.clause_by_number(str(number)) is None:
+            return self.on_no_such_measure(number)
         if aspect_of(self.u.text) == "overview" and not OVERVIEW.search(self.u.text):
             if self.u.glossary_entry() is not None:
                 return self.on_term()  # "文件里的山区县是怎么界定的"
@@ -239,15 +443,10 @@ class Answerer:
         related = [self.kb.clause(cid) for cid in entry.related]
         lead = f"【名词解释，非文件原文】{entry.term}：{entry.explanation}"
         if related:
-            reply = render.clause_reply(related[0], lead + "\n文件中的相关规定如下：")
+            reply = render.clause_reply(related[0], lead + "\n文件中的相关规定：", self.u.text)
             reply.add_citations(related[1:])
             self.remember("term", related[0])
         else:
             reply = render.Reply(lead)
             self.remember("term")
         return [reply]
-
-
-def describe_payload(payload: Dict[str, Any]) -> str:
-    """A compact form of a payload, for logs."""
-    return json.dumps(payload, ensure_ascii=False)[:300]

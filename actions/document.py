@@ -13,12 +13,16 @@ ASPECTS = [
     ("validity", re.compile(r"有效期|还有效|有效吗|失效|过期|废止|截止|到期|到什么时候|什么时候结束|期限|还管用|还在执行|仍然有效|继续有效")),
     ("effective", re.compile(r"施行|生效|实施|执行|起效|开始|哪天起|什么时候起")),
     ("issued", re.compile(r"成文|发文日期|印发|发布|出台|落款|哪天发|什么时候发|签发|日期|哪一年|哪年")),
-    ("issuers", re.compile(r"发文机关|哪些部门|哪几个部门|谁发|谁制定|联合|哪个单位发|发文单位|制定|部门发")),
+    ("addressees", re.compile(r"主送|发给谁|发给哪些|下发给|印发给|发到哪|发给了|送给哪")),
+    ("issuers", re.compile(r"发文机关|哪些部门|哪几个部门|谁发|谁制定|联合|哪个单位发|发文单位|制定|部门发|政府发|国务院发|省委发|谁印发|哪里发|谁出的|哪个部门出")),
     ("number", re.compile(r"文号|编号|字号|几号文|发文字号")),
     ("publicity", re.compile(r"公开|保密|能不能看|可以转发|对外")),
     ("count", re.compile(r"几条|多少条|几项|多少项|几个措施|多少措施|几方面")),
     ("title", re.compile(r"标题|名称|全称|叫什么")),
 ]
+
+# Issuers people guess wrongly ("这文件是省政府发的吗").
+NOT_ISSUERS = re.compile(r"省人民政府|省政府|国务院|人社部|人力资源和社会保障部|省委办公厅|省政府办公厅")
 
 # Questions about the whole document rather than one of its clauses.
 OVERVIEW = re.compile(r"主要内容|讲了什么|讲的什么|讲什么|说了什么|概括|总结|介绍|大概|主要讲|核心|重点|要点|有哪些措施|哪些举措|主要举措|几条|多少条|全文")
@@ -52,7 +56,13 @@ def document_reply(text: str) -> Tuple[Reply, Any]:
     elif aspect == "issuers":
         names = "、".join(d.full_name for d in issuers)
         lead = f"本意见由{len(issuers)}个部门联合印发：{names}。"
+        other = NOT_ISSUERS.search(text)
+        if other:
+            lead = f"不是{other.group(0)}发的。" + lead
         clause = iss
+    elif aspect == "addressees":
+        reply = Reply(f"本意见主送：{doc.addressees.rstrip('：:')}。")
+        return reply, None
     elif aspect == "number":
         lead = f"本意见的文号是{doc.number}。"
         clause = iss

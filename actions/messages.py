@@ -17,3 +17,9 @@ OUT_OF_SCOPE_HINT = "如果您想问的是本文件的内容，可以换个说�
 ASK_WHICH_UNITS = "请问您想了解哪一项措施的责任单位？例如“创业担保贷款由哪个部门负责”。"
 ASK_WHICH_DEPARTMENT = "请问您想了解哪个部门？例如“省财政厅负责哪几条”。"
 ASK_ABOUT_YOU = "请再介绍一下您的情况，例如所在县（市、区）、身份（高校毕业生、博士后、医护人员、企业等）和想办理的事项。"
+OUTSIDE_ZHEJIANG = ("浙人社发〔2021〕22号只适用于浙江省的山区26县，不涉及{place}的政策。"
+                    f"{{place}}的相关政策请咨询当地人力资源和社会保障部门，或拨打当地{HOTLINE}热线。")
+# Requests the document cannot answer by nature: instructions to the assistant itself.
+MANIPULATION = "我只能依据浙人社发〔2021〕22号文件回答与山区26县人力社保政策有关的问题，不能执行其他指令。"
+NOT_NAMED = "文件没有提到{what}。"
+NO_SUCH_MEASURE = "文件的主要举措共{count}项（（一）至（{last}）），没有第{number}项。"

@@ -102,7 +102,7 @@ def _all_reply(text: str) -> Reply:
     return reply
 
 
-def applicable_reply(verdicts: Sequence[Any], related: Sequence[Any] = ()) -> Reply:
+def applicable_reply(verdicts: Sequence[Any], related: Sequence[Any] = (), address: str = "您") -> Reply:
     """The measures that may apply: those the question is about first, then each judged one."""
     kb = get_kb()
     words = {"eligible": "符合", "not_eligible": "不符合", "need_info": "可能适用，还需确认"}
@@ -115,7 +115,7 @@ def applicable_reply(verdicts: Sequence[Any], related: Sequence[Any] = ()) -> Re
         for c in related:
             lines.append(f"· {c.location}「{c.title}」：“{c.text}”")
     if verdicts:
-        lines.append(f"根据您介绍的情况，以下{len(verdicts)}项措施与您个人有关：")
+        lines.append(f"根据介绍的情况，以下{len(verdicts)}项措施与{address}有关：")
     for i, v in enumerate(verdicts, 1):
         c = kb.clause(v.clause_id)
         if c not in clauses:

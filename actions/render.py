@@ -1,8 +1,10 @@
 """Turns knowledge-base objects into a reply: Chinese text for people, a payload for machines.
 
-Every reply that answers from the document leads with a one-line direct answer, then quotes the
-clause with its place in the document, then names who is responsible and what the document
-leaves to local discretion. The payload (CONTRACT.md) carries the same content as structure.
+An answer reads well on a phone: its first line answers the question asked (can or cannot, the
+amount or that none is set, who is responsible, whether a place is covered); then at most a few
+short lines that support it; the clause quoted once with its place in the document; and only the
+cautions that bear on the question, one plain line each. The payload (docs/answer-contract.md)
+carries the same content as structure.
 """
 from __future__ import annotations
 
@@ -14,11 +16,13 @@ from policy_kb import get_kb
 
 from actions import messages
 
-VERDICT_WORDS = {
-    "eligible": "符合",
-    "not_eligible": "不符合",
-    "need_info": "尚需信息",
-}
+# What a person sees on a verdict: the contract's three verdicts, with "eligible" split by
+# whether the document itself grants it or leaves the decision to someone ("视情", "可").
+LABEL_ELIGIBLE, LABEL_MAYBE, LABEL_NOT, LABEL_NEED = "符合条件", "可能适用", "不符合", "尚需信息"
+# Buttons offered at once, and how many reasons a verdict lists.
+MAX_BUTTONS = 4
+MAX_REASONS = 3
+MAX_CAUTIONS = 2
 
 
 @dataclass
@@ -30,12 +34,14 @@ class Reply:
     buttons: List[Dict[str, str]] = field(default_factory=list)
 
     def add_citations(self, clauses: Sequence[Any]) -> "Reply":
+        kb = get_kb()
         cites = self.payload.setdefault("citations", [])
-        seen = {c["clause_id"] for c in cites}
+        seen = {(c["clause_id"], c["text"]) for c in cites}
         for clause in clauses:
-            if clause.id not in seen:
-                cites.append(clause.to_citation())
-                seen.add(clause.id)
+            for c in kb.citations(clause.id):
+                if (c["clause_id"], c["text"]) not in seen:
+                    cites.append(c)
+                    seen.add((c["clause_id"], c["text"]))
         return self
 
     def add_units(self, departments: Sequence[Any]) -> "Reply":
@@ -49,36 +55,58 @@ class Reply:
         return self
 
 
-def quote(clause) -> str:
-    """The clause verbatim, with where it stands in the document."""
-    return f"【原文】{clause.location}\n“{clause.text}”"
-
-
-def units_line(clause) -> str:
-    kb = get_kb()
-    names = [d.name for d in kb.units_of(clause.id)]
-    if not names:
-        return ""
-    local = f"，{clause.local_units}" if getattr(clause, "local_units", None) else ""
-    return "【责任单位】" + "、".join(names) + local
-
-
-def hedges_line(clause) -> str:
-    hedges = list(getattr(clause, "hedges", []) or [])
-    if not hedges:
-        return ""
-    words = "、".join(f"“{h.phrase}”" for h in hedges)
-    explained = "；".join(h.explanation for h in hedges if getattr(h, "explanation", ""))
-    return f"【请注意】文件用语{words}：{explained}" if explained else f"【请注意】文件用语{words}，具体由相关部门视情决定。"
-
-
 def join(*parts: Optional[str]) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def clause_reply(clause, lead: str) -> Reply:
+def quote(clause, passage: Optional[str] = None) -> str:
+    """The clause (or one of its sentences) verbatim, once, with where it stands in the document."""
     kb = get_kb()
-    reply = Reply(join(lead, quote(clause), units_line(clause), hedges_line(clause)))
+    if passage is None and clause.is_parent:
+        return "\n".join(quote(kb.clause(p)) for p in clause.composed_of)
+    text = passage or clause.text
+    return f"【原文】{clause.location}\n“{text}”"
+
+
+def excerpt(clause, question: str) -> str:
+    """The quotation an answer shows: the whole clause when it is short, else its sentence that
+    bears on the question (the whole clause stays in the payload's citation)."""
+    if clause.is_parent or len(clause.text) <= 90:
+        return quote(clause)
+    sentence = get_kb().best_sentence(clause.id, question)
+    return quote(clause, sentence if sentence and sentence in clause.text else None)
+
+
+def unit_names(clause) -> str:
+    names = [d.name for d in get_kb().units_of(clause.id)]
+    local = f"，{clause.local_units}" if getattr(clause, "local_units", None) else ""
+    return "、".join(names) + local
+
+
+def units_line(clause) -> str:
+    names = unit_names(clause)
+    return f"责任单位：{names}。" if names else ""
+
+
+def cautions(clause, text: str = "", only_deciders: bool = False) -> List[str]:
+    """The document's own qualifiers that bear on what is quoted, one plain line each."""
+    hedges = list(getattr(clause, "hedges", []) or [])
+    if only_deciders:
+        hedges = [h for h in hedges if h.decided_by]
+    elif text:
+        hedges = [h for h in hedges if h.phrase in text] or [h for h in hedges if h.decided_by]
+    lines = []
+    for h in hedges[:MAX_CAUTIONS]:
+        explanation = h.explanation.rstrip("。；;")
+        lines.append(f"提示：{explanation}。")
+    return lines
+
+
+def clause_reply(clause, lead: str, question: str = "") -> Reply:
+    """What a measure says: the answer, the quotation, who is responsible, what it leaves open."""
+    kb = get_kb()
+    shown = excerpt(clause, question)
+    reply = Reply(join(lead, shown, units_line(clause), *cautions(clause, shown)))
     reply.add_citations([clause])
     units = kb.units_of(clause.id)
     if units:
@@ -86,15 +114,32 @@ def clause_reply(clause, lead: str) -> Reply:
     return reply
 
 
+def aspect_sentence(answer) -> str:
+    """One line on one point of a measure: what the document states, or that it states nothing,
+    and who decides or where to ask."""
+    if answer.states and not answer.missing:
+        return f"文件写明：“{answer.states}”。"
+    decided = f"由{answer.decided_by}确定" if answer.decided_by else ""
+    if answer.states:
+        return f"文件只写了“{answer.states}”，{answer.missing}" + (f"，{decided}" if decided else "") + "。"
+    where = f"具体可咨询当地人力社保部门或拨打{messages.HOTLINE}。"
+    return f"{answer.missing}" + (f"，{decided}" if decided else "") + "。" + where
+
+
+def aspect_reply(clause, answer, question: str = "") -> Reply:
+    lead = f"关于「{clause.label}」的{answer.label}：{aspect_sentence(answer)}"
+    return clause_reply(clause, lead, question)
+
+
 def units_reply(clause, detail: Optional[str] = None) -> Reply:
     kb = get_kb()
     depts = kb.units_of(clause.id)
-    names = "、".join(f"{d.name}（{d.full_name}）" for d in depts)
+    names = "、".join(d.name for d in depts)
     local = f"，以及{clause.local_units}" if getattr(clause, "local_units", None) else ""
-    lead = f"「{clause.title}」（{clause.location}）的责任单位是：{names}{local}。"
+    lead = f"「{clause.label}」（{clause.location}）的责任单位是{names}{local}。"
     if detail:
         lead += f"\n其中文件写明：“{detail}”"
-    reply = Reply(join(lead, quote(clause), hedges_line(clause)))
+    reply = Reply(join(lead, quote(clause, detail) if detail else excerpt(clause, "")))
     reply.add_citations([clause]).add_units(depts)
     return reply
 
@@ -105,81 +150,97 @@ def department_reply(dept) -> Reply:
     # A parent measure (m3, m4) and its paragraphs would say the same twice: list paragraphs.
     ids = {c.id for c in clauses}
     clauses = [c for c in clauses if not any(other.startswith(c.id + ".") for other in ids)]
-    lines = [f"{dept.name}（{dept.full_name}）是以下{len(clauses)}项措施的责任单位："]
+    lines = [f"{dept.name}是{len(clauses)}项措施的责任单位："]
     for i, c in enumerate(clauses, 1):
-        lines.append(f"{i}. {c.location}「{c.title}」：“{c.text}”")
+        lines.append(f"{i}. {c.location}「{c.label}」")
+    lines.append("可以接着问其中任一项的具体内容。")
     reply = Reply("\n".join(lines))
     reply.add_citations(clauses).add_units([dept])
     return reply
 
 
-def verdict_reply(verdict, clause) -> Reply:
+def verdict_label(verdict) -> str:
+    if verdict.verdict == "need_info":
+        return LABEL_NEED
+    if verdict.verdict == "not_eligible":
+        return LABEL_NOT
+    return LABEL_MAYBE if verdict.decided_by or verdict.hedges else LABEL_ELIGIBLE
+
+
+def verdict_payload(verdict) -> Dict[str, Any]:
+    payload = verdict.to_payload()
+    payload["label"] = verdict_label(verdict)
+    if verdict.decided_by and verdict.verdict == "eligible":
+        payload["decided_by"] = verdict.decided_by
+    return payload
+
+
+def verdict_reply(verdict, clause, address: str = "您", aspect: Optional[str] = None,
+                  place=None) -> Reply:
+    """A verdict on one measure, addressed to whom it concerns; `aspect` answers a point asked
+    with it ("能补多少"); `place` is the place judged (its coverage goes in the payload)."""
     kb = get_kb()
+    name = f"「{clause.label}」（{clause.location}）"
     if verdict.verdict == "need_info":
         fact = verdict.missing[0]
         q = verdict.questions.get(fact) if verdict.questions else None
         ask = q.text if q else f"请提供：{fact}"
-        lead = f"要判断您是否符合「{clause.title}」（{clause.location}），还需要了解一项情况：{ask}"
-        known = "\n".join(f"✓ {m}" for m in verdict.met)
-        reply = Reply(join(lead, ("已了解：\n" + known) if known else "", quote(clause)))
+        lead = f"要判断{address}是否符合{name}，还需要了解：{ask}"
+        known = "、".join(m.split("，")[0] for m in verdict.met[:MAX_REASONS])
+        reply = Reply(join(lead, f"已了解：{known}。" if known else "", aspect, excerpt(clause, "")))
         if q:
             reply.buttons = fact_buttons(fact, q)
     elif verdict.verdict == "eligible":
-        lead = f"根据您提供的情况，您属于「{clause.title}」（{clause.location}）支持的范围。"
-        met = "\n".join(f"✓ {m}" for m in verdict.met)
-        caveat = _verdict_caveat(verdict)
-        reply = Reply(join(lead, met, quote(clause), units_line(clause), caveat))
+        if verdict_label(verdict) == LABEL_MAYBE:
+            decided = verdict.decided_by or "相关部门"
+            lead = f"{address}符合{name}所列条件，但是否给予由{decided}决定，文件没有承诺一定给予。"
+        else:
+            lead = f"{address}符合{name}所列条件。"
+        reasons = "\n".join(f"✓ {m}" for m in verdict.met[:MAX_REASONS])
+        reply = Reply(join(lead, reasons, aspect, excerpt(clause, ""), units_line(clause)))
     else:
-        lead = f"根据您提供的情况，您不在「{clause.title}」（{clause.location}）的支持范围内。"
-        unmet = "\n".join(f"✗ {u}" for u in verdict.unmet)
-        met = "\n".join(f"✓ {m}" for m in verdict.met)
-        reply = Reply(join(lead, unmet, met, quote(clause), units_line(clause)))
+        why = verdict.unmet[0].split("，", 1)
+        short = why[1] if len(why) > 1 else why[0]
+        lead = f"{address}不符合{name}的条件：{short}。"
+        rest = "\n".join(f"✗ {u}" for u in verdict.unmet[1:MAX_REASONS])
+        reply = Reply(join(lead, rest, aspect, excerpt(clause, "")))
     reply.add_citations([clause])
-    reply.payload["eligibility"] = verdict.to_payload()
+    reply.payload["eligibility"] = verdict_payload(verdict)
+    if place is not None:
+        reply.payload["county"] = place.to_payload()
     units = kb.units_of(clause.id)
     if units and verdict.verdict != "need_info":
         reply.add_units(units)
     return reply
 
 
-def _verdict_caveat(verdict) -> str:
-    hedges = list(getattr(verdict, "hedges", []) or [])
-    decided = getattr(verdict, "decided_by", None)
-    parts = []
-    if hedges:
-        parts.append("；".join(hedges))
-    if decided:
-        parts.append(f"具体以{decided}的认定和当地实施办法为准")
-    else:
-        parts.append("具体以当地人力社保部门的认定和实施办法为准")
-    return "【请注意】" + "；".join(parts) + "。"
-
-
 def fact_buttons(fact: str, question) -> List[Dict[str, str]]:
     """Quick replies that answer a question about one fact; the payload sets that fact only."""
     return [
         {"title": b.title, "payload": "/inform" + json.dumps({fact: b.payload_value}, ensure_ascii=False)}
-        for b in question.buttons
+        for b in question.buttons[:MAX_BUTTONS + 1]
     ]
 
 
-def out_of_scope_reply(hint: bool = False) -> Reply:
-    text = messages.OUT_OF_SCOPE + ("\n" + messages.OUT_OF_SCOPE_HINT if hint else "")
+def out_of_scope_reply(hint: bool = False, lead: Optional[str] = None) -> Reply:
+    text = join(lead, messages.OUT_OF_SCOPE, messages.OUT_OF_SCOPE_HINT if hint else "")
     return Reply(text, {"out_of_scope": True})
 
 
 def outside_reply(match) -> Reply:
     """A question about a place outside Zhejiang: this document does not speak of it."""
     where = match.name
-    text = (f"浙人社发〔2021〕22号只适用于浙江省的山区26县，不涉及{where}的政策。"
-            f"{where}的相关政策请咨询当地人力资源和社会保障部门，或拨打当地12333热线。")
+    text = messages.OUTSIDE_ZHEJIANG.format(place=where)
     return Reply(text, {"out_of_scope": True, "county": match.to_payload()})
 
 
-def choices_reply(clauses: Sequence[Any], lead: str) -> Reply:
+def choices_reply(clauses: Sequence[Any], lead: str, none_of_these: bool = True) -> Reply:
+    """A choice between measures: at most four short buttons, and a way out."""
     reply = Reply(lead)
     reply.buttons = [
-        {"title": f"{c.location}「{c.title}」", "payload": f'/ask_clause{{"measure":"{c.id}"}}'}
-        for c in clauses
+        {"title": c.label, "payload": f'/ask_clause{{"measure":"{c.id}"}}'}
+        for c in clauses[:MAX_BUTTONS]
     ]
+    if none_of_these:
+        reply.buttons.append({"title": "都不是", "payload": "/deny"})
     return reply

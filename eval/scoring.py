@@ -2,7 +2,9 @@
 
 The expectation keys are those of the evaluation set (eval/questions.yml): clauses_any (the top
 citation matches one), clauses_all, units, verdict, county {name, mountain}, oos, text_any,
-no_citation. A cited parent (m3) matches a child (m3.2) and the other way round.
+no_citation; and text_none (none of these strings in the text) and met_none (no `met` reason of the
+last eligibility payload contains these strings: facts the person denied). A cited parent (m3)
+matches a child (m3.2) and the other way round.
 """
 from __future__ import annotations
 
@@ -74,6 +76,13 @@ def check(expect: Dict[str, Any], msgs: List[Dict[str, Any]]) -> List[str]:
         why.append(f"cited {cited} on a question with no clause")
     if "text_any" in expect and not any(t in texts for t in expect["text_any"]):
         why.append(f"text lacks any of {expect['text_any']}")
+    present = [t for t in expect.get("text_none", []) if t in texts]
+    if present:
+        why.append(f"text says {present}, which it must not")
+    met = [m for cu in cus if isinstance(cu.get("eligibility"), dict) for m in cu["eligibility"].get("met", [])]
+    wrongly_met = [t for t in expect.get("met_none", []) if any(t in m for m in met[-8:])]
+    if wrongly_met:
+        why.append(f"eligibility lists as met {wrongly_met}, which the person denied")
     return why
 
 

@@ -31,6 +31,7 @@ from .models import (
     Verdict,
 )
 from .places import PlaceIndex
+from .facts import DENIED, denied
 from .text import cn_number, normalise
 
 MET, UNMET, UNKNOWN, SKIPPED = "met", "unmet", "unknown", "skipped"
@@ -90,8 +91,10 @@ class EligibilityEngine:
                 continue
             fdef = self.facts[key]
             if fdef.type == "enum":
-                text = normalise(str(value))
-                out[key] = self._enum_lookup[key].get(text, self._enum_lookup[key].get(text.lower(), text))
+                negative = denied(value)
+                text = normalise(str(negative if negative is not None else value))
+                canonical = self._enum_lookup[key].get(text, self._enum_lookup[key].get(text.lower(), text))
+                out[key] = DENIED + canonical if negative is not None else canonical
             elif fdef.type == "int":
                 if isinstance(value, bool):
                     continue
@@ -104,12 +107,28 @@ class EligibilityEngine:
                         out[key] = number
             else:
                 out[key] = normalise(str(value))
+        # A number of years since graduation speaks of a graduate, unless the person said otherwise.
+        if "years_since_graduation" in out and "role" in self.facts and "graduate" in self.facts["role"].values:
+            out.setdefault("role", "graduate")
         # What a stated value implies, where the implied fact was not stated itself.
         for key, value in list(out.items()):
             fdef = self.facts[key]
             if fdef.type == "enum" and value in fdef.values:
                 for fact, implied in fdef.values[value].implies.items():
                     out.setdefault(fact, implied)
+        return out
+
+    def merge(self, known: Dict[str, Any], new: Dict[str, Any]) -> Dict[str, Any]:
+        """What was said before, updated by what is said now; a broader value said later
+        ("景宁的企业") does not replace a narrower one said before ("民营企业")."""
+        out = dict(known)
+        for key, value in new.items():
+            old = out.get(key)
+            fdef = self.facts.get(key)
+            if old is not None and fdef is not None and fdef.type == "enum" and value in fdef.values \
+                    and old in fdef.values[value].narrower:
+                continue
+            out[key] = value
         return out
 
     def evaluate(self, clause_id: str, facts: Dict[str, Any]) -> Verdict:
@@ -169,6 +188,8 @@ class EligibilityEngine:
             if any(f in GATING_FACTS for f in verdict.unmet_facts):
                 continue
             rule = self.rules[cid]
+            if rule.concerns and facts.get("role") is not None and facts["role"] not in rule.concerns:
+                continue
             gate_hits = sum(
                 1 for c in rule.conditions if c.fact in GATING_FACTS and c.when is None and c.fact in facts
             )
@@ -223,6 +244,9 @@ class EligibilityEngine:
         fdef = self.facts[cond.fact]
         if fdef.type == "place":
             return self._check_place(cond, value, rule)
+        negative = denied(value)
+        if negative is not None:
+            return self._check_denied(cond, negative)
         if cond.in_ is not None:
             broad = fdef.values.get(value) if fdef.type == "enum" else None
             if broad is not None and value not in cond.in_ and set(broad.narrower) & set(cond.in_):
@@ -235,6 +259,20 @@ class EligibilityEngine:
         limit = cond.max if cond.max is not None else cond.min
         template = cond.met if ok else cond.unmet
         return (MET if ok else UNMET), template.format(value=value, limit=limit), None
+
+    def _check_denied(self, cond: Condition, negative: str) -> Tuple[str, Any, Optional[List[str]]]:
+        """A denied value ("不是民营企业") rules a condition out only when it was the one value
+        the condition accepts (or every narrower form of it); otherwise it is still unknown."""
+        if cond.in_ is None:
+            return UNKNOWN, None, None
+        fdef = self.facts[cond.fact]
+        accepted = set(cond.in_)
+        ev = fdef.values.get(negative)
+        covered = {negative} | set(ev.narrower if ev else [])
+        if accepted <= covered:
+            label = "非" + self._label(cond.fact, negative)
+            return UNMET, cond.unmet.format(value=label), None
+        return UNKNOWN, None, None
 
     def _place_ok(self, cond: Condition, place: Place) -> bool:
         if cond.mountain is not None and place.is_mountain_county != cond.mountain:
@@ -265,8 +303,15 @@ class EligibilityEngine:
         counties = target.counties if isinstance(target, City) else target.places
         city_name = target.name if isinstance(target, City) else target.city
         passing = [p for p in counties if self._place_ok(cond, p)]
+        if cond.mountain is False and passing:
+            # "杭州的医院": a city named for where someone works outside the 26 means its
+            # developed part; a county of the 26 would be named as such ("淳安").
+            passing = counties
         if len(passing) == len(counties):
-            return MET, cond.met.format(place=target.name, city=city_name), None
+            # "丽水市属于丽水市" says nothing: a whole city is named as such.
+            text = cond.met.format(place=target.name, city=city_name).replace(
+                f"{target.name}属于{city_name}", f"{target.name}（所辖县（市、区）全部符合）")
+            return MET, text, None
         if not passing:
             text = cond.unmet.format(place=target.name, city=city_name)
             return UNMET, f"{text}（{target.name}没有符合条件的县（市、区））", None

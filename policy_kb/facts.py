@@ -12,7 +12,7 @@ import re
 from datetime import date
 from typing import Any, Dict, List, Optional, Tuple
 
-from .models import FactDef
+from .models import FactDef, PlaceMatch, Subject, Subjects
 from .places import PlaceIndex
 from .text import cn_number, normalise
 
@@ -33,7 +33,7 @@ _YEAR_OF_GRADUATION = [
     re.compile(r"(?:19|20)\d{2}届"),
 ]
 _RELATIVE = {"今年": 0, "去年": 1, "前年": 2, "大前年": 3}
-_FRESH = re.compile(r"(刚毕业|应届|今年毕业|即将毕业|马上毕业|还没毕业)")
+_FRESH = re.compile(r"(刚毕业|应届|今年毕业)")
 _CN_YEAR_DIGITS = {c: str(i) for i, c in enumerate("〇一二三四五六七八九")}
 _CN_YEAR_DIGITS["零"] = "0"
 
@@ -76,8 +76,59 @@ def parse_years_since_graduation(text: str, today: date) -> Optional[int]:
     return None
 
 
+# A fact's polarity: a value the person denies is kept as "not:<value>" ("单位不是民营企业").
+DENIED = "not:"
+# Words that deny what follows them within the same clause of the sentence.
+_NEGATORS = ("并不是", "也不是", "而不是", "不是", "并非", "不属于", "不算", "不在", "没有在", "没在", "没去", "不去",
+             "没有", "没", "非", "未", "不")
+# What may stand between a negator and the word it denies ("不是在民企", "不是去国企的").
+_FILLER = "在去到的个家是一所"
+# Where a clause of a sentence ends: a denial does not reach past it.
+_CLAUSE_END = re.compile(r"[，,。.；;！!？?、\n ]|但是|不过|而是|可是|现在|其实")
+# Cues before a place: where the person goes (the place a measure is judged on), where they
+# come from, and where they no longer are.
+_TO = re.compile(r"(去|到|赴|往|调到|调往|调去|调入|回到|回|来|落户|派到|派往|派去|选派到|迁到|搬到)[^，,。；;！!？?]{0,4}$")
+_FROM = re.compile(r"(来自|从)[^，,。；;！!？?]{0,2}$")
+_HOMETOWN = re.compile(r"人(?![民才社事力员])")
+_CORRECTION = re.compile(r"不对|说错|搞错|记错|搞混|弄错|更正|纠正|其实是|应该是")
+_PAST = re.compile(r"(以前|之前|原来|原先|过去|曾经|早年|老家|户籍|户口|祖籍|出生)[^，,。；;！!？?]{0,8}$")
+
+
+def denied(value: Any) -> Optional[str]:
+    """The value a fact denies ("not:private" -> "private"), or None for a stated value."""
+    return value[len(DENIED):] if isinstance(value, str) and value.startswith(DENIED) else None
+
+
+def _clause_start(norm: str, pos: int) -> int:
+    start = 0
+    for m in _CLAUSE_END.finditer(norm, 0, pos):
+        start = m.end()
+    return start
+
+
+def _is_denied(norm: str, start: int) -> bool:
+    """Whether the word at ``start`` is denied by a negator before it in the same clause."""
+    before = norm[_clause_start(norm, start):start].rstrip(_FILLER)
+    for n in _NEGATORS:
+        if before.endswith(n):
+            k = len(before) - len(n)
+            # "算不算", "是不是", "有没有": a question, not a denial.
+            return not (k >= 1 and before[k - 1] == n[-1])
+    return False
+
+
+class FactReading:
+    """What one message says: the facts (with denials), every place it named, who it is about."""
+
+    def __init__(self, facts: Dict[str, Any], places: List[PlaceMatch], subject: Subject) -> None:
+        self.facts = facts
+        self.places = places
+        self.subject = subject
+
+
 class FactExtractor:
-    def __init__(self, facts: Dict[str, FactDef], places: PlaceIndex, not_facts: List[str]) -> None:
+    def __init__(self, facts: Dict[str, FactDef], places: PlaceIndex, not_facts: List[str],
+                 subjects: Optional[Subjects] = None) -> None:
         self.facts = facts
         self.places = places
         self._terms: Dict[str, Optional[Tuple[str, str]]] = {}
@@ -90,6 +141,11 @@ class FactExtractor:
         for phrase in not_facts:
             self._terms[normalise(phrase)] = None
         self._max_len = max((len(t) for t in self._terms), default=1)
+        subjects = subjects or Subjects()
+        self._relatives = sorted(((normalise(w), rel) for rel, words in subjects.relatives.items() for w in words),
+                                 key=lambda kv: -len(kv[0]))
+        self._employer = sorted({normalise(w) for w in subjects.employer}, key=len, reverse=True)
+        self._official = sorted({normalise(w) for w in subjects.official}, key=len, reverse=True)
 
     def enum_mentions(self, text: str) -> List[Tuple[str, str, str, Tuple[int, int]]]:
         """(fact, value, matched text, span) for each enum synonym, longest match first."""
@@ -120,24 +176,92 @@ class FactExtractor:
                     found.append((hit[0], hit[1], chunk[start:end], (start, end)))
         return found
 
-    def extract(self, text: str, today: date) -> Dict[str, Any]:
+    def _narrower(self, fact: str, value: str) -> List[str]:
+        ev = self.facts[fact].values.get(value)
+        return list(ev.narrower) if ev else []
+
+    def subject(self, text: str) -> Subject:
+        """Whom the message is about: a relative ("我老公"), an employer ("我们厂"), an official, or the person."""
         norm = normalise(text)
-        out: Dict[str, Any] = {}
+        for word, relation in self._relatives:
+            for prefix in ("我的", "我家", "我", "俺", "咱家"):
+                if prefix + word in norm:
+                    return Subject(kind="relative", relation=relation)
+        if any(w in norm for w in self._employer):
+            return Subject(kind="employer")
+        if any(w in norm for w in self._official):
+            return Subject(kind="official")
+        return Subject()
+
+    def read(self, text: str, today: date) -> FactReading:
+        norm = normalise(text)
+        subject = self.subject(norm)
         if not norm:
-            return out
-        match = self.places.find_place(norm)
-        if match is not None:
-            out["place"] = match.name
+            return FactReading({}, [], subject)
+        out: Dict[str, Any] = {}
+        denials: Dict[str, str] = {}
         mentions = self.enum_mentions(norm)
-        for fact, value, _, _ in mentions:
-            out.setdefault(fact, value)
-        # A phrase can state two facts: "我们企业" is an employer and an enterprise, "公立医院" a
-        # public institution and a hospital. Words of other facts inside a matched phrase count.
-        for fact, _, chunk, _ in mentions:
+        correcting = bool(_CORRECTION.search(norm))
+        for fact, value, _, (start, _end) in mentions:
+            if _is_denied(norm, start):
+                denials.setdefault(fact, value)
+            elif fact not in out or correcting or value in self._narrower(fact, out[fact]):
+                # The first stated value, a narrower one ("公司…私企"), or in a correction the
+                # last one ("国企那个是他同学，他去的是一家民营的电子厂").
+                out[fact] = value
+        # A phrase can state two facts: "公立医院" is a public institution and a hospital. Words of
+        # other facts inside a matched phrase count.
+        for fact, _, chunk, (start, _end) in mentions:
+            if _is_denied(norm, start):
+                continue
             for inner_fact, inner_value, _, _ in self._inner_mentions(chunk):
                 if inner_fact != fact:
                     out.setdefault(inner_fact, inner_value)
+        for fact, value in denials.items():
+            out.setdefault(fact, DENIED + value)  # a stated value wins over a denied one
+        if subject.kind == "employer":
+            out.setdefault("role", "employer")
+        places = self.places.places_in_text(norm, fuzzy=True)
+        out.update(self._place_facts(norm, places))
         years = parse_years_since_graduation(norm, today)
-        if years is not None:
+        if years is not None and out.get("role") not in ("student", "non_graduate"):
             out["years_since_graduation"] = years
-        return {k: out[k] for k in self.facts if k in out}
+        facts = {k: out[k] for k in self.facts if k in out}
+        return FactReading(facts, places, subject)
+
+    def extract(self, text: str, today: date) -> Dict[str, Any]:
+        return self.read(text, today).facts
+
+    @staticmethod
+    def _place_facts(norm: str, places: List[PlaceMatch]) -> Dict[str, str]:
+        """`place`: where the measure is judged (where the person goes, else where they are);
+        `origin`: where they are now. Denied places and places they have left do not count."""
+        going, here = [], []
+        for m in places:
+            start, end = m.span
+            before = norm[_clause_start(norm, start):start]
+            if _is_denied(norm, start):
+                continue
+            if _TO.search(before) and not _FROM.search(before):
+                going.append(m)  # "回老家嘉善创业", "调到椒江"
+            elif _PAST.search(before) or _HOMETOWN.match(norm, end):
+                continue  # "以前在天台", "老家在开化", "我是椒江人"
+            else:
+                here.append(m)
+        out: Dict[str, str] = {}
+        if going:
+            out["place"] = _most_specific(going).name
+        if here:
+            origin = _most_specific(here).name
+            out["origin"] = origin
+            out.setdefault("place", origin)
+        return out
+
+
+def _most_specific(matches: List[PlaceMatch]) -> PlaceMatch:
+    """Of places named together ("丽水市莲都区"), the county-level one; else the first."""
+    for kind in ("place", "area", "city", "outside"):
+        for m in matches:
+            if getattr(m, kind) is not None:
+                return m
+    return matches[0]

@@ -7,9 +7,10 @@ import threading
 from datetime import date
 from typing import Any, Dict, List, Optional, Tuple, Union
 
+from .aspects import AspectAnswer, load_aspects
 from .eligibility import EligibilityEngine
 from .errors import KBError
-from .facts import FactExtractor
+from .facts import FactExtractor, FactReading
 from .models import (
     City,
     Clause,
@@ -64,8 +65,10 @@ class KnowledgeBase:
             confusable=data.confusable,
         )
         self.eligibility = EligibilityEngine(data.facts, data.rules, data.clauses, self.places)
-        self.extractor = FactExtractor(data.facts, self.places, data.not_facts)
+        self.extractor = FactExtractor(data.facts, self.places, data.not_facts, data.subjects)
         self._typos = None
+        self.aspects = load_aspects(data.data_dir, data.clauses)
+        self._unnamed = _load_unnamed(data.data_dir)
         self.index = SearchIndex(data.clauses, data.glossary, self.user_words(), blocking_terms=dept_names)
         self._dept_aliases = sorted(
             ((normalise(n), d) for d in data.departments.values() for n in d.all_names),
@@ -87,6 +90,32 @@ class KnowledgeBase:
             return self.clauses[cid]
         except KeyError:
             raise KBError(f"unknown clause '{cid}'") from None
+
+    def measure_reference(self, text: str) -> Optional[int]:
+        """The measure number a question refers to ("第十条" -> 10), whether or not it exists."""
+        norm = normalise(text)
+        for pattern in (_CLAUSE_REF, _PAREN_REF):
+            m = pattern.search(norm)
+            if m:
+                return cn_number(m.group("n"))
+        return None
+
+    def unnamed_group(self, text: str) -> Optional[Tuple[str, Optional[str]]]:
+        """A group of people or units the document does not name (unnamed.yml) that the text
+        mentions: (the words used, how it differs from what the document names)."""
+        norm = normalise(text)
+        for name, note in self._unnamed:
+            if name in norm:
+                return name, note
+        return None
+
+    def citations(self, cid: str) -> List[Dict[str, str]]:
+        """The clause as the answer contract cites it: one entry per contiguous passage of the
+        document (a parent's paragraphs, the number and the signatures apart), with its place."""
+        clause = self.clause(cid)
+        if clause.composed_of:
+            return [{**self.clause(p).to_citation(), "clause_id": clause.id} for p in clause.composed_of]
+        return [{**clause.to_citation(), "text": p} for p in clause.passages]
 
     def clause_by_number(self, ref: Union[str, int]) -> Optional[Clause]:
         """第七条 / 第7条 / 第二项 / （七） / (7) / 七 / 7 -> m7; 第三条 -> m3; 第三条第二段 -> m3.2."""
@@ -161,6 +190,35 @@ class KnowledgeBase:
         """Build the search index now instead of on the first search (about 0.5 s)."""
         self.index.tokenizer
         return self
+
+    # ------------------------------------------------------------------ aspects
+
+    def aspect_of(self, text: str) -> Optional[str]:
+        """What a question asks about a measure: amount, rate, procedure, materials, deadline,
+        contact, decider, duration, quota (aspects.yml); None for the measure as a whole."""
+        return self.aspects.of(text)
+
+    def aspect_answer(self, cid: str, aspect: str) -> AspectAnswer:
+        """What the document states on that point of the clause, or that it states nothing and
+        who decides."""
+        clause = self.clause(cid)
+        return self.aspects.answer(clause, aspect, self.decider_of(cid))
+
+    def decider_of(self, cid: str) -> Optional[str]:
+        """Who the document leaves a clause's open points to: its rule's or hedges' decider,
+        else its responsible units."""
+        clause = self.clause(cid)
+        ids = [cid, *clause.composed_of]
+        for i in ids:
+            rule = self.rules.get(i)
+            if rule is not None and rule.decided_by:
+                return rule.decided_by
+        for i in ids:
+            for h in self.clause(i).hedges:
+                if h.decided_by:
+                    return h.decided_by
+        names = [d.name for d in self.units_of(cid)]
+        return "、".join(names) or None
 
     # ------------------------------------------------------------------ departments
 
@@ -244,6 +302,11 @@ class KnowledgeBase:
     def extract_facts(self, text: str, today: Optional[date] = None) -> Dict[str, Any]:
         return self.extractor.extract(text, today or self.today())
 
+    def read_facts(self, text: str, today: Optional[date] = None) -> FactReading:
+        """The facts a message states (denied values as "not:<value>"), the places it names and
+        whom it is about."""
+        return self.extractor.read(text, today or self.today())
+
     @staticmethod
     def today() -> date:
         value = os.environ.get(TODAY_ENV)
@@ -271,6 +334,23 @@ class KnowledgeBase:
                 words.extend(ev.synonyms)
         words.extend(self.not_facts)
         return [w for w in dict.fromkeys(normalise(w) for w in words) if len(w) >= 2]
+
+
+def _load_unnamed(data_dir) -> List[Tuple[str, Optional[str]]]:
+    """unnamed.yml: (normalised name, note), longest names first."""
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(data_dir) / "unnamed.yml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out: List[Tuple[str, Optional[str]]] = []
+    for i, group in enumerate(raw.get("groups") or []):
+        names = group.get("names") if isinstance(group, dict) else None
+        if not names or not all(isinstance(n, str) and n.strip() for n in names):
+            raise KBError(f"unnamed.yml: groups.{i}.names: a list of names is required")
+        out.extend((normalise(n), group.get("note")) for n in names)
+    return sorted(out, key=lambda item: -len(item[0]))
 
 
 _lock = threading.Lock()

@@ -116,6 +116,11 @@ class Clause(_Model):
     hedges: List[Hedge] = []
     keywords: List[Keyword] = []
     composed_of: List[str] = []
+    # A clause whose words stand in more than one place of the document (the number at the top,
+    # the signatures at the end) lists each contiguous passage; a citation quotes one passage.
+    passages: List[str] = []
+    # A label of at most 12 characters for buttons; the title when it is short enough.
+    short_title: Optional[str] = None
     # sentence (verbatim, one of the clause's sentences) -> words that point to it
     sentence_keywords: Dict[str, List[str]] = {}
     # derived at load
@@ -141,7 +146,11 @@ class Clause(_Model):
         return bool(self.composed_of)
 
     def to_citation(self) -> Dict[str, str]:
-        return {"clause_id": self.id, "title": self.title, "text": self.text}
+        return {"clause_id": self.id, "title": self.title, "text": self.text, "location": self.location}
+
+    @property
+    def label(self) -> str:
+        return self.short_title or self.title
 
 
 def split_sentences(text: str) -> List[str]:
@@ -394,15 +403,44 @@ class Condition(_Model):
 class Rule(_Model):
     clause: str
     decided_by: Optional[str] = None
+    # Whom the measure concerns (roles): a person of another role is not offered it by
+    # applicable(), though the verdict itself turns on the conditions alone.
+    concerns: List[str] = []
     ask_order: List[str]
     questions: Dict[str, str] = {}
     conditions: List[Condition]
+
+
+class Subjects(_Model):
+    """Who a message speaks of: a relative (by the word for them), an employer, a local official."""
+
+    relatives: Dict[str, List[str]] = {}
+    employer: List[str] = []
+    official: List[str] = []
+
+
+class Subject(_Model):
+    """The person or body whose case a message describes, and how an answer addresses them."""
+
+    kind: Literal["self", "relative", "employer", "official"] = "self"
+    relation: Optional[str] = None  # 丈夫, 儿子 … for a relative
+
+    @property
+    def address(self) -> str:
+        if self.kind == "relative" and self.relation:
+            return f"您{self.relation}"
+        if self.kind == "employer":
+            return "贵单位"
+        if self.kind == "official":
+            return "贵地"
+        return "您"
 
 
 class EligibilityFile(_Model):
     facts: Dict[str, FactDef]
     rules: List[Rule]
     not_facts: List[str] = []
+    subjects: Subjects = Subjects()
 
 
 class Question(_Model):

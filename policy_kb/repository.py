@@ -32,6 +32,7 @@ from .models import (
     PlacesFile,
     Rule,
     FactDef,
+    Subjects,
     default_short_name,
     split_sentences,
 )
@@ -73,6 +74,7 @@ class KBData:
     facts: Dict[str, FactDef]
     rules: Dict[str, Rule]
     not_facts: List[str]
+    subjects: Subjects
     glossary: Dict[str, GlossaryEntry]
 
 
@@ -197,6 +199,21 @@ def _load_clauses(
             clause.local_units = next((p.local_units for p in parts if p.local_units), None)
             if not clause.hedges:
                 clause.hedges = [h for p in parts for h in p.hedges]
+    # A citation quotes one contiguous passage of the document: a paragraph of a parent, each
+    # listed passage, or the whole text.
+    for i, clause in enumerate(items):
+        if clause.composed_of:
+            clause.passages = [by_id[p].text for p in clause.composed_of]
+        elif not clause.passages:
+            clause.passages = [clause.text]
+        elif squash("".join(clause.passages)) != squash(clause.text):
+            raise _fail(CLAUSES_FILE, ("clauses", i, "passages"), "the passages together must be the clause text")
+        for j, passage in enumerate(clause.passages):
+            if squash(passage) not in source:
+                raise _fail(CLAUSES_FILE, ("clauses", i, "passages", j) if clause.passages is not None else ("clauses", i, "text"),
+                            "not one contiguous passage of the source document: list its passages")
+        if len(clause.label) > 12:
+            raise _fail(CLAUSES_FILE, ("clauses", i, "short_title"), "a title over 12 characters needs a short_title of at most 12")
     for i, clause in enumerate(items):
         clause.sentences = split_sentences(clause.text)
         for sentence in clause.sentence_keywords:
@@ -293,7 +310,7 @@ def _load_places(
 
 def _load_eligibility(
     data_dir: Path, clauses: Dict[str, Clause], cities: Dict[str, City]
-) -> Tuple[Dict[str, FactDef], Dict[str, Rule], List[str]]:
+) -> Tuple[Dict[str, FactDef], Dict[str, Rule], List[str], Subjects]:
     parsed = _parse(EligibilityFile, _read_yaml(data_dir, ELIGIBILITY_FILE), ELIGIBILITY_FILE)
     facts = parsed.facts
     for key, fdef in facts.items():
@@ -352,7 +369,7 @@ def _load_eligibility(
             if key not in facts:
                 raise _fail(ELIGIBILITY_FILE, loc + ("questions", key), f"unknown fact '{key}'")
         rules[rule.clause] = rule
-    return facts, rules, parsed.not_facts
+    return facts, rules, parsed.not_facts, parsed.subjects
 
 
 def _load_glossary(data_dir: Path, clauses: Dict[str, Clause]) -> Dict[str, GlossaryEntry]:
@@ -382,7 +399,7 @@ def load_data(data_dir: Optional[os.PathLike] = None) -> KBData:
     if len(measures) != document.measure_count:
         raise _fail(DOCUMENT_FILE, ("document", "measure_count"), f"clauses.yml has {len(measures)} measures")
     cities, places, areas, outside, order, confusable = _load_places(data_dir, clauses)
-    facts, rules, not_facts = _load_eligibility(data_dir, clauses, cities)
+    facts, rules, not_facts, subjects = _load_eligibility(data_dir, clauses, cities)
     glossary = _load_glossary(data_dir, clauses)
     return KBData(
         data_dir=data_dir,
@@ -399,5 +416,6 @@ def load_data(data_dir: Optional[os.PathLike] = None) -> KBData:
         facts=facts,
         rules=rules,
         not_facts=not_facts,
+        subjects=subjects,
         glossary=glossary,
     )

@@ -128,7 +128,8 @@ def test_hedge_phrases_occur_in_their_clause(kb):
 
 
 def test_payloads(kb):
-    assert kb.clause("m7").to_citation() == {"clause_id": "m7", "title": "加强创业扶持", "text": kb.clause("m7").text}
+    assert kb.clause("m7").to_citation() == {"clause_id": "m7", "title": "加强创业扶持", "text": kb.clause("m7").text,
+                                             "location": "三、主要举措（七）"}
     assert kb.departments["hrss"].to_payload() == {"name": "省人力社保厅", "full_name": "浙江省人力资源和社会保障厅"}
 
 

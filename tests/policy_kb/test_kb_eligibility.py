@@ -39,9 +39,10 @@ CASES = [
     # "企业" alone does not say whether it is a 民营企业: ask, do not refuse.
     ("m1", {**PD, "place": "缙云县", "employer_type": "企业"}, "need_info", [], ["employer_type"]),
     # m4.1: a company speaking for itself ("我们是遂昌的企业") is the employer.
-    ("m4.1", {"employer_type": "enterprise", "place": "遂昌县"}, "eligible", ["用人单位", "遂昌县"], None),
-    ("m4.1", {"employer_type": "enterprise", "place": "义乌市"}, "not_eligible", ["义乌市"], None),
-    ("m4.1", {"employer_type": "public_institution", "role": "employer", "place": "遂昌县"}, "not_eligible", ["事业单位"], None),
+    ("m4.1", {"role": "employer", "employer_type": "enterprise", "origin": "遂昌县"}, "eligible", ["企业", "遂昌县"], None),
+    ("m4.1", {"employer_type": "enterprise", "origin": "遂昌县"}, "eligible", ["遂昌县"], None),
+    ("m4.1", {"employer_type": "enterprise", "origin": "义乌市"}, "not_eligible", ["义乌市"], None),
+    ("m4.1", {"employer_type": "public_institution", "role": "employer", "origin": "遂昌县"}, "not_eligible", ["事业单位"], None),
     # m3.2: sitting the 卫生中级 exam implies a health worker.
     ("m3.2", {"activity": "health_exam", "institution_type": "community_health_station", "place": "龙游县"},
      "eligible", ["卫生专业技术人员", "社区卫生服务站"], None),
@@ -63,7 +64,9 @@ CASES = [
     ("m7", {**GRAD, "place": "缙云县"}, "need_info", [], ["years_since_graduation"]),
     ("m7", GRAD, "need_info", [], ["place", "years_since_graduation"]),
     ("m7", {"activity": "startup", "place": "龙泉"}, "need_info", [], ["role", "years_since_graduation"]),
-    ("m7", {"activity": "startup", "place": "龙泉", "role": "other"}, "eligible", ["不涉及高校毕业生毕业年限"], None),
+    ("m7", {"activity": "startup", "place": "龙泉", "role": "other"}, "not_eligible", ["只针对高校毕业生"], None),
+    ("m7", {"activity": "startup", "place": "龙泉", "role": "student"}, "not_eligible", ["在校学生"], None),
+    ("m7", {"activity": "startup", "place": "龙泉", "role": "not:graduate"}, "not_eligible", ["非高校毕业生"], None),
     ("m7", {"activity": "startup", "place": "龙泉", "years_since_graduation": 9}, "eligible", ["毕业9年"], None),
     ("m7", {"role": "graduate", "place": "龙泉", "years_since_graduation": 2}, "need_info", [], ["activity"]),
     ("m7", {**GRAD, "place": "苏州", "years_since_graduation": 2}, "not_eligible", ["苏州市（江苏省）不在浙江省"], None),
@@ -88,11 +91,14 @@ CASES = [
     ("m2", {"role": "enclave_talent", "place": "余杭区"}, "not_eligible", ["余杭区"], None),
     ("m2", {"place": "衢江区"}, "need_info", [], ["role"]),
     # m4.1
-    ("m4.1", {"role": "employer", "employer_type": "private", "place": "三门县"}, "eligible", ["三门县"], None),
-    ("m4.1", {"role": "employer", "employer_type": "public_institution", "place": "三门县"}, "not_eligible", ["事业单位"], None),
-    ("m4.1", {"role": "employer", "place": "三门县"}, "need_info", [], ["employer_type"]),
+    ("m4.1", {"role": "employer", "employer_type": "private", "origin": "三门县"}, "eligible", ["三门县"], None),
+    ("m4.1", {"role": "employer", "employer_type": "public_institution", "origin": "三门县"}, "not_eligible", ["事业单位"], None),
+    ("m4.1", {"role": "employer", "origin": "三门县"}, "need_info", [], ["employer_type"]),
+    ("m4.1", {"role": "employer", "employer_type": "private", "origin": "宁波市", "place": "丽水市"}, "not_eligible", ["宁波市"], None),
     # m4.2
-    ("m4.2", {"role": "professional_technical", "employer_type": "public_institution", "place": "磐安县"}, "eligible", ["事业单位"], None),
+    ("m4.2", {"role": "professional_technical", "employer_type": "public_institution", "place": "磐安县", "origin": "杭州市"}, "eligible", ["事业单位", "杭州市"], None),
+    ("m4.2", {"role": "professional_technical", "employer_type": "public_institution", "origin": "磐安县"}, "not_eligible", ["磐安县本身是山区县"], None),
+    ("m4.2", {"role": "professional_technical", "employer_type": "public_institution", "place": "磐安县"}, "need_info", [], ["origin"]),
     ("m4.2", {"role": "professional_technical", "employer_type": "private", "place": "磐安县"}, "not_eligible", ["民营企业"], None),
     # m6
     ("m6", {"role": "graduate", "activity": "grassroots_job", "place": "仙居县"}, "eligible", ["仙居县"], None),

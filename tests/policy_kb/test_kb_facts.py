@@ -37,17 +37,17 @@ def test_policy_today_env(kb, monkeypatch):
     ("我是在站博士后，想去开化的国企", {"place": "开化县", "role": "postdoc", "postdoc_status": "in_station", "employer_type": "state_owned"}),
     ("还没出站的博士后", {"role": "postdoc", "postdoc_status": "in_station"}),
     ("毕业7年，在泰顺创业，算不算高校毕业生创业扶持对象",
-     {"place": "泰顺县", "role": "graduate", "years_since_graduation": 7, "activity": "startup"}),
-    ("我是淳安县乡镇卫生院的护士", {"place": "淳安县", "role": "health_worker", "institution_type": "township_health_center"}),
+     {"place": "泰顺县", "origin": "泰顺县", "role": "graduate", "years_since_graduation": 7, "activity": "startup"}),
+    ("我是淳安县乡镇卫生院的护士", {"place": "淳安县", "origin": "淳安县", "role": "health_worker", "institution_type": "township_health_center"}),
     ("村医考卫生中级", {"role": "health_worker", "activity": "health_exam"}),
-    ("我在杭州的三甲医院当医生", {"place": "杭州市", "role": "health_worker", "institution_type": "hospital"}),
-    ("畢業七年，在龍泉開店", {"place": "龙泉市", "years_since_graduation": 7, "activity": "startup"}),
-    ("我们公司是景宁的私企", {"place": "景宁畲族自治县", "role": "employer", "employer_type": "private"}),
+    ("我在杭州的三甲医院当医生", {"place": "杭州市", "origin": "杭州市", "role": "health_worker", "institution_type": "hospital"}),
+    ("畢業七年，在龍泉開店", {"place": "龙泉市", "origin": "龙泉市", "years_since_graduation": 7, "activity": "startup"}),
+    ("我们公司是景宁的私企", {"place": "景宁畲族自治县", "origin": "景宁畲族自治县", "role": "employer", "employer_type": "private"}),
     ("外企", {"employer_type": "foreign"}),
     ("事业单位的老师去磐安挂职", {"place": "磐安县", "role": "professional_technical", "employer_type": "public_institution", "activity": "secondment"}),
     ("我是飞地人才", {"role": "enclave_talent"}),
     ("大学生去山区县基层工作", {"role": "graduate", "activity": "grassroots_job"}),
-    ("在苏州创业", {"place": "苏州市", "activity": "startup"}),
+    ("在苏州创业", {"place": "苏州市", "origin": "苏州市", "activity": "startup"}),
 ])
 def test_extract_facts(kb, text, expected):
     assert kb.extract_facts(text, today=TODAY) == expected

@@ -1,0 +1,97 @@
+"""What a question asks about a measure (an amount, how to apply, who decides …) and what the
+document says on that point: aspects.yml, checked word for word against the clauses at load."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from pydantic import validator
+
+from .errors import KBError
+from .models import Clause, _Model
+from .text import normalise, squash
+
+ASPECTS_FILE = "aspects.yml"
+
+
+class AspectDef(_Model):
+    label: str
+    missing: str
+    words: List[str]
+
+    @validator("words")
+    def _some_words(cls, words: List[str]) -> List[str]:
+        if not words:
+            raise ValueError("an aspect needs words")
+        return words
+
+
+class ClauseAspect(_Model):
+    states: Optional[str] = None
+    decided_by: Optional[str] = None
+
+
+class AspectsFile(_Model):
+    aspects: Dict[str, AspectDef]
+    clauses: Dict[str, Dict[str, ClauseAspect]] = {}
+
+
+class AspectAnswer(_Model):
+    """What the document says about one aspect of one clause."""
+
+    clause_id: str
+    aspect: str
+    label: str
+    states: Optional[str] = None  # the document's words on it, or None when it says nothing
+    missing: Optional[str] = None  # how to say that it says nothing (also when `states` is only part)
+    decided_by: Optional[str] = None
+
+
+class Aspects:
+    def __init__(self, parsed: AspectsFile) -> None:
+        self.defs = parsed.aspects
+        self.by_clause = parsed.clauses
+        self._words = sorted(((normalise(w), key) for key, d in self.defs.items() for w in d.words),
+                             key=lambda kv: -len(kv[0]))
+
+    def of(self, text: str) -> Optional[str]:
+        """The aspect a question asks about (the longest wording found first), or None."""
+        norm = normalise(text)
+        best = None
+        for word, key in self._words:
+            pos = norm.find(word)
+            if pos >= 0 and (best is None or len(word) > best[0]):
+                best = (len(word), key)
+        return best[1] if best else None
+
+    def answer(self, clause: Clause, aspect: str, default_decider: Optional[str]) -> AspectAnswer:
+        d = self.defs[aspect]
+        own = self.by_clause.get(clause.id, {}).get(aspect)
+        if own is None and clause.composed_of:
+            own = next((self.by_clause.get(c, {}).get(aspect) for c in clause.composed_of
+                        if self.by_clause.get(c, {}).get(aspect)), None)
+        states = own.states if own else None
+        decided_by = (own.decided_by if own else None) or default_decider
+        # An amount or rate the document only promises ("适当提高…额度") is still not a figure.
+        partial = states is not None and aspect in ("amount", "rate", "quota")
+        return AspectAnswer(clause_id=clause.id, aspect=aspect, label=d.label, states=states,
+                            missing=d.missing if states is None or partial else None, decided_by=decided_by)
+
+
+def load_aspects(data_dir: Path, clauses: Dict[str, Clause]) -> Aspects:
+    from .repository import _fail, _parse, _read_yaml
+
+    parsed = _parse(AspectsFile, _read_yaml(data_dir, ASPECTS_FILE), ASPECTS_FILE)
+    for cid, by_aspect in parsed.clauses.items():
+        if cid not in clauses:
+            raise _fail(ASPECTS_FILE, ("clauses", cid), f"unknown clause '{cid}'")
+        for key, value in by_aspect.items():
+            if key not in parsed.aspects:
+                raise _fail(ASPECTS_FILE, ("clauses", cid, key), f"unknown aspect '{key}'")
+            if value.states is not None and squash(value.states) not in squash(clauses[cid].text):
+                raise _fail(ASPECTS_FILE, ("clauses", cid, key, "states"),
+                            f"not found verbatim in clause {cid}")
+    return Aspects(parsed)
+
+
+__all__ = ["Aspects", "AspectAnswer", "load_aspects", "KBError"]
