@@ -201,6 +201,22 @@ class SharedState:
         self._transaction(lambda conn: conn.execute(
             "INSERT OR REPLACE INTO kv (k, v, expires) VALUES (?, ?, ?)", (key, data, now + ttl)))
 
+    def setdefault(self, key: str, value: Any, ttl: float, now: Optional[float] = None) -> Any:
+        """Stores ``value`` unless ``key`` holds a live value already, in one transaction; returns
+        the value that was there before (None when ``value`` was stored)."""
+        now = time.time() if now is None else now
+        data = json.dumps(value, ensure_ascii=False)
+
+        def work(conn):
+            row = conn.execute("SELECT v, expires FROM kv WHERE k = ?", (key,)).fetchone()
+            if row and row[1] > now and row[0] is not None:
+                return json.loads(row[0])
+            conn.execute("INSERT OR REPLACE INTO kv (k, v, expires) VALUES (?, ?, ?)",
+                         (key, data, now + ttl))
+            return None
+
+        return self._transaction(work)
+
     def get(self, key: str, now: Optional[float] = None) -> Any:
         now = time.time() if now is None else now
         row = self._conn().execute("SELECT v, expires FROM kv WHERE k = ?", (key,)).fetchone()
@@ -284,6 +300,10 @@ class SharedTTL(_OnSharedState):
 
     def claim(self, key: str) -> bool:
         return self.state.claim(f"{self.namespace}:{key}", self.ttl)
+
+    def setdefault(self, key: str, value: Any) -> Any:
+        """The value already kept for ``key`` (in any worker), else None after keeping ``value``."""
+        return self.state.setdefault(f"{self.namespace}:{key}", value, self.ttl)
 
 
 if __name__ == "__main__":  # python -m bot.shared_state --remove-stale (scripts/serve.sh)

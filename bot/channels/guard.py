@@ -15,18 +15,25 @@ times out or says nothing (Rasa swallows a failed custom action and then answers
 person gets an apology and the 12333 hotline instead of silence or an error. Tag-like text in
 answers is neutralised so that no client renders it as markup.
 
+Also here, because every public channel needs them the same way: each channel's own namespace
+of conversation ids (`conversation_id`), the address of the client behind trusted proxies
+(`ClientAddresses`), the Origin policy shared by REST and the widget (`OriginPolicy`), and JSON
+bodies read with a bound on their nesting (`load_json_object`).
+
 Importing this module installs the log filter that masks ID-card and mobile numbers
 (`bot.privacy`).
 """
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import json
 import logging
 import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Union
 
 from rasa.core.channels.channel import UserMessage
 
@@ -40,7 +47,12 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_MESSAGE_CHARS = 1000
 DEFAULT_SENDER_PER_MINUTE = 20
+DEFAULT_CLIENT_PER_MINUTE = 60
 DEFAULT_ACTION_REPLY_TIMEOUT = 8.0
+# The machine itself: where make eval, make bench and the answer checks send from.
+DEFAULT_CLIENT_EXEMPT = "127.0.0.1, ::1"
+# Deeper JSON than any client of these channels sends; json.loads fails far deeper (~1000).
+MAX_JSON_DEPTH = 20
 
 EMPTY = "请输入您想咨询的问题，例如“开化县是山区县吗”“创业担保贷款有什么优惠”。"
 NO_TEXT = "抱歉，我只能理解文字提问。请用文字描述您的问题，例如“开化县是山区县吗”。"
@@ -74,6 +86,191 @@ def _env_number(name: str, default: float, cast=float) -> Any:
     except ValueError:
         logger.warning("ignoring %s=%r: not a number", name, raw)
         return default
+
+
+# ------------------------------------------------------------------------------------------
+# Conversation ids
+
+
+def conversation_id(channel: str, sender: str) -> str:
+    """The tracker's id of a channel's conversation: ``widget:<session>``, ``wechat:<OpenID>``.
+
+    A REST sender stays as the client gave it (the id in the answer checks, the staff API and
+    the scripts that name a REST conversation), unless it contains a colon: then it becomes
+    ``rest:<sender>``. So no REST sender can take the form of another channel's id, and no
+    channel can reach another channel's conversations."""
+    if channel == "rest":
+        return sender if ":" not in sender else f"rest:{sender}"
+    return f"{channel}:{sender}"
+
+
+# ------------------------------------------------------------------------------------------
+# Client addresses (per-address rate limits)
+
+Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+
+
+def parse_networks(value: Any, setting: str) -> List[Network]:
+    """``"10.0.0.5, 192.168.0.0/16 ::1"`` -> networks; a wrong entry is an error naming the setting."""
+    items = value if isinstance(value, (list, tuple)) else re.split(r"[,\s]+", str(value or ""))
+    networks = []
+    for item in items:
+        item = str(item).strip()
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{setting}: {item!r} is not an IP address or network "
+                             "(e.g. 10.0.0.5 or 10.0.0.0/24)") from None
+    return networks
+
+
+def _address(text: str) -> Optional[Address]:
+    try:
+        ip = ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
+    return getattr(ip, "ipv4_mapped", None) or ip
+
+
+def _within(ip: Address, networks: Iterable[Network]) -> bool:
+    return any(ip.version == n.version and ip in n for n in networks)
+
+
+class ClientAddresses:
+    """The address a request comes from: the connection's peer, or, when the peer is one of the
+    ``TRUSTED_PROXIES`` (nginx), the last address in ``X-Forwarded-For`` that is not itself a
+    trusted proxy. ``X-Forwarded-For`` from anyone else is ignored: a client cannot choose the
+    address it is counted under."""
+
+    def __init__(self, trusted: Any = None, exempt: Any = None) -> None:
+        self.trusted = parse_networks(os.environ.get("TRUSTED_PROXIES", "") if trusted is None
+                                      else trusted, "TRUSTED_PROXIES")
+        self.exempt = parse_networks(os.environ.get("GUARD_CLIENT_EXEMPT", DEFAULT_CLIENT_EXEMPT)
+                                     if exempt is None else exempt, "GUARD_CLIENT_EXEMPT")
+
+    def of(self, request: Any) -> str:
+        peer_text = getattr(request, "ip", "") or ""
+        peer = _address(peer_text)
+        if peer is None:
+            return peer_text or "unknown"
+        if not _within(peer, self.trusted):
+            return str(peer)
+        hops = [hop for value in request.headers.getall("x-forwarded-for", [])
+                for hop in value.split(",")]
+        client = peer
+        for hop in reversed(hops):
+            ip = _address(hop)
+            if ip is None:  # garbage: the last proxy that can be trusted is what we know
+                break
+            client = ip
+            if not _within(ip, self.trusted):
+                break
+        return str(client)
+
+    def is_exempt(self, address: str) -> bool:
+        """The address is one of ``GUARD_CLIENT_EXEMPT`` (REST does not limit it per address)."""
+        ip = _address(address)
+        return ip is not None and _within(ip, self.exempt)
+
+
+def client_per_minute() -> int:
+    return int(_env_number("GUARD_CLIENT_PER_MINUTE", DEFAULT_CLIENT_PER_MINUTE, int))
+
+
+# ------------------------------------------------------------------------------------------
+# Origins
+
+
+def parse_origins(value: Any) -> List[str]:
+    """``"https://a.gov.cn, https://b.gov.cn"`` (or a YAML list) -> normalised origins."""
+    if value is None:
+        return []
+    items: Iterable[Any] = value if isinstance(value, (list, tuple)) else re.split(r"[,\s]+", str(value))
+    origins = []
+    for item in items:
+        origin = str(item).strip().rstrip("/")
+        if origin:
+            origins.append(origin if origin == "*" else origin.lower())
+    return origins
+
+
+class OriginPolicy:
+    """Which web pages may call a channel from a browser: the configured public origins
+    (``WIDGET_ALLOWED_ORIGINS``; ``*`` for any) and the assistant's own loopback address (the
+    demo page under ``make run``), whose port is the connection's own, never the ``Host`` header
+    (which the page's own server, or DNS rebinding, can choose). A request without ``Origin`` (a
+    server, curl, the answer checks) is not a browser's cross-site request and is allowed."""
+
+    LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+    def __init__(self, allowed: Any = None) -> None:
+        self.allowed = parse_origins(allowed)
+
+    def check(self, request: Any) -> Optional[bool]:
+        """None: no Origin header; True: an allowed origin; False: any other."""
+        origin = (request.headers.get("origin") or "").strip().rstrip("/").lower()
+        if not origin:
+            return None
+        if "*" in self.allowed or origin in self.allowed:
+            return True
+        conn = getattr(request, "conn_info", None)
+        port = getattr(conn, "server_port", 0)
+        own = {f"http://{host}:{port}" for host in self.LOOPBACK_HOSTS}
+        if port == 80:
+            own |= {f"http://{host}" for host in self.LOOPBACK_HOSTS}
+        return origin in own
+
+
+# ------------------------------------------------------------------------------------------
+# JSON bodies
+
+
+class BadJSON(ValueError):
+    """A body that is not the JSON object a channel expects; the message says what is wrong."""
+
+
+def json_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> int:
+    """How deeply arrays and objects nest in ``value`` (counted without recursion, and only up
+    to just past ``limit``)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def load_json_object(raw: Optional[bytes], max_depth: int = MAX_JSON_DEPTH) -> Dict[str, Any]:
+    """The JSON object in a request body; raises `BadJSON` for anything else, nesting deeper than
+    ``max_depth`` included (the whole body, a message or metadata)."""
+    try:
+        value = json.loads(raw or b"")
+    except RecursionError:
+        raise BadJSON(f"JSON nested deeper than {max_depth} levels") from None
+    except (ValueError, UnicodeDecodeError):
+        raise BadJSON("body must be JSON") from None
+    if json_depth(value, max_depth) > max_depth:
+        raise BadJSON(f"JSON nested deeper than {max_depth} levels")
+    if not isinstance(value, dict):
+        raise BadJSON("body must be a JSON object")
+    return value
+
+
+def is_json_request(request: Any) -> bool:
+    """The request says its body is JSON (``Content-Type: application/json``, any parameters)."""
+    ctype = str(request.headers.get("content-type") or "")
+    return ctype.split(";", 1)[0].strip().lower() == "application/json"
 
 
 # ------------------------------------------------------------------------------------------
@@ -232,15 +429,20 @@ class Guard:
     # ---- after -----------------------------------------------------------------------------
 
     def finish(self, messages: List[Dict[str, Any]], sender: str,
-               notices: Iterable[str] = ()) -> List[Dict[str, Any]]:
+               notices: Iterable[str] = (), conversation: Optional[str] = None
+               ) -> List[Dict[str, Any]]:
         """The messages to return: notices first, the apology when the assistant said nothing,
-        tag-like text neutralised."""
+        tag-like text neutralised. ``sender`` is the id as the client gave it: each message is
+        addressed to it (not to the tracker's namespaced conversation id)."""
         out = [{"recipient_id": sender, "text": n} for n in notices]
         said = [m for m in messages if isinstance(m, dict) and (m.get("text") or m.get("image")
                                                                 or m.get("attachment"))]
         if not said:
-            logger.warning("%s: the assistant said nothing to %s; apologising", self.channel, sender)
+            logger.warning("%s: the assistant said nothing to %s; apologising", self.channel,
+                           conversation or sender)
         for m in messages:
+            if isinstance(m, dict) and "recipient_id" in m:
+                m = dict(m, recipient_id=sender)
             out.append(sanitise_message(m))
         if not said:
             out.append({"recipient_id": sender, "text": APOLOGY})

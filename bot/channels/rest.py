@@ -4,9 +4,20 @@ Same URL and answer shape as Rasa's own ``rest`` channel (a JSON list of bot mes
 every public channel gets from `bot.channels.guard`: cleaned and bounded text, polite replies to
 empty, emoji-only and too-frequent messages, typed ``/intent{...}`` read as text unless it is a
 button just offered, the answer awaited at most ``ACTION_REPLY_TIMEOUT`` seconds and an apology
-with the 12333 hotline instead of silence. A malformed request (not a JSON object, no sender)
-gets a 400 with a JSON error, never a 500. The channel name is fixed to ``rest``: a client cannot
-claim to be another channel.
+with the 12333 hotline instead of silence. A malformed request (not a JSON object, no sender,
+JSON nested deeper than `guard.MAX_JSON_DEPTH`) gets a 400 with a JSON error, never a 500. The
+channel name is fixed to ``rest``: a client cannot claim to be another channel.
+
+Not for other web pages: a body must be sent as ``Content-Type: application/json`` (415
+otherwise: a browser cannot send that cross-site without asking first), and a request whose
+``Origin`` is not one of the public origins (``WIDGET_ALLOWED_ORIGINS``, as the widget) is refused
+with 403; a request without ``Origin`` (a server, curl, the answer checks) is served.
+
+One sender is one conversation, in REST's own namespace of conversation ids
+(`guard.conversation_id`): a REST sender never reaches a widget or WeChat conversation. Besides
+each conversation's limit, each client address may send `GUARD_CLIENT_PER_MINUTE` messages a
+minute (addresses behind ``TRUSTED_PROXIES`` are read from ``X-Forwarded-For``; those in
+``GUARD_CLIENT_EXEMPT``, the machine itself by default, are not limited per address).
 
 Registered in ``bot/credentials.yml`` as ``bot.channels.rest.GuardedRestInput``.
 """
@@ -14,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from sanic import Blueprint, response
@@ -22,7 +34,11 @@ from sanic.response import HTTPResponse
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
-from bot.channels.guard import Guard
+from bot.channels.guard import (
+    RATE_LIMITED, BadJSON, Checked, ClientAddresses, Guard, OriginPolicy, client_per_minute,
+    conversation_id, is_json_request, json_depth, load_json_object, MAX_JSON_DEPTH,
+)
+from bot.shared_state import limiter
 
 logger = logging.getLogger(__name__)
 
@@ -46,22 +62,30 @@ class GuardedRestInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "GuardedRestInput":
-        return cls()
+        credentials = credentials or {}
+        origins = credentials.get("allowed_origins")
+        if origins is None:  # the widget's public origins, from the same setting
+            origins = os.environ.get("WIDGET_ALLOWED_ORIGINS", "")
+        return cls(allowed_origins=origins)
 
-    def __init__(self, guard: Optional[Guard] = None) -> None:
+    def __init__(self, guard: Optional[Guard] = None, allowed_origins: Any = None,
+                 clients: Optional[ClientAddresses] = None,
+                 per_client_per_minute: Optional[int] = None) -> None:
         self.guard = guard or Guard(self.name())
+        self.origins = OriginPolicy(allowed_origins)
+        self.clients = clients or ClientAddresses()
+        self.client_limiter = limiter(
+            client_per_minute() if per_client_per_minute is None else per_client_per_minute,
+            namespace="rest-client")
 
     @staticmethod
     def _body(request: Request) -> Dict[str, Any]:
         if len(request.body or b"") > MAX_BODY_BYTES:
             raise _BadRequest(413, "request body too large")
         try:
-            body = json.loads(request.body or b"")
-        except (ValueError, UnicodeDecodeError):
-            raise _BadRequest(400, "body must be JSON")
-        if not isinstance(body, dict):
-            raise _BadRequest(400, "body must be a JSON object")
-        return body
+            return load_json_object(request.body)
+        except BadJSON as e:
+            raise _BadRequest(400, str(e))
 
     @staticmethod
     def _sender(value: Any) -> str:
@@ -75,14 +99,21 @@ class GuardedRestInput(InputChannel):
 
     @staticmethod
     def _metadata(value: Any) -> Optional[Dict[str, Any]]:
-        if not isinstance(value, dict):
+        if not isinstance(value, dict) or json_depth(value) > MAX_JSON_DEPTH:
             return None
         try:
             if len(json.dumps(value, ensure_ascii=False)) > MAX_METADATA_BYTES:
                 return None
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             return None
         return value
+
+    def _client_allowed(self, request: Request) -> bool:
+        client = self.clients.of(request)
+        if self.clients.is_exempt(client) or self.client_limiter.allow(client):
+            return True
+        logger.info("rest: client %s is sending too fast", client)
+        return False
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("custom_webhook_GuardedRestInput", __name__)
@@ -95,6 +126,10 @@ class GuardedRestInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             self.guard.bind(request.app)
             try:
+                if self.origins.check(request) is False:
+                    raise _BadRequest(403, "origin not allowed")
+                if not is_json_request(request):
+                    raise _BadRequest(415, "Content-Type must be application/json")
                 body = self._body(request)
                 sender = self._sender(body.get("sender"))
                 text = body.get("message")
@@ -103,15 +138,20 @@ class GuardedRestInput(InputChannel):
             except _BadRequest as e:
                 return response.json({"error": e.message}, status=e.status)
 
-            checked = await self.guard.check(text, sender, request.app)
+            conversation = conversation_id(self.name(), sender)
+            if not self._client_allowed(request):
+                checked = Checked(reply=RATE_LIMITED, reason="rate_limited")
+            else:
+                checked = await self.guard.check(text, conversation, request.app)
             if checked.reply is not None:
                 messages = self.guard.reply(checked, sender)
             else:
                 collector = CollectingOutputChannel()
                 await self.guard.deliver(on_new_message, UserMessage(
-                    checked.text, collector, sender, input_channel=self.name(),
+                    checked.text, collector, conversation, input_channel=self.name(),
                     metadata=self._metadata(body.get("metadata"))))
-                messages = self.guard.finish(collector.messages, sender, checked.notices)
+                messages = self.guard.finish(collector.messages, sender, checked.notices,
+                                             conversation)
             if _stream_requested(request):
                 lines = "".join(json.dumps(m, ensure_ascii=False) + "\n" for m in messages)
                 return response.text(lines, content_type="text/event-stream")

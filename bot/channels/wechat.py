@@ -4,13 +4,19 @@ The WeChat platform verifies the server with a signed GET (echoing ``echostr``) 
 every user message as signed XML, in plaintext or, in safe mode, AES-encrypted. It waits five
 seconds for a reply and retries twice more if none arrives. This channel:
 
-1. refuses anything unsigned, stale, oversized or not plain WeChat XML before it is processed;
+1. refuses anything unsigned, stale, oversized or not plain WeChat XML before it is processed,
+   and a signed URL (timestamp, nonce, signature) used again with another body: each one is
+   remembered, with a hash of its body, for as long as its timestamp is accepted (shared by the
+   workers), so a captured request cannot carry a forged message in plaintext mode;
 2. processes each delivery once (keyed on MsgId, or sender + time for events) and lets retries
    share the result;
 3. replies passively with the answer when it is ready within ``WECHAT_PASSIVE_TIMEOUT`` seconds,
    otherwise replies ``success`` (which stops the retries) and sends the answer later through the
    customer-service message API;
 4. renders buttons as numbered options and maps a numbered reply back to the button's payload.
+
+A user's conversation is ``wechat:<OpenID>`` in the tracker (`guard.conversation_id`), out of
+reach of the other channels.
 
 Configuration is in bot/credentials.yml (token, appid, secret, aes_key) and the environment
 (``WECHAT_API_BASE``, ``WECHAT_PASSIVE_TIMEOUT``); see docs/wechat.md.
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import binascii
+import hashlib
 import logging
 import os
 import time
@@ -37,7 +44,7 @@ from wechatpy.utils import check_signature
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
-from bot.channels.guard import Guard, sanitise_message
+from bot.channels.guard import Guard, conversation_id, sanitise_message
 from bot.channels.wechat_api import DEFAULT_API_BASE, CustomerServiceClient
 from bot.channels.wechat_render import TEXT_LIMIT_BYTES, choose, render, split_text
 from bot.channels.wechat_state import TTLCache
@@ -50,6 +57,10 @@ DEFAULT_PASSIVE_TIMEOUT = 4.0
 # WeChat's own tolerance is not documented; five minutes either way covers clock drift and
 # retries while keeping a captured request from being replayed later.
 MAX_CLOCK_SKEW = 300
+# A timestamp up to MAX_CLOCK_SKEW ahead stays acceptable until MAX_CLOCK_SKEW after it: remember
+# each signed URL that long.
+NONCE_TTL = 2 * MAX_CLOCK_SKEW + 60
+MAX_NONCES = 100_000
 # Retries come within ~15 s; keep deliveries well past that.
 DELIVERY_TTL = 600.0
 MAX_DELIVERIES = 10_000
@@ -160,9 +171,11 @@ class WeChatInput(InputChannel):
         # With several workers, a retry or a "1" may reach another worker than the first message:
         # which deliveries are taken and what each user was offered are shared between them.
         self._claims: Optional[SharedTTL] = None
+        self._nonces: Any = TTLCache(MAX_NONCES, NONCE_TTL)
         if shared_between_workers():
             self._options = SharedTTL("wechat-options", OPTIONS_TTL)
             self._claims = SharedTTL("wechat-delivery", DELIVERY_TTL)
+            self._nonces = SharedTTL("wechat-nonce", NONCE_TTL)
         self._send_locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = (
             weakref.WeakValueDictionary())
         self._background: Set[asyncio.Task] = set()
@@ -202,6 +215,8 @@ class WeChatInput(InputChannel):
             body = await _read_body(request, MAX_BODY_BYTES)
             if body is None:
                 return response.text("payload too large", status=413)
+            if not self._first_use(request, body):
+                return response.text("signed URL already used", status=403)
             try:
                 req = self._open(request, body)
             except InvalidSignatureException:
@@ -237,6 +252,19 @@ class WeChatInput(InputChannel):
         try:
             check_signature(self.settings.token, signature, timestamp, nonce)
         except InvalidSignatureException:
+            return False
+        return True
+
+    def _first_use(self, request: Request, body: bytes) -> bool:
+        """False when this signed URL came before with another body: a replay carrying a forged
+        message. The same body again is WeChat's retry (answered once, by MsgId)."""
+        args = request.args
+        key = ":".join(args.get(k, "") for k in ("timestamp", "nonce", "signature"))
+        digest = hashlib.sha256(body).hexdigest()
+        seen = self._nonces.setdefault(key, digest)
+        if seen is not None and seen != digest:
+            logger.warning("refused a WeChat request whose signed URL (nonce %s) was already used "
+                           "with another body", args.get("nonce", ""))
             return False
         return True
 
@@ -349,7 +377,7 @@ class WeChatInput(InputChannel):
         payload = choose(offered, text)
         notices: List[str] = []
         if payload is None:  # typed text, not the number of an offered option
-            checked = await self.guard.check(text, openid)
+            checked = await self.guard.check(text, conversation_id(self.name(), openid))
             if checked.reply is not None:
                 return [checked.reply]
             text, notices = checked.text, checked.notices
@@ -366,7 +394,8 @@ class WeChatInput(InputChannel):
         metadata = {"wechat": {"msg_type": message.type, "msg_id": message.id or None,
                                "account": message.target}}
         if not await self.guard.deliver(on_new_message, UserMessage(
-                text, collector, openid, input_channel=self.name(), metadata=metadata)):
+                text, collector, conversation_id(self.name(), openid), input_channel=self.name(),
+                metadata=metadata)):
             return UNAVAILABLE
         answer, options = render([sanitise_message(m) for m in collector.messages])
         if options:

@@ -41,6 +41,14 @@ class TTLCache(Generic[V]):
         self._data[key] = (self._clock() + self.ttl, value)
         self._prune()
 
+    def setdefault(self, key: str, value: V) -> Optional[V]:
+        """The live value kept for ``key``, else None after keeping ``value`` (as SharedTTL)."""
+        existing = self.get(key)
+        if existing is not None:
+            return existing
+        self.set(key, value)
+        return None
+
     def pop(self, key: str) -> Optional[V]:
         item = self._data.pop(key, None)
         return None if item is None else item[1]

@@ -46,7 +46,8 @@ def test_text_message_is_answered_passively(wechat, bot, user):
     assert reply.fields["FromUserName"] == wechat.account
     assert reply.text == "是的，开化县属于山区26县。"
     [received] = bot.received
-    assert (received.sender_id, received.input_channel) == (user, "wechat")
+    # the user's conversation, in WeChat's own namespace (no other channel can name it)
+    assert (received.sender_id, received.input_channel) == (f"wechat:{user}", "wechat")
     assert received.metadata["wechat"]["msg_type"] == "text"
 
 
@@ -64,6 +65,34 @@ def test_stale_or_future_timestamp_is_refused(wechat, bot, user, offset):
     assert reply.status == 403
     assert wechat.verify(timestamp=int(time.time()) + offset).status_code == 403
     assert bot.received == []
+
+
+def test_a_signed_url_replayed_with_another_body_is_refused(wechat, bot, user):
+    """Plaintext mode signs the URL, not the body: a captured URL must not carry a forged
+    message. The same URL with the same body is WeChat's retry, answered once."""
+    q = wechat.query()
+    first = wechat.send_text(user, "开化县是山区县吗", msg_id="1001", **_url(q))
+    assert first.status == 200 and first.text == "你说的是：开化县是山区县吗"
+    retry = wechat.send_text(user, "开化县是山区县吗", msg_id="1001", **_url(q))
+    assert retry.status == 200
+    forged = wechat.send_text(user, "我的身份证号是多少", msg_id="1002", **_url(q))
+    assert (forged.status, forged.body) == (403, "signed URL already used")
+    other_user = wechat.send_text("o" + "x" * 27, "你好", msg_id="1003", **_url(q))
+    assert other_user.status == 403
+    assert bot.texts == ["开化县是山区县吗"]
+    assert wechat.send_text(user, "你好").status == 200  # a new signed URL is fine
+
+
+def test_a_signed_url_is_remembered_by_every_worker(two_workers, bot, user):
+    a, b = two_workers
+    q = a.query()
+    assert a.send_text(user, "开化县", msg_id="2001", **_url(q)).status == 200
+    assert b.send_text(user, "别的问题", msg_id="2002", **_url(q)).status == 403
+    assert bot.texts == ["开化县"]
+
+
+def _url(q):
+    return {"timestamp": int(q["timestamp"]), "nonce": q["nonce"]}
 
 
 def test_non_numeric_timestamp_is_refused(wechat, bot, user):

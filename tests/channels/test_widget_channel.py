@@ -1,4 +1,4 @@
-"""The widget channel over HTTP: chat, history, ratings, CORS and limits.
+"""The widget channel over HTTP: sessions, chat, history, ratings, CORS and limits.
 
 Runs against tests/channels/widget_fake_server.py: Rasa's own app factory with the widget
 channel, real in-memory tracker and lock stores, and a scripted agent instead of a model."""
@@ -8,11 +8,12 @@ import pytest
 import requests
 
 from bot.channels.widget import (
-    WidgetInput, history_messages, parse_origins, quoted_locations, with_locations,
+    WidgetInput, WidgetSessions, history_messages, load_session_secret, parse_origins,
+    quoted_locations, with_locations,
 )
 from bot.shared_state import SlidingWindowLimiter
 from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
-from tests.channels.widget_fixtures import ALLOWED_ORIGIN, fake_server, new_sender  # noqa: F401
+from tests.channels.widget_fixtures import ALLOWED_ORIGIN, fake_server  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -26,6 +27,13 @@ pytestmark = pytest.mark.e2e
 
 def W(base: str, path: str) -> str:
     return f"{base}/webhooks/widget/{path}"
+
+
+def session(base: str, **kw) -> str:
+    """A new conversation, as widget.js starts one: a session id issued by the server."""
+    r = requests.post(W(base, "session"), json={}, timeout=10, **kw)
+    assert r.status_code == 200, r.text
+    return r.json()["session"]
 
 
 def say(base: str, sender: str, text: str, **kw):
@@ -65,7 +73,7 @@ def test_widget_script_never_renders_server_text_as_markup(fake_server):
 # ------------------------------------------------------------------------ chat
 
 def test_answer_has_rest_shape_with_timestamps_and_citation_locations(fake_server):
-    sender = new_sender()
+    sender = session(fake_server)
     r = say(fake_server, sender, "第七条讲什么")
     assert r.status_code == 200
     msgs = r.json()
@@ -77,23 +85,109 @@ def test_answer_has_rest_shape_with_timestamps_and_citation_locations(fake_serve
 
 
 def test_buttons_come_with_the_text(fake_server):
-    msgs = say(fake_server, new_sender(), "博士后出站补助我能拿吗").json()
+    msgs = say(fake_server, session(fake_server), "博士后出站补助我能拿吗").json()
     assert [b["title"] for b in msgs[0]["buttons"]] == ["民营企业", "国有企业"]
     assert msgs[1]["custom"]["eligibility"]["verdict"] == "need_info"
 
 
 @pytest.mark.parametrize("body, status", [
-    ({"sender": "short", "message": "你好"}, 400),
-    ({"sender": "bad sender id with spaces!", "message": "你好"}, 400),
     ({"message": "你好"}, 400),
-    ({"sender": "t" + "0" * 31, "message": ""}, 400),
-    ({"sender": "t" + "0" * 31, "message": 42}, 400),
-    ({"sender": "t" + "0" * 31, "message": "长" * 501}, 413),
+    ({"sender": "SESSION", "message": ""}, 400),
+    ({"sender": "SESSION", "message": 42}, 400),
+    ({"sender": "SESSION", "message": "长" * 501}, 413),
 ])
 def test_bad_messages_are_refused(fake_server, body, status):
+    if body.get("sender") == "SESSION":
+        body = dict(body, sender=session(fake_server))
     r = requests.post(W(fake_server, "webhook"), json=body, timeout=10)
     assert r.status_code == status
     assert "error" in r.json()
+
+
+@pytest.mark.parametrize("body", [
+    pytest.param(b"[" * 10_000, id="body"),
+    pytest.param(b'{"sender": "x", "message": ' + b"[" * 5000 + b"]" * 5000 + b"}", id="message"),
+    pytest.param(b'{"sender": "x", "message": "hi", "m": ' + b'{"a":' * 50 + b"1" + b"}" * 50 + b"}",
+                 id="field"),
+])
+def test_deeply_nested_json_is_a_short_400(fake_server, body):
+    r = requests.post(W(fake_server, "webhook"), data=body, timeout=10,
+                      headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+    assert "nested" in r.json()["error"] and len(r.content) < 200
+
+
+# ------------------------------------------------------------------------ sessions
+
+def test_sessions_are_issued_by_the_server_and_unguessable(fake_server):
+    a, b = session(fake_server), session(fake_server)
+    assert a != b and len(a) == 45 and a.count(".") == 1
+    r = requests.post(W(fake_server, "session"), json={}, timeout=10,
+                      headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403
+
+
+@pytest.mark.parametrize("made_up", [
+    "t" + "0" * 31,                                   # an id of the old, browser-made kind
+    "o" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n",             # a WeChat OpenID
+    "citizen-1234567890abcdef",                       # a REST sender
+    "wechat:oA1b2C3d4E5f6G7h8I9j0K1l2M3n",
+    "AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA",  # the right shape, not signed by the server
+])
+def test_a_made_up_or_other_channels_id_gets_403_and_nothing(fake_server, made_up):
+    r = say(fake_server, made_up, "你好")
+    assert r.status_code == 403 and r.json() == {"error": "unknown session: ask POST /session for a new one"}
+    r = requests.get(W(fake_server, "history"), params={"sender": made_up}, timeout=10)
+    assert r.status_code == 403 and "messages" not in r.json()
+    r = requests.post(W(fake_server, "rating"), timeout=10,
+                      json={"sender": made_up, "message_index": 0, "helpful": True})
+    assert r.status_code == 403
+
+
+def test_history_and_rating_read_only_the_conversation_of_the_same_session(fake_server):
+    mine = session(fake_server)
+    assert say(fake_server, mine, "我的身份证号是33010219900307123X，开化县是山区县吗").status_code == 200
+    other = session(fake_server)
+    r = requests.get(W(fake_server, "history"), params={"sender": other}, timeout=10)
+    assert r.status_code == 404 and "33010219900307123X" not in r.text
+    r = requests.post(W(fake_server, "rating"), timeout=10,
+                      json={"sender": other, "message_index": 0, "helpful": False})
+    assert r.status_code == 404
+    # the same id with another server's signature
+    forged = mine.split(".")[0] + "." + WidgetSessions(b"x" * 32).issue().split(".")[1]
+    r = requests.get(W(fake_server, "history"), params={"sender": forged}, timeout=10)
+    assert r.status_code == 403 and "33010219900307123X" not in r.text
+    mine_history = requests.get(W(fake_server, "history"), params={"sender": mine}, timeout=10)
+    assert "33010219900307123X" in mine_history.text
+
+
+def test_a_rest_sender_cannot_reach_a_widget_conversation(fake_server):
+    token = session(fake_server)
+    sid = token.split(".")[0]
+    say(fake_server, token, "我的手机是13812345678，开化县是山区县吗")
+    for sender in (token, sid, "widget:" + sid):
+        r = requests.post(f"{fake_server}/webhooks/rest/webhook", timeout=10,
+                          json={"sender": sender, "message": "你好"})
+        assert r.status_code == 200 and r.json()[0]["recipient_id"] == sender
+    hist = requests.get(W(fake_server, "history"), params={"sender": token}, timeout=10).json()
+    assert [m["text"] for m in hist["messages"] if m["role"] == "user"] == [
+        "我的手机是13812345678，开化县是山区县吗"]
+    events = tracker_events(fake_server, "rest:widget:" + sid)  # REST's own, apart from it
+    assert [e["text"] for e in events if e["event"] == "user"] == ["你好"]
+
+
+def test_the_session_secret_is_generated_once_and_kept_under_var(tmp_path):
+    env = {"VAR_DIR": str(tmp_path)}
+    first = load_session_secret(env)
+    assert len(first) >= 32 and load_session_secret(env) == first
+    key = tmp_path / "widget-session.key"
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    assert load_session_secret({**env, "WIDGET_SESSION_SECRET": "s" * 40}) == b"s" * 40
+    with pytest.raises(ValueError, match="WIDGET_SESSION_SECRET"):
+        load_session_secret({**env, "WIDGET_SESSION_SECRET": "short"})
+    token = WidgetSessions(first).issue()
+    assert WidgetSessions(first).verify(token) == token.split(".")[0]
+    assert WidgetSessions(b"another secret, 32 bytes long...").verify(token) is None
 
 
 def test_non_json_body_is_refused(fake_server):
@@ -103,12 +197,12 @@ def test_non_json_body_is_refused(fake_server):
 
 
 def test_one_conversation_is_rate_limited(fake_server):
-    sender = new_sender()
+    sender = session(fake_server)
     codes = [say(fake_server, sender, "你好").status_code for _ in range(31)]
     assert codes[:30] == [200] * 30
     assert codes[30] == 429
     # another conversation is not affected
-    assert say(fake_server, new_sender(), "你好").status_code == 200
+    assert say(fake_server, session(fake_server), "你好").status_code == 200
 
 
 # ------------------------------------------------------------------------ CORS
@@ -128,27 +222,38 @@ def test_preflight_and_post_from_other_origin_are_refused(fake_server):
         "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
     assert r.status_code == 403
     assert "access-control-allow-origin" not in r.headers
-    sender = new_sender()
+    sender = session(fake_server)
     r = say(fake_server, sender, "你好", headers={"Origin": "https://evil.example"})
     assert r.status_code == 403
     assert requests.get(f"{fake_server}/test/tracker/{sender}", timeout=10).status_code == 404
 
 
 def test_post_from_allowed_origin_gets_exactly_one_allow_origin_header(fake_server):
-    r = say(fake_server, new_sender(), "你好", headers={"Origin": ALLOWED_ORIGIN})
+    r = say(fake_server, session(fake_server), "你好", headers={"Origin": ALLOWED_ORIGIN})
     assert r.status_code == 200
     assert r.raw.headers.getlist("Access-Control-Allow-Origin") == [ALLOWED_ORIGIN]
 
 
-def test_same_origin_needs_no_allow_list(fake_server):
-    r = say(fake_server, new_sender(), "你好", headers={"Origin": fake_server})
+def test_the_assistants_own_loopback_page_needs_no_allow_list(fake_server):
+    r = say(fake_server, session(fake_server), "你好", headers={"Origin": fake_server})
     assert r.status_code == 200
+
+
+def test_origin_is_compared_with_the_allowed_origins_never_with_host(fake_server):
+    port = fake_server.rsplit(":", 1)[1]
+    for origin in (f"http://evil.example:{port}", "null"):
+        headers = {"Origin": origin, "Host": origin.replace("http://", "")}
+        r = say(fake_server, session(fake_server), "你好", headers=headers)
+        assert r.status_code == 403, origin
+        r = requests.get(W(fake_server, "history"), params={"sender": session(fake_server)},
+                         headers=headers, timeout=10)
+        assert r.status_code == 403
 
 
 # ------------------------------------------------------------------------ history
 
 def test_history_rebuilds_the_conversation_with_button_titles(fake_server):
-    sender = new_sender()
+    sender = session(fake_server)
     say(fake_server, sender, "博士后出站补助我能拿吗")
     say(fake_server, sender, '/inform{"employer_type": "private"}')
     r = requests.get(W(fake_server, "history"), params={"sender": sender}, timeout=10)
@@ -165,18 +270,18 @@ def test_history_rebuilds_the_conversation_with_button_titles(fake_server):
 
 
 def test_history_of_unknown_conversation_is_404(fake_server):
-    r = requests.get(W(fake_server, "history"), params={"sender": new_sender()}, timeout=10)
+    r = requests.get(W(fake_server, "history"), params={"sender": session(fake_server)}, timeout=10)
     assert r.status_code == 404
 
 
-def test_history_needs_a_valid_sender(fake_server):
+def test_history_needs_a_session(fake_server):
     assert requests.get(W(fake_server, "history"), timeout=10).status_code == 400
 
 
 # ------------------------------------------------------------------------ ratings
 
 def test_rating_is_stored_in_the_conversation_as_feedback_slot(fake_server):
-    sender = new_sender()
+    sender = session(fake_server)
     msgs = say(fake_server, sender, "第七条讲什么").json()
     ts = msgs[0]["timestamp"]
     r = requests.post(W(fake_server, "rating"), timeout=10, json={
@@ -196,8 +301,25 @@ def test_rating_is_stored_in_the_conversation_as_feedback_slot(fake_server):
     assert bot["rating"] == {"helpful": False, "comment": "希望说明申请流程"}
 
 
+def test_rating_comments_are_stored_as_text_and_escaped_on_every_output(fake_server):
+    sender = session(fake_server)
+    ts = say(fake_server, sender, "第七条讲什么").json()[0]["timestamp"]
+    comment = '<img src=x onerror=alert(1)>不清楚<script>alert("x")</script> & 3 < 5'
+    r = requests.post(W(fake_server, "rating"), timeout=10, json={
+        "sender": sender, "timestamp": ts, "helpful": False, "comment": comment})
+    assert r.status_code == 200
+    assert b"<" not in r.content and b">" not in r.content and b"&" not in r.content
+    stored = [e["value"] for e in tracker_events(fake_server, sender)
+              if e["event"] == "slot" and e["name"] == "feedback"][-1]
+    assert stored["comment"] == '不清楚 alert("x") & 3 < 5'  # text: the tags are gone
+    hist = requests.get(W(fake_server, "history"), params={"sender": sender}, timeout=10)
+    assert b"<" not in hist.content and b">" not in hist.content and b"&" not in hist.content
+    rating = [m for m in hist.json()["messages"] if m["role"] == "bot"][0]["rating"]
+    assert rating["comment"] == stored["comment"]  # the same text for a JSON reader
+
+
 def test_rating_by_message_index_and_rerating_keeps_the_latest(fake_server):
-    sender = new_sender()
+    sender = session(fake_server)
     say(fake_server, sender, "你好")
     say(fake_server, sender, "开化县是山区县吗")
     for helpful in (True, False, True):
@@ -223,17 +345,17 @@ def test_rating_by_message_index_and_rerating_keeps_the_latest(fake_server):
     {"message_index": 0, "helpful": True, "comment": "长" * 501},
 ])
 def test_bad_ratings_are_400(fake_server, body):
-    sender = new_sender()
+    sender = session(fake_server)
     say(fake_server, sender, "你好")
     r = requests.post(W(fake_server, "rating"), json={"sender": sender, **body}, timeout=10)
     assert r.status_code == 400, r.text
 
 
-def test_rating_unknown_conversation_or_message_is_404(fake_server):
+def test_rating_a_session_without_conversation_or_an_unknown_message_is_404(fake_server):
     r = requests.post(W(fake_server, "rating"), timeout=10,
-                      json={"sender": new_sender(), "message_index": 0, "helpful": True})
+                      json={"sender": session(fake_server), "message_index": 0, "helpful": True})
     assert r.status_code == 404
-    sender = new_sender()
+    sender = session(fake_server)
     say(fake_server, sender, "你好")
     for ref in ({"message_index": 5}, {"timestamp": 12345.0}):
         r = requests.post(W(fake_server, "rating"), timeout=10,

@@ -6,6 +6,7 @@ stores that answers from a fixed script, event by event as Rasa's processor does
 then BotUttered events sent to the channel's output channel).
 
     python -m tests.channels.widget_fake_server --port 5099 [--origins https://a.example]
+        [--client-per-minute N] [--sender-per-minute N]
 """
 from __future__ import annotations
 
@@ -116,19 +117,28 @@ class ScriptedAgent:
             await self.tracker_store.save(tracker)
 
 
-def build_app(origins: str = ""):
+def build_app(origins: str = "", client_per_minute: int = 600, sender_per_minute: int = 30):
     import rasa.core.run
+    from bot.channels.guard import conversation_id
+    from bot.channels.rest import GuardedRestInput
     from bot.channels.widget import WidgetInput
 
-    channel = WidgetInput.from_credentials({"allowed_origins": origins, "sender_per_minute": "30"})
-    app = rasa.core.run.configure_app([channel], cors=None, enable_api=False, port=0)
+    channel = WidgetInput.from_credentials({"allowed_origins": origins,
+                                            "sender_per_minute": str(sender_per_minute),
+                                            "client_per_minute": str(client_per_minute)})
+    # REST beside it, as in bot/credentials.yml: the same tracker store, its own namespace.
+    rest = GuardedRestInput.from_credentials({"allowed_origins": origins})
+    app = rasa.core.run.configure_app([channel, rest], cors=None, enable_api=False, port=0)
     app.ctx.agent = ScriptedAgent(Domain.load(str(ROOT / "bot" / "domain")))
 
     @app.get("/test/tracker/<sender>")
     async def tracker_events(request, sender):  # what staff would read from the tracker store
         from sanic import response
 
-        tracker = await app.ctx.agent.tracker_store.retrieve_full_tracker(sender)
+        # A widget session's conversation is "widget:<id>" (the part of the session before ".").
+        sid = channel.sessions.verify(sender)
+        key = conversation_id("widget", sid) if sid else sender
+        tracker = await app.ctx.agent.tracker_store.retrieve_full_tracker(key)
         if tracker is None:
             return response.json({"events": None}, status=404)
         return response.text(json.dumps({"events": [e.as_dict() for e in tracker.events]}),
@@ -141,8 +151,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--origins", default="")
+    ap.add_argument("--client-per-minute", type=int, default=600)
+    ap.add_argument("--sender-per-minute", type=int, default=30)
     args = ap.parse_args()
-    app = build_app(args.origins)
+    app = build_app(args.origins, args.client_per_minute, args.sender_per_minute)
     app.run(host="127.0.0.1", port=args.port, access_log=False, workers=1)
 
 

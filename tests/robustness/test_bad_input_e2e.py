@@ -42,8 +42,16 @@ def widget(a, sender: str, message: str):
                          json={"sender": sender, "message": message}, timeout=90)
 
 
-def widget_sender() -> str:
-    return "w" + uuid.uuid4().hex
+def widget_sender(a) -> str:
+    """A new widget conversation: a session id the server issues."""
+    r = requests.post(f"{a.base}/webhooks/widget/session", json={}, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()["session"]
+
+
+def widget_conversation(session: str) -> str:
+    """The tracker's id of a widget session's conversation."""
+    return "widget:" + session.split(".")[0]
 
 
 def wechat(a) -> WeChatPlatform:
@@ -73,7 +81,7 @@ def test_empty_blank_invisible_and_emoji_only_get_a_polite_request(assistant, me
 
 def test_empty_and_emoji_on_widget_and_wechat(assistant):
     for message, expected in (("\u200b\u200b", EMPTY), ("😀😀", NO_TEXT)):
-        r = widget(assistant, widget_sender(), message)
+        r = widget(assistant, widget_sender(assistant), message)
         assert r.status_code == 200 and texts(r.json()) == [expected]
         reply = wechat(assistant).send_text(openid(), message, timeout=90)
         assert reply.status == 200 and reply.text == expected
@@ -97,7 +105,7 @@ def test_long_message_on_wechat_is_bounded_too(assistant):
 
 
 def test_widget_refuses_overlong_messages_with_its_own_limit(assistant):
-    r = widget(assistant, widget_sender(), "长" * 10_001)
+    r = widget(assistant, widget_sender(assistant), "长" * 10_001)
     assert r.status_code == 413 and "error" in r.json()  # widget.js shows a polite notice
 
 
@@ -120,7 +128,7 @@ def test_html_and_script_are_never_echoed_as_markup(assistant, message):
     no_markup(msgs)
     stored = user_events(assistant.rasa.tracker_db, sender)[-1]["text"]
     assert "<" not in stored
-    r = widget(assistant, widget_sender(), message)
+    r = widget(assistant, widget_sender(assistant), message)
     assert r.status_code == 200 and texts(r.json())
     no_markup(r.json())
     reply = wechat(assistant).send_text(openid(), message, timeout=90)
@@ -153,7 +161,7 @@ def test_mixed_languages_get_an_answer(assistant, message):
 
 
 def test_mixed_languages_on_widget_and_wechat(assistant):
-    r = widget(assistant, widget_sender(), "Is 开化县 a mountain county?")
+    r = widget(assistant, widget_sender(assistant), "Is 开化县 a mountain county?")
     assert r.status_code == 200 and "开化县" in "".join(texts(r.json()))
     reply = wechat(assistant).send_text(openid(), "Is 开化县 a mountain county?", timeout=90)
     assert reply.status == 200 and "开化县" in reply.text
@@ -240,13 +248,14 @@ def test_clicking_an_offered_button_works_and_only_that_payload(assistant):
 
 
 def test_widget_button_click_works_and_typed_payload_does_not(assistant):
-    sender = widget_sender()
+    sender = widget_sender(assistant)
     send = lambda text: widget(assistant, sender, text).json()  # noqa: E731
     private = next(p for p in ask_until_employer_buttons(send) if "private" in p)
     assert verdicts(send(private)) == ["eligible"]
-    other = widget_sender()
+    other = widget_sender(assistant)
     widget(assistant, other, private)
-    assert user_events(assistant.rasa.tracker_db, other)[-1]["text"] == private.lstrip("/")
+    assert user_events(assistant.rasa.tracker_db,
+                       widget_conversation(other))[-1]["text"] == private.lstrip("/")
 
 
 # ---------------------------------------------------------------- access
@@ -272,7 +281,7 @@ def test_only_the_channel_webhooks_answer(assistant):
 def test_personal_numbers_never_reach_the_logs(assistant):
     sender = new_sender()
     say(assistant.rest, sender, f"我的身份证号是{ID_CARD}，手机{MOBILE}，开化县是山区县吗")
-    widget(assistant, widget_sender(), f"手机{MOBILE}，开化县是山区县吗")
+    widget(assistant, widget_sender(assistant), f"手机{MOBILE}，开化县是山区县吗")
     wechat(assistant).send_text(openid(), f"身份证{ID_CARD}", timeout=90)
     time.sleep(1)
     rasa_log = (assistant.log_dir / "rasa.log").read_text(errors="replace")

@@ -201,3 +201,97 @@ def test_check_never_crashes_and_its_output_is_well_formed(text, offer):
 def test_cleaning_is_idempotent(text):
     once = clean_text(text)
     assert clean_text(once) == once
+
+
+# ---------------------------------------------------------------- ids, addresses, origins, JSON
+
+def test_each_channel_has_its_own_namespace_of_conversation_ids():
+    from bot.channels.guard import conversation_id
+
+    assert conversation_id("rest", "citizen-1") == "citizen-1"  # as the checks and staff name it
+    assert conversation_id("widget", "abc") == "widget:abc"
+    assert conversation_id("wechat", "oUser") == "wechat:oUser"
+    # a REST sender can never take the form of another channel's id
+    assert conversation_id("rest", "wechat:oUser") == "rest:wechat:oUser"
+    assert conversation_id("rest", "widget:abc") == "rest:widget:abc"
+    assert conversation_id("rest", "rest:x") != conversation_id("rest", "x")
+
+
+class _Request:
+    def __init__(self, ip, forwarded=(), origin=None, port=5005):
+        from types import SimpleNamespace
+
+        from sanic.compat import Header
+
+        self.ip = ip
+        self.headers = Header([("x-forwarded-for", v) for v in forwarded]
+                              + ([("origin", origin)] if origin else []))
+        self.conn_info = SimpleNamespace(server_port=port)
+
+
+def test_client_address_trusts_x_forwarded_for_only_from_configured_proxies():
+    import pytest
+
+    from bot.channels.guard import ClientAddresses
+
+    none = ClientAddresses(trusted="", exempt="")
+    assert none.of(_Request("203.0.113.9", ["1.2.3.4"])) == "203.0.113.9"
+    nginx = ClientAddresses(trusted="10.0.0.0/24, ::1", exempt="")
+    assert nginx.of(_Request("10.0.0.5", ["198.51.100.7"])) == "198.51.100.7"
+    # a client's own made-up hop in front of the one nginx appended is not believed
+    assert nginx.of(_Request("10.0.0.5", ["6.6.6.6, 198.51.100.7"])) == "198.51.100.7"
+    assert nginx.of(_Request("10.0.0.5", ["198.51.100.7, 10.0.0.6"])) == "198.51.100.7"
+    assert nginx.of(_Request("10.0.0.5", ["garbage"])) == "10.0.0.5"
+    assert nginx.of(_Request("10.0.0.5")) == "10.0.0.5"
+    assert nginx.of(_Request("203.0.113.9", ["198.51.100.7"])) == "203.0.113.9"
+    assert nginx.of(_Request("::ffff:203.0.113.9")) == "203.0.113.9"
+    with pytest.raises(ValueError, match="TRUSTED_PROXIES: 'nginx'"):
+        ClientAddresses(trusted="nginx")
+    default = ClientAddresses(trusted="")
+    assert default.is_exempt("127.0.0.1") and default.is_exempt("::1")
+    assert not default.is_exempt("203.0.113.9")
+
+
+def test_origins_are_the_configured_ones_and_the_assistants_own_loopback_port():
+    from bot.channels.guard import OriginPolicy
+
+    policy = OriginPolicy("https://www.zj.gov.cn/")
+    assert policy.check(_Request("1.2.3.4")) is None
+    assert policy.check(_Request("1.2.3.4", origin="https://WWW.zj.gov.cn")) is True
+    assert policy.check(_Request("1.2.3.4", origin="http://127.0.0.1:5005")) is True
+    assert policy.check(_Request("1.2.3.4", origin="http://localhost:5005")) is True
+    assert policy.check(_Request("1.2.3.4", origin="http://127.0.0.1:8080")) is False
+    assert policy.check(_Request("1.2.3.4", origin="http://evil.example:5005")) is False
+    assert policy.check(_Request("1.2.3.4", origin="null")) is False
+    assert OriginPolicy("*").check(_Request("1.2.3.4", origin="https://any.example")) is True
+
+
+def test_json_bodies_are_bounded_in_depth_without_recursion():
+    import pytest
+
+    from bot.channels.guard import BadJSON, json_depth, load_json_object
+
+    assert json_depth({"a": [1, {"b": 2}]}) == 3 and json_depth("x") == 0
+    assert load_json_object(b'{"sender": "x"}') == {"sender": "x"}
+    for raw, message in ((b"[" * 100_000, "nested deeper"), (b'{"a":' * 21 + b"1" + b"}" * 21, "nested deeper"),
+                         (b"[1]", "JSON object"), (b"\xff", "must be JSON"), (b"", "must be JSON")):
+        with pytest.raises(BadJSON, match=message):
+            load_json_object(raw)
+
+
+def test_framing_headers_that_sanic_would_misread_are_refused():
+    import pytest
+    from sanic.compat import Header
+    from sanic.exceptions import InvalidUsage
+
+    from bot.channels.http_limits import check_framing
+
+    check_framing(Header([("content-length", "42")]))
+    check_framing(Header([("transfer-encoding", "chunked")]))
+    check_framing(Header([("content-length", "5"), ("content-length", "5")]))
+    for headers in ([("content-length", "-1")], [("content-length", "abc")], [("content-length", "+5")],
+                    [("content-length", "5"), ("content-length", "6")],
+                    [("transfer-encoding", "gzip")], [("transfer-encoding", "Chunked")],
+                    [("transfer-encoding", "chunked"), ("content-length", "5")]):
+        with pytest.raises(InvalidUsage):
+            check_framing(Header(headers))

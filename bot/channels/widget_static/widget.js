@@ -67,25 +67,25 @@
   var local = storage("localStorage");
   var session = storage("sessionStorage");
 
-  function newSenderId() {
-    var id = "";
-    if (window.crypto && crypto.getRandomValues) {
-      var bytes = new Uint8Array(16);
-      crypto.getRandomValues(bytes);
-      for (var i = 0; i < bytes.length; i++) { id += ("0" + bytes[i].toString(16)).slice(-2); }
-    } else {
-      while (id.length < 32) { id += Math.random().toString(16).slice(2); }
-    }
-    return "w" + id.slice(0, 32);
+  // The conversation's id is a session the server issues and signs (POST session), kept in
+  // localStorage so that the conversation survives a reload; the server refuses any other id.
+  var SESSION_RE = /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}$/;
+
+  function storedSession() {
+    var id = local && local.getItem(STORE_KEY);
+    return id && SESSION_RE.test(id) ? id : null;
   }
 
-  function senderId() {
-    var id = local && local.getItem(STORE_KEY);
-    if (!id || !/^[A-Za-z0-9_-]{16,64}$/.test(id)) {
-      id = newSenderId();
-      if (local) { local.setItem(STORE_KEY, id); }
-    }
-    return id;
+  function session() {
+    if (state.sender) { return Promise.resolve(state.sender); }
+    return request("POST", "session", {}).then(function (r) {
+      if (!r.ok || !r.data || !SESSION_RE.test(String(r.data.session))) {
+        throw new Error("session " + r.status);
+      }
+      state.sender = r.data.session;
+      if (local) { local.setItem(STORE_KEY, state.sender); }
+      return state.sender;
+    });
   }
 
   function request(method, path, body) {
@@ -467,9 +467,12 @@
 
   function loadHistory() {
     state.loaded = true;
-    state.sender = senderId();
+    state.sender = storedSession();
     setBusy(true);
-    request("GET", "history?sender=" + encodeURIComponent(state.sender)).then(function (r) {
+    var load = state.sender
+      ? request("GET", "history?sender=" + encodeURIComponent(state.sender))
+      : Promise.resolve({ ok: false, status: 404, data: null });  // a new conversation
+    load.then(function (r) {
       setBusy(false);
       log.textContent = "";
       addGreeting();
@@ -481,6 +484,8 @@
           if (m.role === "user") { addUser(String(m.text || "")); }
           else if (m.role === "bot") { addBot(m, { stale: i < lastUser }); }
         });
+      } else if (r.status === 403) {
+        state.sender = null;  // not this server's session (any more): a new one comes with the next question
       } else if (r.status !== 404) {
         showError("暂时无法读取之前的对话记录。", function () { loadHistory(); });
       }
@@ -497,9 +502,9 @@
 
   function restart() {
     if (state.busy) { return; }
-    state.sender = newSenderId();
+    state.sender = null;  // a new session is asked for with the first question
     state.queued = [];
-    if (local) { local.setItem(STORE_KEY, state.sender); }
+    if (local) { local.removeItem(STORE_KEY); }
     log.textContent = "";
     clearStatus();
     addGreeting();
@@ -517,16 +522,17 @@
     sendMessage(text, text);
   }
 
-  function sendMessage(payload, shown, isRetry) {
+  function sendMessage(payload, shown, isRetry, renewed) {
     if (state.busy) { return; }
-    if (!state.sender) { state.sender = senderId(); }
     clearStatus();
     if (!isRetry) {
       disableOldButtons();
       addUser(shown);
     }
     setBusy(true);
-    request("POST", "webhook", { sender: state.sender, message: payload }).then(function (r) {
+    session().then(function (id) {
+      return request("POST", "webhook", { sender: id, message: payload });
+    }).then(function (r) {
       setBusy(false);
       if (r.ok) {
         var msgs = mergeMessages(r.data);
@@ -536,6 +542,9 @@
         msgs.forEach(function (m) { addBot(m); });
         input.focus();
         sendQueued();
+      } else if (r.status === 403 && !renewed) {
+        state.sender = null;  // the session is not (or no longer) this server's: ask for a new one
+        sendMessage(payload, shown, true, true);
       } else if (r.status === 429) {
         showError("提问过于频繁，请稍等片刻再试。", function () { sendMessage(payload, shown, true); });
       } else if (r.status === 400 || r.status === 413) {
