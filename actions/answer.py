@@ -20,13 +20,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from policy_kb import PLAUSIBLE, get_kb
 
 from actions import messages, places, render
-from actions.document import OVERVIEW, aspect_of, document_reply
-from actions.understanding import Understanding
+from actions.document import OVERVIEW, aspect_of, aspects_of, document_reply
+from actions.understanding import PROVINCIAL_DEPARTMENT, Understanding
 
 logger = logging.getLogger(__name__)
 
 # Where one question of a message ends and the next begins.
-_PART_SPLIT = re.compile(r"[？?。！!；;\n]+|(?:^|\s)[1-9１-９][、.．)）]\s*|另外|还有(?:就是|个|一个)?(?=[^，,])|顺便问一?下?|顺带问一?句?|再问一?下?|此外|同时想问")
+_PART_SPLIT = re.compile(r"[？?。！!；;\n]+|(?:^|\s)[1-9１-９](?:[、.．)）]\s*|\s+)|另外|还有(?:就是|个|一个)?(?=[^，,])|顺便问一?下?|顺带问一?句?|再问一?下?|此外|同时想问")
 _UNIT_CUE = re.compile(r"谁负责|哪个部门|哪些部门|什么部门|责任单位|归谁管|谁管|哪个单位|负责单位")
 _COUNTY_CUE = re.compile(r"山区县|范围|覆盖|算不算|算吗|是不是|属于|包括|有哪些|哪几个|呢$")
 
@@ -71,21 +71,39 @@ class Answerer:
         parts = self.question_parts()
         if len(parts) >= 2:
             return self.on_parts(parts), self.slots
-        replies = self.dispatch(self.u.kind())
+        kind = self.u.kind()
+        if kind in ("clause", "eligibility", "aspect", "applicable", "inform") and self.u.only_outside_zhejiang() \
+                and not self.u.pending_clause:
+            kind = "outside"  # "深圳博士后出站留深工作 能拿多少补贴": another place's policy
+        replies = self.dispatch(kind)
         self._say_what_is_not_named(replies)
+        self._keep_what_was_said()
         return replies, self.slots
+
+    def _keep_what_was_said(self) -> None:
+        """Facts stated in any turn stay with the conversation, whatever the turn was answered as,
+        so that a later question about the person's case uses them."""
+        if self.u.new_facts() and "facts" not in self.slots:
+            self.slots["facts"] = self.u.merged_facts()
+        if "subject" not in self.slots and self.u.subject_slot():
+            self.slots["subject"] = self.u.subject_slot()
 
     def _say_what_is_not_named(self, replies: List[Any]) -> None:
         """A group the document does not name ("社区卫生服务中心", "外资企业") is said to be so
         before the answer on what comes closest."""
         unnamed = self.kb.unnamed_group(self.u.text)
+        if unnamed is None and self.u.unnamed_group:
+            unnamed = self.kb.unnamed_group(self.u.unnamed_group)  # named in an earlier turn
+        if unnamed is not None and not self.u.unnamed_group:
+            self.slots["unnamed_group"] = unnamed[0]
         if unnamed is None or not replies or replies[0].payload.get("out_of_scope"):
             return
         if not replies[0].payload.get("citations"):
             return
         name, note = unnamed
         lead = messages.NOT_NAMED.format(what=f"“{name}”") + (f"（{note}）" if note else "")
-        replies[0].text = render.join(lead, replies[0].text)
+        if lead not in replies[0].text:
+            replies[0].text = render.join(lead, replies[0].text)
 
     def dispatch(self, kind: str) -> List[Any]:
         handler: Callable[[], List[Any]] = getattr(self, f"on_{kind}")
@@ -109,8 +127,18 @@ class Answerer:
         u = self.u
         if u.intent in ("greet", "goodbye", "thank", "affirm", "deny") or len(u.text) < 12:
             return []
-        pieces = [p.strip(" ，,、") for p in _PART_SPLIT.split(u.text)]
-        pieces = [p for p in pieces if p]
+        pieces = []
+        for sentence in _PART_SPLIT.split(u.text):
+            # Within a sentence, a clause after a comma is a question of its own only when it
+            # names a measure or a point of the document strongly ("…有没有支持，分配全省招录名额有没有倾斜").
+            for i, piece in enumerate(re.split(r"[，,]", sentence or "")):
+                piece = piece.strip(" 、")
+                if not piece:
+                    continue
+                if i and pieces and not self._strong_target(piece):
+                    pieces[-1] += "，" + piece
+                else:
+                    pieces.append(piece)
         if len(pieces) < 2:
             return []
         parts: List[List[Any]] = []  # [text, target]
@@ -128,6 +156,11 @@ class Answerer:
             return []
         facts = u.merged_facts()
         return [self._part_understanding(text, target, facts) for text, target in parts]
+
+    def _strong_target(self, piece: str) -> bool:
+        topics = self.kb.clauses_for_topic(piece)
+        doc = aspect_of(piece)
+        return bool(topics and topics[0][1] >= 4) or doc in ("effective", "issued", "issuers", "number", "title")
 
     def _target(self, piece: str, previous) -> Optional[tuple]:
         """What one question is about: a measure, a place, the document, a department."""
@@ -149,6 +182,9 @@ class Answerer:
         dept = kb.find_department(piece)
         if dept is not None and re.search(r"负责|管|哪", piece):
             return ("department", dept.id)
+        unknown = PROVINCIAL_DEPARTMENT.search(piece)
+        if unknown and kb.find_department(unknown.group(0)) is None:
+            return ("department", unknown.group(0))
         return None
 
     def _part_understanding(self, text: str, target, facts: Dict[str, Any]) -> Understanding:
@@ -192,6 +228,14 @@ class Answerer:
         self.clear_pending()
         self.remember("out_of_scope")
         return [render.out_of_scope_reply(lead=messages.MANIPULATION)]
+
+    def on_outside(self):
+        self.clear_pending()
+        self.remember("out_of_scope")
+        return [render.outside_reply(self.u.place_matches()[0])]
+
+    def on_bot_challenge(self):
+        return [render.Reply(messages.BOT_CHALLENGE)]
 
     def on_empty(self):
         return [render.Reply(messages.EMPTY)]
@@ -247,12 +291,15 @@ class Answerer:
 
     def on_aspect(self):
         """A point of a measure ("额度是多少", "那去哪里申请"): what the document says on it."""
+        current = self.u.pending_clause or self.u.last_clause
         ranked = self.u.clause_candidates(use_context=True)
         clause = None
-        if ranked and not self.u.is_ambiguous(ranked):
+        if current in self.kb.clauses and self.u._follows_up() and not self.u._topic_beyond(current):
+            clause = self.kb.clause(current)  # "放宽到几年", "能领几年": the measure just discussed
+        elif ranked and not self.u.is_ambiguous(ranked):
             clause = ranked[0][0]
-        elif self.u.pending_clause or self.u.last_clause:
-            clause = self.kb.clause(self.u.pending_clause or self.u.last_clause)
+        elif current in self.kb.clauses:
+            clause = self.kb.clause(current)
         if clause is None:
             return self.on_clause()
         answer = self.kb.aspect_answer(clause.id, self.u.aspect())
@@ -266,9 +313,9 @@ class Answerer:
         self.remember("document")
         return [reply]
 
-    def on_unnamed(self, unnamed):
+    def on_unnamed(self, unnamed=None):
         """A group the document does not name, asked about nothing the document covers."""
-        name, note = unnamed
+        name, note = unnamed or self.kb.unnamed_group(self.u.text)
         lead = messages.NOT_NAMED.format(what=f"“{name}”") + (f"（{note}）" if note else "")
         self.remember("out_of_scope")
         return [render.out_of_scope_reply(lead=lead)]
@@ -281,8 +328,6 @@ class Answerer:
     def on_units(self):
         if self.u.names_unknown_department():
             return self.on_unknown_department()
-        if re.search(r"(只|仅)(写了|有|列了|列)?(一个|1个|一家)(责任)?单位|责任单位(最少|只有一个)", self.u.text):
-            return self.on_single_unit()
         ranked = self.u.clause_candidates(use_context=True)
         if not ranked:
             dept = self.u.department()
@@ -312,15 +357,22 @@ class Answerer:
     def on_unknown_department(self):
         name = self.u.names_unknown_department()
         kb = self.kb
+        issuers = [kb.departments[i] for i in kb.document.issuers]
         named = "、".join(d.name for d in kb.departments.values() if kb.clauses_of(d.id))
-        text = messages.NOT_NAMED.format(what=name) + f"文件写到的责任单位有：{named}，以及市县相关部门。"
-        self.remember("department")
-        return [render.Reply(text)]
+        text = render.join(messages.NOT_NAMED.format(what=name),
+                           f"本意见由{len(issuers)}个部门联合印发：{'、'.join(d.full_name for d in issuers)}。",
+                           f"各项措施的责任单位是{named}，以及市县相关部门。")
+        reply = render.Reply(text)
+        reply.add_citations([kb.clause("issuance")]).add_units(issuers)
+        self.remember("department", kb.clause("issuance"))
+        return [reply]
 
     def on_department(self):
         if self.u.names_unknown_department():
             return self.on_unknown_department()
         dept = self.u.department()
+        if dept and self.u.strong_topic() is not None:
+            return self.on_units()  # "卫生高级自主评聘是卫健委管还是人社管": who is responsible for it
         if not dept:
             if self.u.clause_candidates(use_context=True):
                 return self.on_units()
@@ -399,10 +451,10 @@ class Answerer:
             return self.on_eligibility()
         if u.last_kind == "clause" and u.last_clause and u.describes_a_case(self.kb.clause(u.last_clause)):
             return self.on_eligibility()  # "我在天台县的乡镇卫生院" after the clause on that exam
+        if u.new_facts() and (u.describes_someone() or not u.place_matches()):
+            return self.on_applicable()  # "高校毕业生创业 我在遂昌 毕业3年": a person, not a place
         if u.place_matches():
             return self.on_county()
-        if u.new_facts():
-            return self.on_applicable()
         if u.clause_candidates():
             return self.on_clause()
         return [render.Reply(messages.REPHRASE)]
@@ -411,7 +463,8 @@ class Answerer:
     def on_county(self):
         # A question that names no place is about the list itself ("山区26县都有哪些"), unless it
         # only points back ("那呢？"): only then does the place just discussed carry over.
-        follow_up = bool(re.fullmatch(r"(那|那么)?(这个|它|这里|那里)?(呢|吗|算吗|算不算|是不是)?[？?。]*", self.u.text))
+        follow_up = bool(re.search(r"这儿|这里|那里|那儿|这边|那边|我们这|我们那|当地|本地|这个地方|那个地方", self.u.text)
+                         or re.fullmatch(r"(那|那么)?(这个|它)?(呢|吗|算吗|算不算|是不是)?[？?。]*", self.u.text))
         matches = self.u.place_matches(use_context=follow_up)
         reply, place = places.county_reply(matches, self.u.text)
         self.clear_pending()
@@ -431,6 +484,15 @@ class Answerer:
             hits = self.kb.search(self.u.text, k=1)
             if hits and hits[0].score >= PLAUSIBLE:
                 return self.on_clause()  # "意见是按照省委哪次全会的部署提出的": a clause's content
+        asked = [a for a in aspects_of(self.u.text) if a != "validity" or len(aspects_of(self.u.text)) == 1]
+        if len(asked) >= 2:  # "这个文件的文号是多少，从哪天起施行"
+            replies = []
+            for i, aspect in enumerate(asked, 1):
+                reply, clause = document_reply(self.u.text, aspect)
+                reply.text = f"（{i}）{reply.text}"
+                replies.append(reply)
+            self.remember("document", clause)
+            return replies
         reply, clause = document_reply(self.u.text)
         self.remember("document", clause)
         return [reply]

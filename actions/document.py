@@ -28,6 +28,13 @@ NOT_ISSUERS = re.compile(r"省人民政府|省政府|国务院|人社部|人力�
 OVERVIEW = re.compile(r"主要内容|讲了什么|讲的什么|讲什么|说了什么|概括|总结|介绍|大概|主要讲|核心|重点|要点|有哪些措施|哪些举措|主要举措|几条|多少条|全文")
 
 
+def aspects_of(text: str) -> list:
+    """Every fact about the document a question asks for, in the order of ASPECTS."""
+    found = [name for name, pattern in ASPECTS if pattern.search(text)]
+    # "成文日期和施行日期": the issue date is asked, not only the start.
+    return found
+
+
 def aspect_of(text: str) -> str:
     for name, pattern in ASPECTS:
         if pattern.search(text):
@@ -35,10 +42,10 @@ def aspect_of(text: str) -> str:
     return "overview"
 
 
-def document_reply(text: str) -> Tuple[Reply, Any]:
+def document_reply(text: str, aspect: Optional[str] = None) -> Tuple[Reply, Any]:
     kb = get_kb()
     doc = kb.document
-    aspect = aspect_of(text)
+    aspect = aspect or aspect_of(text)
     eff, iss = kb.clause("effective"), kb.clause("issuance")
     issuers = [kb.departments[i] for i in doc.issuers]
     when_eff = f"{doc.effective.year}年{doc.effective.month}月{doc.effective.day}日"

@@ -6,7 +6,8 @@ that every citation of every answer is verbatim from the document, and prints a 
 rates per category for the assistant and for a plain BM25 search over the clauses (top hit as
 the answer; it can only meet clause expectations, so it is scored on those cases alone).
 
-usage: python -m eval.run [--cases eval/questions.yml] [--url URL] [--json results/eval.json]
+usage: python -m eval.run [--cases FILE ...] [--url URL] [--json results/eval.json]
+(default: eval/questions.yml, eval/holdout.yml and the real-phrasing sets eval/real/part*.yml)
 """
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ def ask(session: requests.Session, url: str, sender: str, text: str) -> List[Dic
     return r.json()
 
 
-def run_assistant(url: str, cases: List[Dict[str, Any]]) -> Dict[str, Any]:
+def run_assistant(url: str, cases: List[Dict[str, Any]], on_answer=None) -> Dict[str, Any]:
+    """Ask every case turn by turn; `on_answer(case, msgs)` sees each answer."""
     try:  # a server that is not there is a setup error, not 400 failed cases
         requests.post(url, json={"sender": "eval-probe", "message": "你好"}, timeout=60).raise_for_status()
     except requests.RequestException as e:
@@ -57,6 +59,8 @@ def run_assistant(url: str, cases: List[Dict[str, Any]]) -> Dict[str, Any]:
                 t = time.perf_counter()
                 msgs = ask(session, url, sender, turn)
                 latencies.append(time.perf_counter() - t)
+                if on_answer is not None:
+                    on_answer(case, msgs)
                 bad = unfaithful_citations(msgs)
                 if bad:
                     unfaithful.setdefault(case["id"], []).extend(bad)
@@ -134,30 +138,46 @@ def print_table(report: Dict[str, Any], bm25: Dict[str, List[int]], same: Dict[s
         print("every citation of every answer is verbatim from the document")
 
 
+DEFAULT_SETS = [DEFAULT_CASES, ROOT / "eval" / "holdout.yml", *sorted((ROOT / "eval" / "real").glob("part*.yml"))]
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--cases", default=str(DEFAULT_CASES))
+    ap.add_argument("--cases", nargs="+", default=[str(p) for p in DEFAULT_SETS],
+                    help="one or more case files (default: the project's sets; eval/real/sealed.yml is kept apart)")
     ap.add_argument("--url", help="a running assistant's REST webhook; default: start one")
     ap.add_argument("--json", default=str(ROOT / "results" / "eval.json"))
     ap.add_argument("--show-fails", type=int, default=40)
     a = ap.parse_args(argv)
-    cases = load_cases(Path(a.cases))
+    sets = [(Path(p), load_cases(Path(p))) for p in a.cases]
+    reports: Dict[str, Any] = {}
+
+    def run_all(url: str) -> None:
+        for path, cases in sets:
+            reports[path.name] = run_assistant(url, cases)
+
     if a.url:
-        report = run_assistant(a.url, cases)
+        run_all(a.url)
     else:
         from bot.launcher import Assistant
 
         with Assistant(log_dir=ROOT / "results" / "eval-logs") as assistant:
-            report = run_assistant(assistant.rest, cases)
-    bm25 = run_bm25(cases)
-    same = clause_only_rate(report, cases)
-    report["bm25_by_category"] = bm25
+            run_all(assistant.rest)
+    unfaithful = False
+    for path, cases in sets:
+        report = reports[path.name]
+        bm25 = run_bm25(cases)
+        same = clause_only_rate(report, cases)
+        report["bm25_by_category"] = bm25
+        print(f"\n== {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+        print_table(report, bm25, same)
+        for cid, why in list(report["fails"].items())[: a.show_fails]:
+            print(cid, "; ".join(why))
+        unfaithful = unfaithful or bool(report["unfaithful_citations"])
     Path(a.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.json).write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
-    print_table(report, bm25, same)
-    for cid, why in list(report["fails"].items())[: a.show_fails]:
-        print(cid, "; ".join(why))
-    return 0 if not report["unfaithful_citations"] else 1
+    out = reports[sets[0][0].name] if len(sets) == 1 else reports
+    Path(a.json).write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 1 if unfaithful else 0
 
 
 if __name__ == "__main__":

@@ -93,9 +93,8 @@ def unfaithful_citations(msgs) -> List[str]:
     bad = []
     for cu in customs(msgs):
         for c in cu.get("citations", []) or []:
-            # A whole measure is its paragraphs joined by line breaks: each must be verbatim.
-            pieces = [_WS.sub("", p) for p in (c.get("text") or "").split("\n")]
-            pieces = [p for p in pieces if p]
-            if not pieces or any(p not in source for p in pieces):
+            # Each citation is one contiguous passage of the document (page-break debris aside).
+            text = _WS.sub("", c.get("text") or "")
+            if not text or text not in source:
                 bad.append(c.get("clause_id", "?"))
     return bad

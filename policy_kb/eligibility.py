@@ -118,6 +118,16 @@ class EligibilityEngine:
                     out.setdefault(fact, implied)
         return out
 
+    def concerns(self, clause_id: str, facts: Dict[str, Any]) -> bool:
+        """Whether the measure judges someone of the stated role (unknown role: it may)."""
+        rule = self.rules.get(clause_id)
+        role = self.normalise_facts(facts).get("role")
+        if rule is None or role is None or denied(role) is not None:
+            return True
+        if rule.concerns and role not in rule.concerns:
+            return False
+        return role not in rule.not_for
+
     def merge(self, known: Dict[str, Any], new: Dict[str, Any]) -> Dict[str, Any]:
         """What was said before, updated by what is said now; a broader value said later
         ("景宁的企业") does not replace a narrower one said before ("民营企业")."""
@@ -188,7 +198,7 @@ class EligibilityEngine:
             if any(f in GATING_FACTS for f in verdict.unmet_facts):
                 continue
             rule = self.rules[cid]
-            if rule.concerns and facts.get("role") is not None and facts["role"] not in rule.concerns:
+            if not self.concerns(cid, facts):
                 continue
             gate_hits = sum(
                 1 for c in rule.conditions if c.fact in GATING_FACTS and c.when is None and c.fact in facts

@@ -25,6 +25,8 @@ _YEARS_PATTERNS = [
     re.compile(r"毕业(?:了|已经|已|都|有|快|将近|差不多|才|刚|刚刚|刚好|正好|恰好|满|第|整|大概|大约|约)*" + _NUM + r"(?:个)?(?:整)?年"),
     # 7年前毕业 / 三年前毕业的
     re.compile(_NUM + r"(?:个)?年前(?:大学|本科|研究生|硕士|博士)?毕业"),
+    # 毕业没几年 就两年 / 大学毕业好些年了，算了下12年: the number a little after 毕业
+    re.compile(r"毕业[^，,。；;\d零〇一二两三四五六七八九十]{0,8}?(?:就|才|只有|也就|大概|刚好|正好|算了下|算下来|是)" + _NUM + r"(?:个)?(?:整)?年(?!前)"),
 ]
 _YEAR_OF_GRADUATION = [
     re.compile(_YEAR4 + r"年(?:大学|本科|研究生|硕士|博士|从\S{1,12}?)?毕业"),
@@ -87,9 +89,12 @@ _FILLER = "在去到的个家是一所"
 _CLAUSE_END = re.compile(r"[，,。.；;！!？?、\n ]|但是|不过|而是|可是|现在|其实")
 # Cues before a place: where the person goes (the place a measure is judged on), where they
 # come from, and where they no longer are.
+# Moving house or job: the new place is both where one goes and where one now is.
+_MOVED = re.compile(r"(搬到|搬去|迁到|迁往|调到|调入|调去|调往|换到|转到)[^，,。；;！!？?]{0,4}$")
 _TO = re.compile(r"(去|到|赴|往|调到|调往|调去|调入|回到|回|来|落户|派到|派往|派去|选派到|迁到|搬到)[^，,。；;！!？?]{0,4}$")
 _FROM = re.compile(r"(来自|从)[^，,。；;！!？?]{0,2}$")
 _HOMETOWN = re.compile(r"人(?![民才社事力员])")
+_BACK_HOME = re.compile(r"回(到)?老家|在老家|回家乡|回乡|返乡|回村")
 _CORRECTION = re.compile(r"不对|说错|搞错|记错|搞混|弄错|更正|纠正|其实是|应该是")
 _PAST = re.compile(r"(以前|之前|原来|原先|过去|曾经|早年|老家|户籍|户口|祖籍|出生)[^，,。；;！!？?]{0,8}$")
 
@@ -236,23 +241,30 @@ class FactExtractor:
     def _place_facts(norm: str, places: List[PlaceMatch]) -> Dict[str, str]:
         """`place`: where the measure is judged (where the person goes, else where they are);
         `origin`: where they are now. Denied places and places they have left do not count."""
-        going, here = [], []
+        going, here, home = [], [], []
         for m in places:
             start, end = m.span
             before = norm[_clause_start(norm, start):start]
             if _is_denied(norm, start):
                 continue
-            if _TO.search(before) and not _FROM.search(before):
-                going.append(m)  # "回老家嘉善创业", "调到椒江"
+            if _MOVED.search(before):
+                going.append(m)  # "调到椒江", "我们去年搬到东阳了"
+                here.append(m)
+            elif _TO.search(before) and not _FROM.search(before):
+                going.append(m)  # "回老家嘉善创业", "出站后想去丽水"
             elif _PAST.search(before) or _HOMETOWN.match(norm, end):
-                continue  # "以前在天台", "老家在开化", "我是椒江人"
+                home.append(m)  # "以前在天台", "老家在开化", "我是椒江人": not where one is now
+                continue
             else:
                 here.append(m)
+        if not going and not here and home and _BACK_HOME.search(norm):
+            here = home[-1:]  # "我是缙云人…回老家开了个网店": back where they came from
         out: Dict[str, str] = {}
         if going:
             out["place"] = _most_specific(going).name
         if here:
-            origin = _most_specific(here).name
+            moved = [m for m in here if m in going]
+            origin = (moved[-1] if moved else _most_specific(here)).name
             out["origin"] = origin
             out.setdefault("place", origin)
         return out

@@ -406,6 +406,9 @@ class Rule(_Model):
     # Whom the measure concerns (roles): a person of another role is not offered it by
     # applicable(), though the verdict itself turns on the conditions alone.
     concerns: List[str] = []
+    # Roles the measure never judges (an employer is not itself a postdoc or a graduate): such a
+    # person's question about the measure gets its content, not a verdict.
+    not_for: List[str] = []
     ask_order: List[str]
     questions: Dict[str, str] = {}
     conditions: List[Condition]

@@ -30,3 +30,41 @@ def test_evaluation_set_pass_rate(report):
 def test_every_category_is_mostly_right(report):
     for cat, (passed, total) in report["by_category"].items():
         assert passed / total >= 0.85, (cat, passed, total)
+
+
+# The real-phrasing sets (eval/real/part*.yml) were written from the document alone, in the way
+# people type. Their pass rate is kept from falling below what has been reached (docs/eval.md);
+# the goal is 0.97.
+REAL_SETS = sorted((DEFAULT_CASES.parent / "real").glob("part*.yml"))
+MIN_REAL_PASS_RATE = 0.78
+
+
+@pytest.fixture(scope="module")
+def real_answers(assistant):
+    answers = []
+    cases = [c for p in REAL_SETS for c in load_cases(p)]
+    report = run_assistant(assistant.rest, cases, on_answer=lambda case, msgs: answers.append(msgs))
+    return report, answers
+
+
+def test_real_phrasing_pass_rate_and_citations(real_answers):
+    report, _ = real_answers
+    assert report["unfaithful_citations"] == {}
+    assert report["cases"] >= 300
+    assert report["pass_rate"] >= MIN_REAL_PASS_RATE, report["pass_rate"]
+
+
+def test_answers_read_well_on_a_phone(real_answers):
+    import re
+
+    _, answers = real_answers
+    texts = [m.get("text") or "" for msgs in answers for m in msgs]
+    assert texts
+    for msgs in answers:
+        buttons = [b for m in msgs for b in m.get("buttons") or []]
+        assert len(buttons) <= 5 and all(len(b["title"]) <= 16 for b in buttons), buttons
+    for t in texts:
+        assert "。；" not in t, t
+        assert not re.search(r"([\u4e00-\u9fff]{2,6}[市县区])属于\1", t), t
+        for quote in re.findall(r"“([^”]{12,})”", t):
+            assert t.count(quote) == 1, (quote, t)

@@ -1,0 +1,81 @@
+"""Whatever the facts and their polarity, a verdict never contradicts what the person said."""
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from policy_kb import get_kb
+from policy_kb.facts import DENIED
+
+KB = get_kb()
+ENUMS = {k: list(f.values) for k, f in KB.facts_vocabulary.items() if f.type == "enum"}
+PLACES = ["开化县", "松阳县", "泰顺县", "义乌市", "杭州市", "丽水市", "苏州市", "椒江区"]
+
+
+@st.composite
+def facts(draw):
+    out = {}
+    for key, values in ENUMS.items():
+        if draw(st.booleans()):
+            value = draw(st.sampled_from(values))
+            out[key] = DENIED + value if draw(st.booleans()) else value
+    for key in ("place", "origin"):
+        if draw(st.booleans()):
+            out[key] = draw(st.sampled_from(PLACES))
+    if draw(st.booleans()):
+        out["years_since_graduation"] = draw(st.integers(0, 30))
+    return out
+
+
+@settings(max_examples=400, deadline=None)
+@given(facts(), st.sampled_from(KB.rule_clauses()))
+def test_a_denied_fact_is_never_met_and_a_failed_condition_is_never_eligible(stated, cid):
+    verdict = KB.evaluate(cid, stated)
+    labels = {k: KB.facts_vocabulary[k].values[v[len(DENIED):]].label
+              for k, v in stated.items() if isinstance(v, str) and v.startswith(DENIED)}
+    for key, label in labels.items():
+        prefix = KB.facts_vocabulary[key].label + "：" + label
+        assert not any(m.startswith(prefix) for m in verdict.met), (stated, verdict.met)
+    if verdict.unmet:
+        assert verdict.verdict == "not_eligible"
+    if verdict.verdict == "eligible":
+        assert not verdict.unmet and not verdict.missing
+
+
+def test_read_facts_keeps_the_polarity_and_the_role_of_places():
+    r = KB.read_facts("博士后刚出站，要去常山工作，不过单位不是民营企业，是县里的事业单位")
+    assert r.facts["employer_type"] == "public_institution" and r.facts["place"] == "常山县"
+    assert KB.evaluate("m1", r.facts).verdict == "not_eligible"
+    assert KB.read_facts("单位不是民营企业").facts["employer_type"] == DENIED + "private"
+    assert KB.read_facts("我是博士，不是博士后").facts["role"] == "phd"
+    assert KB.read_facts("还没毕业，大三").facts == {"role": "student"}
+    assert KB.read_facts("算不算高校毕业生").facts["role"] == "graduate"  # a question, not a denial
+    going = KB.read_facts("我在杭州工作，出站后想去丽水的民营企业").facts
+    assert going["place"] == "丽水市" and going["origin"] == "杭州市"
+    assert KB.read_facts("以前在天台工作，今年调到椒江了").facts["place"] == "椒江区"
+    assert KB.read_facts("我是椒江人 但是创业在三门").facts["place"] == "三门县"
+    assert KB.read_facts("我老公博士后出站了").subject.address == "您丈夫"
+    assert KB.read_facts("我们厂在龙游").subject.address == "贵单位"
+
+
+def test_a_broader_value_said_later_does_not_replace_a_narrower_one():
+    merged = KB.eligibility.merge({"employer_type": "private"}, {"employer_type": "enterprise", "place": "景宁"})
+    assert merged == {"employer_type": "private", "place": "景宁"}
+
+
+def test_every_citation_is_one_contiguous_passage_of_the_document():
+    from policy_kb.text import squash
+
+    source = squash(KB.source_text)
+    for cid in KB.clauses:
+        for c in KB.citations(cid):
+            assert squash(c["text"]) in source, (cid, c["text"][:30])
+            assert c["location"]
+
+
+def test_aspects_state_only_the_documents_words():
+    a = KB.aspect_answer("m7", KB.aspect_of("创业担保贷款额度是多少"))
+    assert a.states in KB.clause("m7").text and a.missing and a.decided_by
+    b = KB.aspect_answer("m1", KB.aspect_of("那能补多少钱"))
+    assert b.states is None and "没有规定" in b.missing
+    assert KB.aspect_answer("m2", "decider").states == "“飞地”人才的认定由飞入地负责"
