@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 ENV := source scripts/env.sh &&
 
-.PHONY: setup run test train validate shell eval bench crossval purge staff-user clean
+.PHONY: setup run test train validate shell eval bench crossval purge staff-user bundle kb-check kb-answers kb-diff clean
 
 setup:
 	@scripts/bootstrap.sh
@@ -39,6 +39,22 @@ purge: setup
 
 staff-user: setup
 	@$(ENV) $(PY) -m bot.staff.cli $(STAFF_ARGS)
+
+# Everything to install and run offline on a machine of this kind, in BUNDLE_DIR (default
+# bundle/); there `make setup` installs from it without a registry (docs/zh/部署指南.md).
+bundle: train
+	@scripts/bundle.sh
+
+# Policy staff (docs/zh/政策维护指南.md): check policy_kb/data/, then compare the answers to the
+# evaluation sets before and after a change (KB_LABEL names a recording; BEFORE/AFTER two of them).
+kb-check: setup
+	@$(ENV) $(PY) scripts/kb_check.py $(KB_ARGS)
+
+kb-answers: train
+	@$(ENV) $(PY) scripts/kb_diff.py record --label $(or $(KB_LABEL),after) $(KB_ARGS)
+
+kb-diff: setup
+	@$(ENV) $(PY) scripts/kb_diff.py compare $(or $(BEFORE),before) $(or $(AFTER),after) $(KB_ARGS)
 
 clean:
 	rm -rf build models results .pytest_cache

@@ -20,7 +20,21 @@ find_python310() {
 
 TOOLS=.tools
 UV="$TOOLS/bin/uv"
-if [ ! -x "$UV" ]; then
+# Offline: from the bundle BUNDLE_DIR names, or bundle/ when it exists (`make bundle`,
+# scripts/bundle_install.sh); no registry is reached. Otherwise online from uv.lock, as below.
+BUNDLE=""
+if [ -n "${BUNDLE_DIR:-}" ]; then
+  [ -d "$BUNDLE_DIR" ] || { echo "[setup] BUNDLE_DIR=$BUNDLE_DIR: no such directory (unset BUNDLE_DIR to install from the registry)" >&2; exit 1; }
+  BUNDLE=$BUNDLE_DIR
+elif [ -d bundle ]; then
+  BUNDLE=bundle
+fi
+if [ -n "$BUNDLE" ]; then
+  source scripts/bundle_install.sh
+  bundle_check
+  [ -x "$UV" ] || bundle_install_uv
+  bundle_install_models
+elif [ ! -x "$UV" ]; then
   echo "[setup] installing uv into $TOOLS"
   base=$(command -v python3 || command -v python)
   "$base" -m venv "$TOOLS"
@@ -35,7 +49,9 @@ want="$(sha256sum uv.lock pyproject.toml | sha256sum | cut -c1-16) ${PY:-uv-mana
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x .venv/bin/python ]; then
   exit 0
 fi
-if [ -n "$PY" ]; then
+if [ -n "$BUNDLE" ]; then
+  bundle_install_env "$PY"
+elif [ -n "$PY" ]; then
   echo "[setup] Python 3.10: $PY"
   "$UV" sync --frozen --compile-bytecode --python "$PY"
 else
