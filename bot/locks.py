@@ -16,17 +16,28 @@ Here every change of a lock is one atomic step:
   as an optimistic Redis transaction (WATCH / MULTI / EXEC, retried when another process changed
   the lock in between).
 
+Both keep the tickets of a running or waiting turn alive: Rasa gives each ticket a fixed lifetime
+(``TICKET_LOCK_LIFETIME``, 60 s) so that a crashed process cannot hold a conversation forever,
+but a turn that simply takes long (a hung action server) then lost its lock, and the queued turns
+of the conversation ran at once beside it, writing their events out of order. While a turn holds
+or waits for its ticket, its process pushes the ticket's expiry forward every quarter of the
+lifetime; only a process that is gone (or frozen) lets its tickets expire. The action call
+itself is bounded well below the lifetime (``ACTION_CALL_TIMEOUT``, bot/server_tuning.py).
+
 Select one in endpoints.yml with ``LOCK_STORE_TYPE=bot.locks.SQLiteLockStore`` or
 ``bot.locks.RedisLockStore``.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import sqlite3
+import time
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, Text, Tuple
+from typing import Any, AsyncGenerator, Callable, Mapping, Optional, Text, Tuple
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
@@ -55,6 +66,41 @@ class AtomicLockStore(LockStore):
             return self._update(conversation_id, change)
         except Exception as e:
             raise LockError(f"Error while acquiring lock. Error:\n{e}")
+
+    @asynccontextmanager
+    async def lock(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME,
+                   wait_time_in_seconds: float = 1) -> AsyncGenerator[TicketLock, None]:
+        """Rasa's ``LockStore.lock`` (same tickets and order), with the ticket kept alive from
+        the moment it is issued until the turn is done."""
+        ticket = self.issue_ticket(conversation_id, lock_lifetime)
+        keeper = asyncio.ensure_future(self._keep_alive(conversation_id, ticket, lock_lifetime))
+        try:
+            yield await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
+        finally:
+            keeper.cancel()
+            self.cleanup(conversation_id, ticket)
+
+    async def _keep_alive(self, conversation_id: Text, ticket: int, lifetime: float) -> None:
+        while True:
+            await asyncio.sleep(max(0.2, lifetime / 4))
+            try:
+                self.extend_ticket(conversation_id, ticket, lifetime)
+            except Exception as e:  # the ticket then expires as Rasa's would
+                logger.warning("could not keep the lock of conversation %s alive: %s",
+                               conversation_id, e)
+
+    def extend_ticket(self, conversation_id: Text, ticket_number: int, lifetime: float) -> bool:
+        """Moves a ticket's expiry to ``lifetime`` seconds from now; False if it is gone."""
+        def change(lock: Optional[TicketLock]):
+            if lock is None:
+                return None, False
+            for t in lock.tickets:
+                if t.number == ticket_number:
+                    t.expires = max(t.expires, time.time() + lifetime)
+                    return lock, True
+            return lock, False
+
+        return self._update(conversation_id, change)
 
     def update_lock(self, conversation_id: Text) -> None:
         def change(lock: Optional[TicketLock]):

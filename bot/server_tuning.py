@@ -136,6 +136,62 @@ def reuse_action_connections() -> None:
     endpoints.EndpointConfig.session = session
 
 
+def action_call_timeout() -> float:
+    """ACTION_CALL_TIMEOUT (default 20 s), at most a third of the conversation lock's lifetime."""
+    from rasa.core.lock_store import LOCK_LIFETIME
+
+    raw = os.environ.get("ACTION_CALL_TIMEOUT", "").strip()
+    try:
+        wanted = float(raw) if raw else 20.0
+    except ValueError:
+        wanted = 20.0
+    if wanted <= 0:
+        wanted = 20.0
+    return min(wanted, LOCK_LIFETIME / 3)
+
+
+def bound_action_calls() -> None:
+    from rasa.core.actions import action
+
+    STOCK["action_timeout"] = action.DEFAULT_REQUEST_TIMEOUT
+    action.DEFAULT_REQUEST_TIMEOUT = action_call_timeout()  # read by RemoteAction.run per call
+
+
+def no_silent_tracker_store_fallback() -> None:
+    """The project's tracker store is not wrapped in Rasa's FailSafeTrackerStore, and a turn
+    whose save failed ends with `NOT_SAVED` after its answer."""
+    from rasa.core.agent import Agent
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.processor import MessageProcessor
+
+    from bot.stores import NOT_SAVED, ConversationNotSaved, SQLTrackerStore
+
+    stock_create = Agent._create_tracker_store
+    STOCK["create_tracker_store"] = stock_create
+
+    def _create_tracker_store(store, domain):
+        if isinstance(store, SQLTrackerStore):
+            store.domain = domain
+            return store
+        return stock_create(store, domain)
+
+    Agent._create_tracker_store = staticmethod(_create_tracker_store)
+
+    stock_handle = STOCK["handle_message"] = MessageProcessor.handle_message
+
+    async def handle_message(self, message):
+        try:
+            return await stock_handle(self, message)
+        except ConversationNotSaved:
+            # Logged by the store. The answer was given; the person learns it was not kept.
+            await message.output_channel.send_text_message(message.sender_id, NOT_SAVED)
+            if isinstance(message.output_channel, CollectingOutputChannel):
+                return message.output_channel.messages
+            return None
+
+    MessageProcessor.handle_message = handle_message
+
+
 def _sqlite_write_ahead_log() -> None:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
@@ -193,6 +249,8 @@ def apply() -> None:
         compile_action_validation()
         restore_diet_weights_for_serving()
         reuse_action_connections()
+        bound_action_calls()
+        no_silent_tracker_store_fallback()
         _sqlite_write_ahead_log()
         preload_shared_data()
         _applied = True

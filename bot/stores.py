@@ -7,23 +7,38 @@ and any existing database keep working. What changes is only how much each turn 
 * **SQLite keeps its connections.** SQLAlchemy 1.4 opens and closes a new SQLite connection for
   every session (NullPool), and each new connection runs the write-ahead-log pragmas again; a
   turn opened two or three. A small pool keeps them open (PostgreSQL is pooled already).
-* **No count before each write.** Rasa counts the stored events of the conversation's latest
-  session before every save, to know which events are new. The count is known: it is how many
-  events the retrieve that started this turn read (or the last save wrote). It is remembered per
-  conversation (a bounded LRU); when it is not known, Rasa's query is used. Several Rasa
-  processes stay correct, because the lock store lets only one of them work on a conversation at a
-  time and each turn starts with a retrieve, which refreshes the count.
+* **Each save writes exactly its own turn's events.** Rasa counts the stored events of the
+  conversation's latest session before every save and writes the tracker's events past that
+  count. Here the tracker itself remembers how many of its events came from the store (the
+  retrieve that started the turn, or its last save) and only the events after those are written:
+  no count query, and a turn never writes (or skips) another turn's events, even if two turns of
+  one conversation ever ran at once. A tracker that did not come from this store is counted with
+  Rasa's query.
 * **One statement for the new events** instead of one ORM object per event, and the retrieve
   reads only the ``data`` column it uses.
+
+And nothing is lost silently. Rasa wraps its tracker store in a fail-safe store that, when a save
+fails, keeps the conversation in memory only and logs "Falling back to use the
+InMemoryTrackerStore", and answers a failed read as a new conversation. This store retries a
+locked or unreachable database for up to ``STORE_RETRY_S`` seconds (default 3; each SQLite
+attempt waits at most ``SQLITE_BUSY_TIMEOUT_S``) in a thread, so that the server goes on serving
+other conversations meanwhile; then it raises `ConversationNotSaved` (or `ConversationNotRead`),
+logs the error and records it for the health check (``/webhooks/health/``, bot/health.py).
+bot/server_tuning.py takes the fail-safe wrapper away and tells the person `NOT_SAVED` after the
+answer, on every channel; a conversation that cannot be read gets the apology instead of an
+answer without its context.
 """
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
+import os
+import sqlite3
 import threading
-from collections import OrderedDict
-from typing import Any, Dict, List, Optional, Text
+import time
+from typing import Any, Callable, Dict, List, Optional, Text, TypeVar
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore as RasaSQLTrackerStore
@@ -34,84 +49,164 @@ from bot.staff.turns import TurnIndex
 
 logger = logging.getLogger(__name__)
 
-# Conversations whose stored-event count is remembered; older ones fall back to a count query.
-KNOWN_COUNTS = 20_000
 SQLITE_POOL_SIZE = 4
+# How many of a tracker's events are in the store (set by a retrieve and by each save).
+STORED = "_events_in_store"
+T = TypeVar("T")
+
+# Told after the answer when the turn could not be stored (every channel, bot/server_tuning.py).
+NOT_SAVED = ("（提示：系统暂时无法保存这次问答，接下来的提问可能接不上前面的内容。"
+             "如需继续，请稍后再试，或拨打12333人力资源和社会保障服务热线咨询。）")
 
 
-class _Counts:
-    """Bounded, thread-safe map: sender id -> events stored in its latest session."""
+class ConversationStoreError(RuntimeError):
+    """The conversation store failed for one conversation, after retrying."""
 
-    def __init__(self, size: int = KNOWN_COUNTS) -> None:
-        self.size = size
-        self._d: "OrderedDict[str, int]" = OrderedDict()
+
+class ConversationNotSaved(ConversationStoreError):
+    pass
+
+
+class ConversationNotRead(ConversationStoreError):
+    pass
+
+
+def _env_seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        logger.warning("ignoring %s=%r: not a number of seconds", name, raw)
+        return default
+
+
+def _retryable(e: BaseException) -> bool:
+    """A locked, busy or unreachable database (worth trying again), not a damaged one."""
+    return isinstance(e, (sa.exc.OperationalError, sqlite3.OperationalError))
+
+
+def describe(e: BaseException) -> str:
+    inner = getattr(e, "orig", None) or e
+    text = (str(inner).strip().splitlines() or [""])[0][:200]
+    return f"{type(inner).__name__}: {text}" if text else type(inner).__name__
+
+
+class StoreHealth:
+    """What this process last saw of the conversation store, for the health check."""
+
+    def __init__(self) -> None:
         self._lock = threading.Lock()
+        self.failing_since: Optional[float] = None
+        self.last_error: Optional[str] = None
+        self.last_failure: Optional[float] = None
+        self.failures = 0
 
-    def get(self, sender: str) -> Optional[int]:
+    def failed(self, e: BaseException) -> None:
         with self._lock:
-            n = self._d.get(sender)
-            if n is not None:
-                self._d.move_to_end(sender)
-            return n
+            now = time.time()
+            if self.failing_since is None:
+                self.failing_since = now
+            self.last_failure = now
+            self.last_error = describe(e)
+            self.failures += 1
 
-    def set(self, sender: str, n: int) -> None:
+    def ok(self) -> None:
         with self._lock:
-            self._d[sender] = n
-            self._d.move_to_end(sender)
-            while len(self._d) > self.size:
-                self._d.popitem(last=False)
+            self.failing_since = None
 
-    def forget(self, sender: str) -> None:
+    def snapshot(self) -> Dict[str, Any]:
         with self._lock:
-            self._d.pop(sender, None)
-
-    def __len__(self) -> int:
-        return len(self._d)
+            return {"failing_since": self.failing_since, "last_error": self.last_error,
+                    "last_failure": self.last_failure, "failures": self.failures}
 
 
 class SQLTrackerStore(RasaSQLTrackerStore):
-    """Rasa's SQLTrackerStore (same tables and rows) with pooled SQLite connections, no count
-    query before a write whose count is known, and one INSERT per turn."""
+    """Rasa's SQLTrackerStore (same tables and rows) with pooled SQLite connections, one INSERT
+    per turn of exactly that turn's events, and retries, then errors, instead of a silent loss."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.known_counts = _Counts()
+        self.retry_s = _env_seconds("STORE_RETRY_S", 3.0)
+        self.health = StoreHealth()
+        self.sqlite_path: Optional[str] = None
         if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
             url = self.engine.url
+            self.sqlite_path = url.database
             self.engine.dispose()
             self.engine = sa.create_engine(
                 url, poolclass=sa.pool.QueuePool, pool_size=SQLITE_POOL_SIZE, max_overflow=8,
-                pool_pre_ping=False, connect_args={"check_same_thread": False},
+                pool_pre_ping=False, connect_args={
+                    "check_same_thread": False,
+                    "timeout": _env_seconds("SQLITE_BUSY_TIMEOUT_S", 0.5)},
             )
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         # The staff console's per-turn index (bot/staff/turns.py), in the same database.
         self.turn_index = TurnIndex(self.engine)
 
+    # -- retrying ------------------------------------------------------------------------------
+
+    async def _retrying(self, what: str, sender: str, work: Callable[[], T]) -> T:
+        """``work()`` in a thread; a locked or unreachable database is tried again, with growing
+        pauses, until ``retry_s`` has passed."""
+        loop = asyncio.get_running_loop()
+        deadline = time.monotonic() + self.retry_s
+        pause, attempts = 0.05, 0
+        while True:
+            attempts += 1
+            try:
+                return await loop.run_in_executor(None, work)
+            except Exception as e:
+                if not _retryable(e) or time.monotonic() + pause > deadline:
+                    self.health.failed(e)
+                    logger.error("conversation store: could not %s conversation %s (%d attempt%s "
+                                 "over %.1f s): %s", what, sender, attempts,
+                                 "" if attempts == 1 else "s", self.retry_s, describe(e))
+                    raise
+                await asyncio.sleep(pause)
+                pause = min(1.0, pause * 2)
+
     # -- reading ---------------------------------------------------------------------------------
 
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool
                         ) -> Optional[DialogueStateTracker]:
-        with self.session_scope() as session:
-            query = self._event_query(session, sender_id, fetch_events_from_all_sessions)
-            rows = query.with_entities(self.SQLEvent.data).all()
+        def read() -> List[Any]:
+            with self.session_scope() as session:
+                query = self._event_query(session, sender_id, fetch_events_from_all_sessions)
+                return query.with_entities(self.SQLEvent.data).all()
+
+        try:
+            rows = await self._retrying("read", sender_id, read)
+        except Exception as e:
+            raise ConversationNotRead(f"conversation {sender_id} could not be read: {describe(e)}") from e
         events = [json.loads(data) for (data,) in rows]
-        if not fetch_events_from_all_sessions:
-            self.known_counts.set(sender_id, len(events))
         if self.domain and events:
-            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            setattr(tracker, STORED, len(tracker.events))
+            return tracker
         return None
 
     # -- writing ---------------------------------------------------------------------------------
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
+        try:
+            await self._retrying("save", tracker.sender_id, lambda: self._write(tracker))
+        except Exception as e:
+            raise ConversationNotSaved(
+                f"conversation {tracker.sender_id} could not be saved: {describe(e)}") from e
+        self.health.ok()
+        logger.debug(f"Tracker with sender_id '{tracker.sender_id}' stored to database")
+
+    def _write(self, tracker: DialogueStateTracker) -> List[Dict[str, Any]]:
+        """Inserts the tracker's events that are not in the store yet; returns their rows."""
         sender = tracker.sender_id
+        total = len(tracker.events)
         with self.session_scope() as session:
-            stored = self.known_counts.get(sender)
-            if stored is None or stored > len(tracker.events):
+            stored = getattr(tracker, STORED, None)
+            if stored is None or stored > total:
                 stored = self._event_query(session, sender, fetch_events_from_all_sessions=False).count()
             rows: List[Dict[str, Any]] = []
-            for event in itertools.islice(tracker.events, stored, len(tracker.events)):
+            for event in itertools.islice(tracker.events, stored, total):
                 data = event.as_dict()
                 rows.append({
                     "sender_id": sender,
@@ -124,7 +219,30 @@ class SQLTrackerStore(RasaSQLTrackerStore):
             if rows:
                 session.execute(self.SQLEvent.__table__.insert(), rows)
             session.commit()
-        self.known_counts.set(sender, stored + len(rows))
-        if rows:
+        setattr(tracker, STORED, total)
+        if rows:  # the staff console's index; it logs its own errors and never fails the turn
             self.turn_index.record(sender, [json.loads(r["data"]) for r in rows])
-        logger.debug(f"Tracker with sender_id '{sender}' stored to database")
+        return rows
+
+    # -- the health check ------------------------------------------------------------------------
+
+    def probe(self, timeout: float = 1.0) -> Optional[str]:
+        """None when the store can be read and written now; else what is wrong. For SQLite, a
+        fresh connection reads the schema and takes (and gives back) the write lock."""
+        try:
+            if self.sqlite_path:
+                conn = sqlite3.connect(f"file:{self.sqlite_path}?mode=rw", uri=True,
+                                       timeout=timeout, isolation_level=None)
+                try:
+                    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                    conn.execute("SELECT id FROM events ORDER BY id DESC LIMIT 1").fetchone()
+                    conn.execute("BEGIN IMMEDIATE")
+                    conn.execute("ROLLBACK")
+                finally:
+                    conn.close()
+            else:
+                with self.engine.connect() as conn:
+                    conn.execute(sa.text("SELECT 1"))
+        except Exception as e:
+            return describe(e)
+        return None

@@ -3,7 +3,7 @@
 - the model: present, a complete gzip tar archive, with Rasa's ``metadata.json``;
 - the knowledge base (policy_kb/data): readable and valid;
 - the conversation store (TRACKER_DB_URL): the database can be opened (for SQLite: the file is a
-  SQLite database, or can be created);
+  SQLite database that passes ``PRAGMA quick_check``, or can be created);
 - Rasa's HTTP API: off, or on with a token (RASA_ENABLE_API=1 needs RASA_API_TOKEN).
 
     python scripts/preflight.py [--model PATH] [--kb-dir DIR] [--tracker-db URL]
@@ -117,10 +117,18 @@ def _check_sqlite(url: str) -> List[str]:
             conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=5)
             try:
                 conn.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
+                # Every page and index of the file, without the slower cross-checks of
+                # integrity_check: a damaged database must not be served (it would answer and
+                # store nothing).
+                found = [row[0] for row in conn.execute("PRAGMA quick_check(5)")]
             finally:
                 conn.close()
         except sqlite3.DatabaseError as e:
             return [f"conversation store: {path} cannot be opened as a SQLite database ({e})"]
+        if found != ["ok"]:
+            return [f"conversation store: {path} is damaged (PRAGMA quick_check: "
+                    f"{'; '.join(map(str, found))[:300]}); restore it from a backup or move it "
+                    f"away to start with an empty store"]
         return []
     parent = path.parent
     if not parent.is_dir():

@@ -3,6 +3,7 @@ same trackers back, and stays correct when several Rasa processes share one data
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from pathlib import Path
 from typing import List
@@ -15,7 +16,7 @@ from rasa.shared.core.events import (ActionExecuted, BotUttered, Event, SessionS
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.launcher import ROOT
-from bot.stores import SQLTrackerStore, _Counts
+from bot.stores import ConversationNotSaved, SQLTrackerStore
 
 DOMAIN = Domain.load(str(ROOT / "bot" / "domain"))
 
@@ -96,23 +97,80 @@ def test_several_processes_on_one_database_lose_and_duplicate_nothing(tmp_path):
     assert rows(db) == rows(reference)
     c = SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(db))
     tracker = run(c.retrieve("u1"))
-    c.known_counts.forget("u1")  # as after a restart: the count is not known and is queried
     tracker.update(UserUttered("谢谢", timestamp=1_700_000_100.0))
     run(c.save(tracker))
     assert len(rows(db)) == len(rows(reference)) + 1
 
 
-def test_a_count_larger_than_the_tracker_is_not_trusted(tmp_path):
+def test_a_tracker_not_read_from_the_store_is_counted(tmp_path):
     db = tmp_path / "t.db"
     store = SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(db))
     play(store, "u1", conversation()[:1])
-    store.known_counts.set("u1", 10_000)
-    tracker = run(store.retrieve("u1"))  # refreshes the count
-    assert store.known_counts.get("u1") == len(tracker.events)
-    store.known_counts.set("u1", 10_000)
-    tracker.update(UserUttered("谢谢", timestamp=1_700_000_100.0))
-    run(store.save(tracker))
+    before = len(rows(db))
+    stored = run(store.retrieve("u1"))
+    built = DialogueStateTracker.from_events("u1", list(stored.events), DOMAIN.slots)  # no mark
+    built.update(UserUttered("谢谢", timestamp=1_700_000_100.0))
+    run(store.save(built))
     assert [r[1] for r in rows(db)].count("user") == 2
+    assert len(rows(db)) == before + 1
+
+
+def test_two_turns_of_one_conversation_at_once_each_write_exactly_their_own_events(tmp_path):
+    """As when a conversation lock expired under a hung turn: two turns retrieved the same
+    conversation before either saved. Each save writes its own turn, nothing twice or lost."""
+    db = tmp_path / "t.db"
+    store = SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(db))
+    play(store, "u1", conversation()[:1])
+    before = len(rows(db))
+    first, second = run(store.retrieve("u1")), run(store.retrieve("u1"))
+    for e in turn("由哪个部门负责", 1_700_000_010.0, "ask_units"):
+        first.update(e)
+    for e in turn("开化县是山区县吗", 1_700_000_020.0, "ask_county") + turn("那乐清呢", 1_700_000_030.0):
+        second.update(e)
+    run(store.save(first))
+    run(store.save(second))
+    texts = [json.loads(r[5]).get("text") for r in rows(db)[before:] if r[1] == "user"]
+    assert texts == ["由哪个部门负责", "开化县是山区县吗", "那乐清呢"]
+    assert len(rows(db)) == before + 5 * 3
+    run(store.save(second))  # saving again writes nothing new
+    assert len(rows(db)) == before + 5 * 3
+
+
+def test_a_locked_database_is_retried_then_reported_not_kept_in_memory(tmp_path, monkeypatch):
+    """Another process holds the SQLite write lock: the save is tried for STORE_RETRY_S, then
+    fails loudly (ConversationNotSaved, the health record) instead of pretending to succeed."""
+    import subprocess
+    import sys
+    import time
+
+    monkeypatch.setenv("STORE_RETRY_S", "1.5")
+    monkeypatch.setenv("SQLITE_BUSY_TIMEOUT_S", "0.2")
+    db = tmp_path / "t.db"
+    store = SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(db))
+    play(store, "u1", conversation()[:1])
+    before = len(rows(db))
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sqlite3, sys, time\n"
+        f"c = sqlite3.connect({str(db)!r}, isolation_level=None)\n"
+        "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep(30)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        tracker = run(store.retrieve("u1"))  # reading is not blocked by a writer (WAL)
+        tracker.update(UserUttered("谢谢", timestamp=1_700_000_100.0))
+        started = time.monotonic()
+        with pytest.raises(ConversationNotSaved, match="database is locked"):
+            run(store.save(tracker))
+        assert 1.0 <= time.monotonic() - started < 5
+        assert store.health.snapshot()["failing_since"] is not None
+        assert "locked" in store.probe(timeout=0.2)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert len(rows(db)) == before
+    run(store.save(tracker))  # the lock is gone: the same turn is stored now
+    assert len(rows(db)) == before + 1
+    assert store.health.snapshot()["failing_since"] is None and store.probe() is None
 
 
 def test_sqlite_connections_are_kept_open(tmp_path):
@@ -122,13 +180,3 @@ def test_sqlite_connections_are_kept_open(tmp_path):
     event.listen(store.engine, "connect", lambda *a: opened.append(1))
     play(store, "u1", conversation())
     assert len(opened) <= 1  # NullPool would open one per session (two per turn)
-
-
-def test_remembered_counts_are_bounded():
-    counts = _Counts(size=3)
-    for i in range(5):
-        counts.set(f"s{i}", i)
-    assert len(counts) == 3 and counts.get("s0") is None and counts.get("s4") == 4
-    counts.get("s2")
-    counts.set("s5", 5)
-    assert counts.get("s2") == 2 and counts.get("s3") is None

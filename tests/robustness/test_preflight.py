@@ -74,6 +74,28 @@ def test_tracker_store_checks(tmp_path):
     assert found and "conversation store" in found[0] and "secret" not in found[0]
 
 
+def test_a_damaged_conversation_store_is_refused(tmp_path):
+    """The file opens and its schema reads, but pages of the events table are garbage: the
+    assistant would answer and store nothing. The integrity check refuses it."""
+    import sqlite3
+
+    db = tmp_path / "tracker.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, data TEXT)")
+        conn.execute("CREATE INDEX ix_sender ON events (sender_id)")
+        conn.executemany("INSERT INTO events (sender_id, data) VALUES (?, ?)",
+                         [(f"s{i % 40}", "事件" * 300) for i in range(600)])
+    assert preflight.check_tracker_db(f"sqlite:///{db}") == []
+    page = 4096
+    with open(db, "r+b") as f:
+        f.seek(page * 40)  # well past the schema on page 1
+        f.write(os.urandom(page * 3))
+    with sqlite3.connect(db) as conn:  # still opens, as before the check existed
+        conn.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
+    found = preflight.check_tracker_db(f"sqlite:///{db}")
+    assert found and str(db) in found[0] and ("damaged" in found[0] or "malformed" in found[0]), found
+
+
 def test_api_needs_a_token():
     assert preflight.check_api(OK_ENV) == []
     assert preflight.check_api({"RASA_ENABLE_API": "1", "RASA_API_TOKEN": "t0k3n"}) == []

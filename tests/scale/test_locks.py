@@ -73,6 +73,43 @@ def test_the_lock_context_serialises_two_messages_of_one_conversation(store_spec
     assert store.get_lock(cid) is None
 
 
+def test_a_turn_longer_than_the_lock_lifetime_keeps_its_lock(store_spec):
+    """A hung action server: the first turn takes four lifetimes. The second message (another
+    worker, its own store) must still wait for it, and neither ticket may be lost meanwhile."""
+    first_worker, second_worker = make(*store_spec), make(*store_spec)
+    cid = f"c-{time.time_ns()}"
+    order = []
+
+    async def message(store, name: str, hold: float):
+        async with store.lock(cid, lock_lifetime=0.5, wait_time_in_seconds=0.05):
+            order.append(f"{name} in")
+            await asyncio.sleep(hold)
+            order.append(f"{name} out")
+
+    async def both():
+        first = asyncio.create_task(message(first_worker, "a", 2.0))
+        await asyncio.sleep(0.1)
+        await message(second_worker, "b", 0)
+        await first
+
+    asyncio.run(both())
+    assert order == ["a in", "a out", "b in", "b out"]
+    assert first_worker.get_lock(cid) is None
+
+
+def test_a_ticket_of_a_process_that_is_gone_still_expires(store_spec):
+    store = make(*store_spec)
+    cid = f"c-{time.time_ns()}"
+    store.issue_ticket(cid, 0.3)  # issued, then its process died: nobody keeps it alive
+    time.sleep(0.4)
+
+    async def message():
+        async with store.lock(cid, lock_lifetime=30, wait_time_in_seconds=0.05):
+            return True
+
+    assert asyncio.run(asyncio.wait_for(message(), 5))
+
+
 def test_expired_tickets_are_dropped(store_spec):
     store = make(*store_spec)
     cid = f"c-{time.time_ns()}"
