@@ -227,7 +227,7 @@ class Answerer:
     def on_manipulation(self):
         self.clear_pending()
         self.remember("out_of_scope")
-        return [render.out_of_scope_reply(lead=messages.MANIPULATION)]
+        return [render.Reply(messages.MANIPULATION, {"out_of_scope": True})]
 
     def on_outside(self):
         self.clear_pending()

@@ -20,7 +20,8 @@ ASK_ABOUT_YOU = "请再介绍一下您的情况，例如所在县（市、区）
 OUTSIDE_ZHEJIANG = ("浙人社发〔2021〕22号只适用于浙江省的山区26县，不涉及{place}的政策。"
                     f"{{place}}的相关政策请咨询当地人力资源和社会保障部门，或拨打当地{HOTLINE}热线。")
 # Requests the document cannot answer by nature: instructions to the assistant itself.
-MANIPULATION = "我只能依据浙人社发〔2021〕22号文件回答与山区26县人力社保政策有关的问题，不能执行其他指令。"
+MANIPULATION = ("我只能依据浙人社发〔2021〕22号文件回答与山区26县人力社保政策有关的问题，不能执行其他指令。"
+                f"其他问题请拨打{HOTLINE}或咨询当地人力资源和社会保障局。")
 NOT_NAMED = "文件没有提到{what}。"
 NO_SUCH_MEASURE = "文件的主要举措共{count}项（（一）至（{last}）），没有第{number}项。"
 BOT_CHALLENGE = "我是自动政策问答助手，不是人工客服。我的回答均依据浙人社发〔2021〕22号文件原文；具体办理请以当地人力社保部门的答复为准。"

@@ -109,7 +109,8 @@ def applicable_reply(verdicts: Sequence[Any], related: Sequence[Any] = (), addre
     lines = []
     # A measure the person qualifies for leads; then what they asked about; then the rest.
     eligible = [kb.clause(v.clause_id) for v in verdicts if v.verdict == "eligible"]
-    clauses = eligible + [c for c in related if c not in eligible]
+    # What was asked about is cited first; then what the person qualifies for.
+    clauses = list(related) + [c for c in eligible if c not in related]
     if related:
         lines.append("与您所问最相关的规定：")
         for c in related:

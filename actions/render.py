@@ -164,13 +164,13 @@ def verdict_label(verdict) -> str:
         return LABEL_NEED
     if verdict.verdict == "not_eligible":
         return LABEL_NOT
-    return LABEL_MAYBE if verdict.decided_by or verdict.hedges else LABEL_ELIGIBLE
+    return LABEL_MAYBE if verdict.discretionary else LABEL_ELIGIBLE
 
 
 def verdict_payload(verdict) -> Dict[str, Any]:
     payload = verdict.to_payload()
     payload["label"] = verdict_label(verdict)
-    if verdict.decided_by and verdict.verdict == "eligible":
+    if verdict.decided_by and verdict.verdict == "eligible" and verdict.discretionary:
         payload["decided_by"] = verdict.decided_by
     return payload
 

@@ -187,6 +187,7 @@ class EligibilityEngine:
             questions=questions,
             hedges=hedges,
             decided_by=rule.decided_by,
+            discretionary=rule.discretionary,
         )
 
     def applicable(self, facts: Dict[str, Any]) -> List[Verdict]:

@@ -403,6 +403,9 @@ class Condition(_Model):
 class Rule(_Model):
     clause: str
     decided_by: Optional[str] = None
+    # Whether meeting the listed conditions still leaves the grant to someone's decision
+    # ("视情给予", "可适当", "有条件的"): the verdict then reads "可能适用", not "符合条件".
+    discretionary: bool = False
     # Whom the measure concerns (roles): a person of another role is not offered it by
     # applicable(), though the verdict itself turns on the conditions alone.
     concerns: List[str] = []
@@ -464,6 +467,7 @@ class Verdict(_Model):
     questions: Dict[str, Question] = {}
     hedges: List[str] = []
     decided_by: Optional[str] = None
+    discretionary: bool = False
 
     def to_payload(self) -> Dict[str, Any]:
         return {

@@ -106,6 +106,7 @@ class SearchIndex:
         # fragments behind) but credit no clause.
         self._blocking = {normalise(t) for t in blocking_terms} - set(self.term_weights)
         self._matcher = _KeywordMatcher([*self.term_weights, *self._blocking])
+        self._inner_weights: Dict[str, Dict[str, float]] = {}
         self.leaf_ids = [cid for cid, c in clauses.items() if not c.is_parent]
         self._lock = threading.Lock()
         self._tokenizer: Optional[jieba.Tokenizer] = None
@@ -178,9 +179,22 @@ class SearchIndex:
         """Summed keyword weight per clause id (parents included)."""
         scores: Dict[str, float] = {}
         for term, _ in self._matcher.find(normalise(text)):
-            for cid, weight in self.term_weights.get(term, {}).items():
+            for cid, weight in self._weights_within(term).items():
                 scores[cid] = scores.get(cid, 0.0) + weight
         return scores
+
+    def _weights_within(self, term: str) -> Dict[str, float]:
+        """A term's weight per clause, at least that of any keyword inside it: the longest match
+        "卫生高级自主评聘" (a glossary name) counts as much as "卫生高级" and "自主评聘" do."""
+        cached = self._inner_weights.get(term)
+        if cached is None:
+            cached = dict(self.term_weights.get(term, {}))
+            for other, weights in self.term_weights.items():
+                if other != term and other in term:
+                    for cid, weight in weights.items():
+                        cached[cid] = max(cached.get(cid, 0.0), weight)
+            self._inner_weights[term] = cached
+        return cached
 
     def topic(self, text: str) -> List[Tuple[Clause, float]]:
         scores = self.keyword_hits(text)

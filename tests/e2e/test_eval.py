@@ -68,3 +68,20 @@ def test_answers_read_well_on_a_phone(real_answers):
         assert not re.search(r"([\u4e00-\u9fff]{2,6}[市县区])属于\1", t), t
         for quote in re.findall(r"“([^”]{12,})”", t):
             assert t.count(quote) == 1, (quote, t)
+
+
+def test_every_answer_follows_the_answer_schema(real_answers):
+    import json
+
+    import jsonschema
+
+    schema = json.loads((DEFAULT_CASES.parent.parent / "docs" / "answer.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    _, answers = real_answers
+    checked = 0
+    for msgs in answers:
+        for m in msgs:
+            errors = sorted(validator.iter_errors(m), key=str)
+            assert not errors, (m, [e.message for e in errors[:3]])
+            checked += 1
+    assert checked > 300
