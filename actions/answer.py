@@ -83,8 +83,11 @@ class Answerer:
     def _keep_what_was_said(self) -> None:
         """Facts stated in any turn stay with the conversation, whatever the turn was answered as,
         so that a later question about the person's case uses them."""
-        if self.u.new_facts() and "facts" not in self.slots:
+        about_someone = [k for k in self.u.new_facts() if k != "activity"]  # "创业担保贷款" is a topic
+        if about_someone and "facts" not in self.slots:
             self.slots["facts"] = self.u.merged_facts()
+        if "last_place" not in self.slots and self.u.place_matches():
+            self.slots["last_place"] = self.u.place_matches()[0].name  # "我是龙港市人社局的"
         if "subject" not in self.slots and self.u.subject_slot():
             self.slots["subject"] = self.u.subject_slot()
 
@@ -463,8 +466,7 @@ class Answerer:
     def on_county(self):
         # A question that names no place is about the list itself ("山区26县都有哪些"), unless it
         # only points back ("那呢？"): only then does the place just discussed carry over.
-        follow_up = bool(re.search(r"这儿|这里|那里|那儿|这边|那边|我们这|我们那|当地|本地|这个地方|那个地方", self.u.text)
-                         or re.fullmatch(r"(那|那么)?(这个|它)?(呢|吗|算吗|算不算|是不是)?[？?。]*", self.u.text))
+        follow_up = not (places.LIST_ALL.search(self.u.text) or places.COUNT.search(self.u.text))
         matches = self.u.place_matches(use_context=follow_up)
         reply, place = places.county_reply(matches, self.u.text)
         self.clear_pending()

@@ -59,12 +59,12 @@ MANIPULATION = re.compile(r"(忽略|无视|忘记|忘掉)(之前|以上|前面|�
                           r"系统提示词|提示词|system ?prompt|prompt|越狱|jailbreak|你的(指令|设定|规则)是|"
                           r"(回复|回答)规则|(给你|你的)(定|设)了?(哪些|什么)?规则|被禁止|禁止回答|chatgpt|gpt|文心一言|大模型|"
                           r"扮演|角色扮演|假装你是|写(一段|个|一个)?(代码|程序|脚本)|developer mode|开发者模式|开发者|"
-                          r"写(一|首|个|篇|段)?(诗|绝句|律诗|文章|作文|对联|小说|故事|歌词|歌)|讲(个|一个)?笑话|"
+                          r"写(一|首|个|篇|段)?[^，,。]{0,4}?(诗|绝句|律诗|文章|作文|对联|小说|故事|歌词)|讲(个|一个)?笑话|"
                           r"(列|输出|告诉我|说出)(出|一下)?你的(规则|指令|设定)", re.I)
 # "是13年", not "不是3年": a bare number of years.
 BARE_YEARS = re.compile(r"(不是|不)?(\d{1,2}|[一二两三四五六七八九十]{1,3})(?:个)?年")
 # Which measure names a single responsible unit (computed from the knowledge base).
-SINGLE_UNIT = re.compile(r"(只|仅)(写了|有|列了|列)?(一个|1个|一家)(责任)?(单位|部门)|责任单位(最少|只有一个)|"
+SINGLE_UNIT = re.compile(r"(只|仅)(写了|有|列了|列)?[^，,。？?]{0,10}?(一个|1个|一家)(责任)?(单位|部门)|责任单位(最少|只有一个)|"
                          r"(一家|一个部门|一个单位)(单独)?负责|单独负责")
 # Words that ask whether a place is covered.
 COUNTY_QUESTION = re.compile(r"山区县|山区26县|范围|覆盖|算不算|算吗|是不是|属于|包括|哪些县|名单")
@@ -178,7 +178,8 @@ class Understanding:
             return "resume"  # "那我刚才问的那个到底能不能享受"
         if SINGLE_UNIT.search(self.text):
             return "single_unit"  # "哪一条只写了一个责任单位"
-        if get_kb().unnamed_group(self.text) and not self.strong_topic() and not self.place_matches():
+        if get_kb().unnamed_group(self.text) and not self.strong_topic() \
+                and not (self.place_matches() and COUNTY_QUESTION.search(self.text)):
             return "unnamed"  # "灵活就业人员 这个文件里有没有说到"
         if self.pending_clause and (self.intent in ("inform", "ask_eligibility", "ask_applicable")
                                     or (self.new_facts() and not self._topic_beyond(self.pending_clause))):
@@ -223,8 +224,12 @@ class Understanding:
 
     def _kind_from_evidence(self) -> str:
         """An out-of-scope or unsure prediction, checked against what the knowledge base knows."""
-        if self.intent == "out_of_scope" and self.confidence >= OOS_TRUST_CONFIDENCE and not self.describes_someone():
+        named_group = get_kb().unnamed_group(self.text) is not None
+        if (self.intent == "out_of_scope" and self.confidence >= OOS_TRUST_CONFIDENCE and not self.describes_someone()
+                and not (named_group and self.strong_topic() is not None)):
             return "out_of_scope"
+        if self.place_matches() and self.subject().kind == "official" and not self._explicit_topic():
+            return "county"  # "我是龙港市人社局的": a local official says where they are
         if (self.last_kind in ("eligibility", "applicable") or self.pending_clause) and self.new_facts():
             return "inform"  # "不好意思说错了，是毕业9年": a correction
         if self.describes_someone():
