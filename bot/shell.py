@@ -148,7 +148,8 @@ class Shell:
     def __init__(self, agent: Any, debug: bool = False, sender: Optional[str] = None) -> None:
         self.agent = agent
         self.debug = debug
-        self.sender = sender or f"shell-{uuid.uuid4().hex[:12]}"
+        # Its own namespace of conversation ids, as each channel has (bot/channels/guard.py).
+        self.sender = sender or f"shell:{uuid.uuid4().hex[:12]}"
         self.buttons: List[Dict[str, Any]] = []
         self.loop = asyncio.new_event_loop()
 

@@ -193,6 +193,9 @@ def test_a_question_typed_while_the_history_loads_is_sent_after_it(page, fake_se
     """Opening the widget loads the conversation so far; a question typed and sent meanwhile
     (a fast typist, a slow network) is kept and sent once the history is shown, not dropped."""
     pg = page
+    # A returning visitor: the browser keeps the session the server issued on an earlier visit.
+    token = requests.post(f"{fake_server}/webhooks/widget/session", json={}, timeout=10).json()["session"]
+    pg.add_init_script(f"localStorage.setItem('shanqu26-widget:{fake_server}/webhooks/widget/', '{token}')")
     held = []
     pg.route("**/webhooks/widget/history*", lambda route: held.append(route))
     pg.goto(demo(fake_server))
@@ -209,6 +212,24 @@ def test_a_question_typed_while_the_history_loads_is_sent_after_it(page, fake_se
     users = pg.locator(".sq-user .sq-bubble").all_inner_texts()
     assert users == ["开化县是山区县吗", "创业担保贷款有什么优惠"]  # both sent, in order
     assert "开化" in bot_messages(pg).first.inner_text()
+
+
+@pytest.mark.parametrize("stored", ["w0123456789abcdef0123456789abcdef",  # made by the browser
+                                    "AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA"])  # not signed here
+def test_an_id_the_server_did_not_issue_is_replaced_by_a_new_session(page, fake_server, stored):
+    pg = page
+    pg.add_init_script(f"if (!sessionStorage.getItem('seeded')) {{ sessionStorage.setItem('seeded', '1');"
+                       f" localStorage.setItem('shanqu26-widget:{fake_server}/webhooks/widget/', '{stored}'); }}")
+    open_widget(pg, fake_server)
+    ask(pg, "开化县是山区县吗")
+    wait_bot_count(pg, 1)
+    assert "开化" in bot_messages(pg).first.inner_text()
+    token = sender_of(pg)
+    assert token != stored and re.fullmatch(r"[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}", token)
+    hist = requests.get(f"{fake_server}/webhooks/widget/history", params={"sender": token}, timeout=10)
+    assert [m["text"] for m in hist.json()["messages"] if m["role"] == "user"] == ["开化县是山区县吗"]
+    assert pg.locator(".sq-status").inner_text() == ""  # no error shown
+    assert pg.js_errors == []
 
 
 def test_unreachable_server_shows_message_and_retry(page, fake_server):

@@ -76,7 +76,7 @@
     return id && SESSION_RE.test(id) ? id : null;
   }
 
-  function session() {
+  function ensureSession() {
     if (state.sender) { return Promise.resolve(state.sender); }
     return request("POST", "session", {}).then(function (r) {
       if (!r.ok || !r.data || !SESSION_RE.test(String(r.data.session))) {
@@ -530,7 +530,7 @@
       addUser(shown);
     }
     setBusy(true);
-    session().then(function (id) {
+    ensureSession().then(function (id) {
       return request("POST", "webhook", { sender: id, message: payload });
     }).then(function (r) {
       setBusy(false);
