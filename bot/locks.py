@@ -30,6 +30,7 @@ Select one in endpoints.yml with ``LOCK_STORE_TYPE=bot.locks.SQLiteLockStore`` o
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import os
@@ -46,6 +47,15 @@ from rasa.core.lock_store import RedisLockStore as RasaRedisLockStore
 from bot.shared_state import SQLiteFile, remove_stale, server_file
 
 logger = logging.getLogger(__name__)
+
+# Set by a channel before it hands a message to Rasa (bot/channels/guard.py): the lock store sets
+# the event once the message's turn holds the conversation lock, so that the channel can count
+# its answer timeout from then, not from when the message started waiting behind earlier ones.
+LOCK_TAKEN: "contextvars.ContextVar[Optional[asyncio.Event]]" = contextvars.ContextVar(
+    "conversation_lock_taken", default=None)
+# Rasa polls a waiting ticket every second; a queued message then waited up to a second after
+# the turn before it ended.
+WAIT_BETWEEN_CHECKS_S = 0.05
 
 # change(lock or None) -> (lock to store, or None to delete it; value to return)
 Change = Callable[[Optional[TicketLock]], Tuple[Optional[TicketLock], Any]]
@@ -69,13 +79,18 @@ class AtomicLockStore(LockStore):
 
     @asynccontextmanager
     async def lock(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME,
-                   wait_time_in_seconds: float = 1) -> AsyncGenerator[TicketLock, None]:
+                   wait_time_in_seconds: float = WAIT_BETWEEN_CHECKS_S
+                   ) -> AsyncGenerator[TicketLock, None]:
         """Rasa's ``LockStore.lock`` (same tickets and order), with the ticket kept alive from
-        the moment it is issued until the turn is done."""
+        the moment it is issued until the turn is done, and `LOCK_TAKEN` set once it is held."""
         ticket = self.issue_ticket(conversation_id, lock_lifetime)
         keeper = asyncio.ensure_future(self._keep_alive(conversation_id, ticket, lock_lifetime))
         try:
-            yield await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
+            lock = await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
+            taken = LOCK_TAKEN.get()
+            if taken is not None:
+                taken.set()
+            yield lock
         finally:
             keeper.cancel()
             self.cleanup(conversation_id, ticket)

@@ -38,6 +38,7 @@ from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Uni
 from rasa.core.channels.channel import UserMessage
 
 from bot import privacy
+from bot.locks import LOCK_TAKEN, AtomicLockStore
 from bot.shared_state import limiter
 from bot.staff import hooks as staff_hooks
 
@@ -59,6 +60,7 @@ NO_TEXT = "抱歉，我只能理解文字提问。请用文字描述您的问题
 TRUNCATED = "您的消息较长，只处理了前{limit}个字符。"
 RATE_LIMITED = "您发送消息过于频繁，请稍等片刻再试。"
 APOLOGY = "抱歉，系统暂时无法回答您的问题，请稍后再试，或拨打12333人力资源和社会保障服务热线咨询。"
+STILL_ANSWERING = "您的上一个问题还在解答中，这条消息没有处理。请等上一个回答出来后再发送一次。"
 
 OFFERED_SLOT = "offered_payloads"
 
@@ -395,6 +397,12 @@ class Guard:
         """Hands the message to the assistant; False when it failed or took longer than the
         timeout.
 
+        The timeout counts from when the message's turn holds the conversation lock (with the
+        project's lock stores, bot/locks.py): time spent waiting behind earlier messages of the
+        same conversation is not the assistant failing. A message still waiting after the
+        timeout is withdrawn before it is read, and the person is told `STILL_ANSWERING` (in the
+        output channel, so every channel says it): nothing of it is stored.
+
         A late answer is not cancelled: it finishes in the background, so that the conversation
         is stored whole (the person was told to try again; the next message waits for it).
 
@@ -402,8 +410,28 @@ class Guard:
         or add an offer to leave a message after the answer."""
         if await staff_hooks.before_assistant(message):
             return True
-        task = asyncio.ensure_future(on_new_message(message))
+        taken = asyncio.Event() if self._locks_signal() else None
+        context_token = LOCK_TAKEN.set(taken)
         try:
+            task = asyncio.ensure_future(on_new_message(message))  # runs with `taken` in context
+        finally:
+            LOCK_TAKEN.reset(context_token)
+        try:
+            if taken is not None:
+                waiter = asyncio.ensure_future(taken.wait())
+                try:
+                    await asyncio.wait({task, waiter}, timeout=self.timeout,
+                                       return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    waiter.cancel()
+                if not taken.is_set() and not task.done():
+                    task.cancel()  # still queued: nothing of this message has been read
+                    logger.warning("%s: %s still waiting for an earlier message after %.0f s; "
+                                   "told to send it again", self.channel, message.sender_id,
+                                   self.timeout)
+                    await message.output_channel.send_text_message(message.sender_id,
+                                                                   STILL_ANSWERING)
+                    return True
             await asyncio.wait_for(asyncio.shield(task), timeout=self.timeout)
             await staff_hooks.after_assistant(message)
             return True
@@ -420,6 +448,11 @@ class Guard:
             logger.exception("%s: a message from %s could not be answered", self.channel,
                              message.sender_id)
         return False
+
+    def _locks_signal(self) -> bool:
+        """The server's lock store says when a turn holds the conversation lock."""
+        agent = getattr(getattr(self._app, "ctx", None), "agent", None)
+        return isinstance(getattr(agent, "lock_store", None), AtomicLockStore)
 
     def _late_done(self, task: "asyncio.Future") -> None:
         self._late.discard(task)
