@@ -41,11 +41,11 @@ staff-user: setup
 	@$(ENV) $(PY) -m bot.staff.cli $(STAFF_ARGS)
 
 # Everything to install and run offline on a machine of this kind, in BUNDLE_DIR (default
-# bundle/); there `make setup` installs from it without a registry (docs/zh/部署指南.md).
+# bundle/); there `make setup` installs from it without a registry (docs/zh/deploy.md).
 bundle: train
 	@scripts/bundle.sh
 
-# Policy staff (docs/zh/政策维护指南.md): check policy_kb/data/, then compare the answers to the
+# Policy staff (docs/zh/kb-maintenance.md): check policy_kb/data/, then compare the answers to the
 # evaluation sets before and after a change (KB_LABEL names a recording; BEFORE/AFTER two of them).
 kb-check: setup
 	@$(ENV) $(PY) scripts/kb_check.py $(KB_ARGS)

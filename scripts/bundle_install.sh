@@ -34,7 +34,7 @@ bundle_install_uv() {
   version=$(sed -n 's/^uv_version=//p' "$BUNDLE/MANIFEST")
   ls "$BUNDLE"/wheels/uv-"$version"-*.whl >/dev/null 2>&1 || bundle_fail "wheels/uv-$version-*.whl is missing"
   base=$(command -v python3 || command -v python || find_python310)
-  [ -n "$base" ] || bundle_fail "no Python found to install uv with: install Python 3.10 (see docs/zh/部署指南.md)"
+  [ -n "$base" ] || bundle_fail "no Python found to install uv with: install Python 3.10 (see docs/zh/deploy.md)"
   echo "[setup] installing uv $version into $TOOLS from $BUNDLE/wheels"
   "$base" -m venv "$TOOLS" || bundle_fail "'$base -m venv' failed (on Debian: the python3-venv package)"
   PIP_CONFIG_FILE=/dev/null "$TOOLS/bin/pip" install --isolated --quiet --disable-pip-version-check \

@@ -12,7 +12,7 @@ results/kb/<before>-<after>.html.
   python scripts/kb_diff.py record --label after       # after make kb-check and make train
   python scripts/kb_diff.py compare before after       # or two paths of recordings
 
-(`make kb-answers KB_LABEL=before`, `make kb-answers`, `make kb-diff`; docs/zh/政策维护指南.md)
+(`make kb-answers KB_LABEL=before`, `make kb-answers`, `make kb-diff`; docs/zh/kb-maintenance.md)
 """
 from __future__ import annotations
 

@@ -57,10 +57,14 @@ def bundle() -> Path:
     return target
 
 
-def fresh_clone(tmp_path: Path) -> Path:
-    clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=300)
-    return clone
+@pytest.fixture
+def clone(tmp_path):
+    """A fresh clone of this repository (its committed state), removed afterwards: what it
+    installs (3 GB) is not left behind in pytest's kept directories."""
+    path = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(path)], check=True, timeout=300)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def can_unshare() -> bool:
@@ -77,7 +81,8 @@ def offline_env(bundle_dir: Path, tmp_path: Path, **extra: str) -> dict:
     env.update(
         BUNDLE_DIR=str(bundle_dir), UV_OFFLINE="1", UV_NO_INDEX="1", UV_CACHE_DIR=str(tmp_path / "uv-cache"),
         UV_PYTHON_DOWNLOADS="never", PIP_NO_INDEX="1", PIP_CONFIG_FILE="/dev/null",
-        http_proxy=nowhere, https_proxy=nowhere, HTTP_PROXY=nowhere, HTTPS_PROXY=nowhere, no_proxy="",
+        http_proxy=nowhere, https_proxy=nowhere, HTTP_PROXY=nowhere, HTTPS_PROXY=nowhere,
+        no_proxy="127.0.0.1,localhost,::1", NO_PROXY="127.0.0.1,localhost,::1",  # the servers under test
         UV_INDEX_URL=f"{nowhere}/simple", PIP_INDEX_URL=f"{nowhere}/simple",
     )
     env.update(extra)
@@ -111,8 +116,7 @@ while True:
 '''
 
 
-def test_a_fresh_clone_installs_from_the_bundle_offline_and_answers(bundle, tmp_path):
-    clone = fresh_clone(tmp_path)
+def test_a_fresh_clone_installs_from_the_bundle_offline_and_answers(bundle, clone, tmp_path):
     manifest = dict(line.split("=", 1) for line in (bundle / "MANIFEST").read_text().splitlines())
     (tmp_path / "ask.py").write_text(ASK)
     port, actions = free_port(), free_port()
@@ -178,8 +182,7 @@ def partial_bundle(bundle: Path, into: Path, drop: str) -> Path:
     return into
 
 
-def test_a_missing_wheel_is_named_and_nothing_waits_for_a_registry(bundle, tmp_path):
-    clone = fresh_clone(tmp_path)
+def test_a_missing_wheel_is_named_and_nothing_waits_for_a_registry(bundle, clone, tmp_path):
     broken = partial_bundle(bundle, tmp_path / "broken", "jieba-")
     started = time.monotonic()
     r = run_offline("make setup", clone, offline_env(broken, tmp_path), timeout=300)
@@ -188,8 +191,7 @@ def test_a_missing_wheel_is_named_and_nothing_waits_for_a_registry(bundle, tmp_p
     assert "offline install from" in r.stderr and "jieba-0.42.1-" in r.stderr, r.stderr[-2000:]
 
 
-def test_a_bundle_of_another_lock_is_refused_by_name(bundle, tmp_path):
-    clone = fresh_clone(tmp_path)
+def test_a_bundle_of_another_lock_is_refused_by_name(bundle, clone, tmp_path):
     other = partial_bundle(bundle, tmp_path / "other", "MANIFEST")
     (other / "MANIFEST").write_text(re.sub(r"lock_hash=\w+", "lock_hash=0000000000000000",
                                            (bundle / "MANIFEST").read_text()))
@@ -198,7 +200,6 @@ def test_a_bundle_of_another_lock_is_refused_by_name(bundle, tmp_path):
     assert "built for uv.lock 0000000000000000" in r.stderr and lock_hash() in r.stderr
 
 
-def test_a_missing_bundle_directory_is_named(tmp_path):
-    clone = fresh_clone(tmp_path)
+def test_a_missing_bundle_directory_is_named(clone, tmp_path):
     r = run_offline("make setup", clone, offline_env(tmp_path / "nowhere", tmp_path), timeout=60)
     assert r.returncode != 0 and "nowhere: no such directory" in r.stderr
