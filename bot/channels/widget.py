@@ -16,9 +16,11 @@ Routes (relative to ``/webhooks/widget``):
 - ``POST /webhook``     ``{"sender", "message"}`` -> list of bot messages, as the REST channel
                         returns them, each also carrying the ``timestamp`` of the bot event it
                         belongs to (the id a rating refers to)
-- ``GET  /history?sender=ID``   the conversation so far, rebuilt from the tracker store
-- ``POST /rating``      ``{"sender", "timestamp" | "message_index", "helpful", "comment"?}``;
-                        stored in the conversation as a ``SlotSet("feedback", ...)`` event
+- ``GET  /history?sender=ID``   the conversation so far, rebuilt from the tracker store (none
+                        yet for a new session: an empty list)
+- ``POST /rating``      ``{"sender", "timestamp" | "message_index", "helpful", "reason"?,
+                        "comment"?}``; stored in the conversation as a ``SlotSet("feedback", ...)``
+                        event (``reason``, for 👎 only, one of `RATING_REASONS`)
 
 A browser can only reach its own conversation: the session id is random, signed with a secret
 only the server knows (``WIDGET_SESSION_SECRET``, else a key generated once under ``var/``), and
@@ -68,6 +70,9 @@ _SANIC_CORS_EVALUATED = "_sanic_cors_e"  # sanic_cors.core.SANIC_CORS_EVALUATED
 # A session id the server issued: 16 random bytes and 16 bytes of their HMAC, base64url, "." between.
 SESSION_RE = re.compile(r"^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{22})$")
 MIN_SECRET_CHARS = 16
+
+# What a 👎 can say was wrong (stored with the rating as ``reason``; the staff console shows it).
+RATING_REASONS = ("回答错误", "没回答我的问题", "太长看不懂", "其他")
 
 DEFAULT_MAX_MESSAGE_CHARS = 500
 DEFAULT_MAX_COMMENT_CHARS = 500
@@ -285,6 +290,8 @@ def history_messages(events: Iterable[Any]) -> List[Dict[str, Any]]:
             rating = _find_rating(ratings, event.timestamp)
             if rating is not None:
                 item["rating"] = {"helpful": rating.get("helpful")}
+                if rating.get("reason"):
+                    item["rating"]["reason"] = str(rating["reason"])
                 if rating.get("comment"):
                     item["rating"]["comment"] = neutralise_markup(str(rating["comment"]))
             out.append(item)
@@ -521,7 +528,9 @@ class WidgetInput(InputChannel):
             store = request.app.ctx.agent.tracker_store
             tracker = await store.retrieve_full_tracker(conversation)
             if tracker is None or not started_here(tracker.events, self.name()):
-                return self._error(request, 404, "no such conversation")
+                # A session this server issued whose first question has not been answered yet:
+                # nothing to show, which is no error (the browser's console stays clean).
+                return self._json(request, {"sender": sender, "messages": []})
             return self._json(request, {"sender": sender,
                                         "messages": history_messages(tracker.events)})
 
@@ -536,6 +545,11 @@ class WidgetInput(InputChannel):
                 helpful = body.get("helpful")
                 if not isinstance(helpful, bool):
                     raise _BadRequest(400, "helpful must be true or false")
+                reason = body.get("reason")
+                if reason is not None and reason not in RATING_REASONS:
+                    raise _BadRequest(400, "reason must be one of " + " / ".join(RATING_REASONS))
+                if reason is not None and helpful:
+                    raise _BadRequest(400, "a reason goes with an answer rated not helpful")
                 comment = body.get("comment")
                 if comment is not None and not isinstance(comment, str):
                     raise _BadRequest(400, "comment must be a string")
@@ -575,6 +589,7 @@ class WidgetInput(InputChannel):
                 i, bot = match[0]
                 feedback = {
                     "helpful": helpful,
+                    "reason": reason,
                     "comment": comment or None,
                     "message_index": i,
                     "bot_timestamp": bot.timestamp,

@@ -41,40 +41,82 @@ def _reply(text: str, custom: Dict[str, Any] = None, buttons: List[Dict[str, str
     return {"text": text, "data": data}
 
 
-def script(text: str) -> List[Dict[str, Any]]:
-    """The canned answers, keyed by what the user typed (or clicked)."""
+LOC_SCOPE, LOC_M1, LOC_M7 = "正文末段（“山区县”的含义）", "三、主要举措（一）", "三、主要举措（七）"
+M7_SENTENCE = "有条件的山区县，在风险可控的前提下，可适当降低创业担保贷款申请门槛，适当提高创业担保贷款额度，给予利率优惠；"
+# The payloads as actions/render.py and bot/staff/hooks.py make them (docs/answer-contract.md).
+CITE_SCOPE = {"clause_id": "scope", "title": "“山区县”的范围", "text": CLAUSE_SCOPE, "location": LOC_SCOPE}
+CITE_M1 = {"clause_id": "m1", "title": "支持引进高端人才", "text": CLAUSE_M1, "location": LOC_M1}
+CITE_M7 = {"clause_id": "m7", "title": "加强创业扶持", "text": CLAUSE_M7, "location": LOC_M7}
+TICKET = 7
+
+
+def quote(location: str, passage: str) -> str:
+    return f"【原文】{location}\n“{passage}”"
+
+
+def script(text: str, after: str = "") -> List[Dict[str, Any]]:
+    """The canned answers, keyed by what the user typed (or clicked) and, for a message left to
+    staff, by the bot's previous answer."""
+    if after == "handoff-prompt" and text != "取消":
+        return [_reply(f"已收到您的留言（编号 {TICKET}）。工作人员一般会在1个工作日内答复，"
+                       "答复会显示在本对话窗口中，您稍后再打开时也能看到。",
+                       {"handoff": {"ticket": TICKET, "status": "open"}})]
+    if text in ("转人工", "我要找人工"):
+        return [_reply("如需工作人员答复，您可以给我们留言，工作人员看到后会回复您。",
+                       {"handoff": {"offer": "asked"}}, buttons=[{"title": "留言", "payload": "留言"}])]
+    if text == "留言":
+        return [_reply("请在下一条消息中写下您想咨询的问题，可以附上联系方式（手机号或邮箱，选填）。"
+                       "回复“取消”可放弃留言。", {"handoff": {"waiting_for_message": True}})]
     if "开化" in text:
         return [_reply(
-            "开化县属于山区26县。\n【原文】本意见的“山区县”\n“" + CLAUSE_SCOPE + "”",
+            "是的，开化县（衢州市）属于本意见所指的山区县。\n" + quote(LOC_SCOPE, CLAUSE_SCOPE),
             {"county": {"name": "开化县", "city": "衢州市", "is_mountain_county": True},
-             "citations": [{"clause_id": "scope", "title": "山区县的范围", "text": CLAUSE_SCOPE}]},
+             "citations": [CITE_SCOPE]},
         )]
+    if "额度" in text:  # the text quotes one sentence of the clause
+        return [_reply(
+            "关于「加强创业扶持」的具体标准：文件只写了“适当提高创业担保贷款额度”，文件没有规定具体金额。\n"
+            + quote(LOC_M7, M7_SENTENCE) + "\n责任单位：省人力社保厅、省财政厅。",
+            {"citations": [CITE_M7],
+             "responsible_units": [{"name": "省人力社保厅", "full_name": "浙江省人力资源和社会保障厅"},
+                                   {"name": "省财政厅", "full_name": "浙江省财政厅"}]},
+        )]
+    if text == "原文":
+        return [_reply(quote(LOC_M7, CLAUSE_M7), {"citations": [CITE_M7]})]
+    if "全部措施" in text:  # a long answer: several phone screens
+        lines = [f"{i}. 第{i}项措施的要点：{CLAUSE_M1}" for i in range(1, 13)]
+        return [_reply("文件共有九项主要举措，要点如下：\n" + "\n".join(lines),
+                       {"citations": [CITE_M1]})]
     if "第七条" in text or "创业" in text:
         return [_reply(
-            "（七）加强创业扶持。\n【原文】三、主要举措（七）\n“" + CLAUSE_M7 + "”\n【责任单位】省人力社保厅、省财政厅",
-            {"citations": [{"clause_id": "m7", "title": "加强创业扶持", "text": CLAUSE_M7}],
+            "（七）加强创业扶持。\n" + quote(LOC_M7, CLAUSE_M7) + "\n责任单位：省人力社保厅、省财政厅。",
+            {"citations": [CITE_M7],
              "responsible_units": [{"name": "省人力社保厅", "full_name": "浙江省人力资源和社会保障厅"},
                                    {"name": "省财政厅", "full_name": "浙江省财政厅"}]},
         )]
     if "博士后" in text:
         return [_reply(
-            "要判断您是否符合「支持引进高端人才」（三、主要举措（一）），还需要了解一项情况：您出站后去哪类单位工作？"
-            "\n【原文】三、主要举措（一）\n“" + CLAUSE_M1 + "”",
-            {"citations": [{"clause_id": "m1", "title": "支持引进高端人才", "text": CLAUSE_M1}],
+            "要判断您是否符合「支持引进高端人才」（三、主要举措（一）），还需要了解：您出站后去哪类单位工作？"
+            "\n" + quote(LOC_M1, CLAUSE_M1),
+            {"citations": [CITE_M1],
              "eligibility": {"clause_id": "m1", "verdict": "need_info", "met": [], "unmet": [],
-                             "missing": ["employer_type"]}},
+                             "missing": ["employer_type"], "label": "尚需信息"}},
             buttons=[{"title": "民营企业", "payload": '/inform{"employer_type": "private"}'},
                      {"title": "国有企业", "payload": '/inform{"employer_type": "state"}'}],
         )]
     if text.startswith("/inform"):
         private = "private" in text
-        return [_reply(
-            ("根据您提供的情况，您属于" if private else "根据您提供的情况，您不在") + "「支持引进高端人才」的支持范围。",
-            {"citations": [{"clause_id": "m1", "title": "支持引进高端人才", "text": CLAUSE_M1}],
-             "eligibility": {"clause_id": "m1", "verdict": "eligible" if private else "not_eligible",
-                             "met": ["出站后到民营企业工作"] if private else [],
-                             "unmet": [] if private else ["须到民营企业工作"], "missing": []}},
-        )]
+        if private:
+            lead = ("您符合「支持引进高端人才」（三、主要举措（一））所列条件，但是否给予由省财政厅决定，"
+                    "文件没有承诺一定给予。")
+            eligibility = {"clause_id": "m1", "verdict": "eligible", "met": ["出站后到民营企业工作"],
+                           "unmet": [], "missing": [], "label": "可能适用", "decided_by": "省财政厅"}
+        else:
+            lead = "您不符合「支持引进高端人才」（三、主要举措（一））的条件：须到民营企业工作。"
+            eligibility = {"clause_id": "m1", "verdict": "not_eligible", "met": [],
+                           "unmet": ["须到民营企业工作"], "missing": [], "label": "不符合"}
+        return [_reply(lead + "\n" + quote(LOC_M1, CLAUSE_M1),
+                       {"citations": [CITE_M1], "eligibility": eligibility})]
     if "你好" in text:
         return [_reply("您好！我是政策问答助手。")]
     return [_reply("抱歉，这个问题不在文件范围内。", {"out_of_scope": True})]
@@ -104,7 +146,10 @@ class ScriptedAgent:
             tracker.update(UserUttered(message.text, input_channel=message.input_channel,
                                        metadata=message.metadata))
             tracker.update(ActionExecuted("action_answer"))
-            replies = script(message.text)
+            before = tracker.latest_bot_utterance
+            waiting = (before is not None and ((before.data or {}).get("custom") or {})
+                       .get("handoff", {}).get("waiting_for_message"))
+            replies = script(message.text, "handoff-prompt" if waiting else "")
             for reply in replies:
                 event = BotUttered(reply["text"], reply["data"])
                 tracker.update(event)
@@ -143,6 +188,19 @@ def build_app(origins: str = "", client_per_minute: int = 600, sender_per_minute
             return response.json({"events": None}, status=404)
         return response.text(json.dumps({"events": [e.as_dict() for e in tracker.events]}),
                              content_type="application/json")
+
+    @app.post("/test/staff_reply/<sender>")
+    async def staff_reply(request, sender):  # what a staff reply from the console adds
+        from sanic import response
+
+        from bot.staff import handoff
+
+        sid = channel.sessions.verify(sender)
+        text = handoff.STAFF_PREFIX + request.json["text"]
+        ts = await handoff.add_to_conversation(
+            app.ctx.agent, conversation_id("widget", sid), text,
+            {"staff_reply": {"ticket": request.json.get("ticket", TICKET), "by": "admin"}})
+        return response.json({"timestamp": ts})
 
     return app
 
