@@ -413,6 +413,15 @@ class Answerer:
             place = self.kb.find_place(facts[tested[0]])
         return render.verdict_reply(verdict, clause, address=self.u.subject().address, aspect=line, place=place)
 
+    def _rule_clause_for(self, clause, facts: Dict[str, Any]):
+        """The clause whose rule judges a case about `clause` (itself, or the paragraph the facts
+        fit best), or None when the measure judges no one."""
+        rules = self.kb.rule_clauses()
+        if clause.id in rules:
+            return clause
+        children = [cid for cid in rules if cid.startswith(clause.id + ".")]
+        return self.kb.clause(self.u._pick_child(self.kb, children, facts)) if children else None
+
     def on_resume(self):
         """Back to the case judged earlier: the same measure, judged on everything said since."""
         clause = self.kb.clause(self.u.case_clause)
@@ -421,6 +430,16 @@ class Answerer:
     def on_applicable(self):
         facts = self.u.merged_facts()
         self.slots["facts"] = facts or None
+        # A question that names a measure is about that measure: judged, where it judges this
+        # person ("文件里那个基层岗位包括我们村官吗"), else its content ("我们企业想设博士后工作站").
+        named = [c for c, score in self.u.clause_candidates()[:1] if score >= PLAUSIBLE or score == float("inf")]
+        if named and (self.u.strong_topic() is not None or self.u.from_search is False):
+            clause = named[0]
+            judged = self._rule_clause_for(clause, facts)
+            if judged is not None and self.kb.eligibility.concerns(judged.id, facts):
+                return [self._verdict(judged, facts)]
+            if judged is None or not self.kb.eligibility.concerns(judged.id, facts):
+                return self.on_clause()
         verdicts = self.kb.applicable(facts) if facts else []
         # What the person asks about, found by topic or search, comes first even where the
         # clause judges no one ("县里想办一所技工院校" → 第五条).

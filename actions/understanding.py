@@ -172,15 +172,15 @@ class Understanding:
             return "drop"
         if OTHER_MATTERS.search(self.text) or OTHER_DOCUMENT.search(self.text):
             return "out_of_scope"  # another matter or another document
+        if get_kb().unnamed_group(self.text) and not self.strong_topic() \
+                and not (self.place_matches() and COUNTY_QUESTION.search(self.text)):
+            return "unnamed"  # "灵活就业人员 这个文件里有没有说到"
         if self.aspect() and not self.new_facts() and (self._explicit_topic() or self._follows_up()):
             return "aspect"  # "那能补多少钱", "创业担保贷款额度是多少"
         if RESUME.search(self.text) and self.case_clause and not self._explicit_topic():
             return "resume"  # "那我刚才问的那个到底能不能享受"
         if SINGLE_UNIT.search(self.text):
             return "single_unit"  # "哪一条只写了一个责任单位"
-        if get_kb().unnamed_group(self.text) and not self.strong_topic() \
-                and not (self.place_matches() and COUNTY_QUESTION.search(self.text)):
-            return "unnamed"  # "灵活就业人员 这个文件里有没有说到"
         if self.pending_clause and (self.intent in ("inform", "ask_eligibility", "ask_applicable")
                                     or (self.new_facts() and not self._topic_beyond(self.pending_clause))):
             return "inform"
@@ -225,9 +225,12 @@ class Understanding:
     def _kind_from_evidence(self) -> str:
         """An out-of-scope or unsure prediction, checked against what the knowledge base knows."""
         named_group = get_kb().unnamed_group(self.text) is not None
+        asks_place = bool(self.place_matches()) and bool(COUNTY_QUESTION.search(self.text))
         if (self.intent == "out_of_scope" and self.confidence >= OOS_TRUST_CONFIDENCE and not self.describes_someone()
-                and not (named_group and self.strong_topic() is not None)):
+                and not asks_place and not (named_group and self.strong_topic() is not None)):
             return "out_of_scope"
+        if asks_place and not self._names_a_measure():
+            return "county"  # "开化县是山区县吗啊啊啊……"
         if self.place_matches() and self.subject().kind == "official" and not self._explicit_topic():
             return "county"  # "我是龙港市人社局的": a local official says where they are
         if (self.last_kind in ("eligibility", "applicable") or self.pending_clause) and self.new_facts():

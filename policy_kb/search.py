@@ -57,7 +57,7 @@ STOPWORDS = frozenset(
 )
 _PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
-QUOTE_MIN_CHARS = 6
+QUOTE_MIN_CHARS = 8  # a run of six ("高校毕业生到") is common wording, not a quotation
 
 
 class _KeywordMatcher:
