@@ -9,11 +9,19 @@ seconds for a reply and retries twice more if none arrives. This channel:
    remembered, with a hash of its body, for as long as its timestamp is accepted (shared by the
    workers), so a captured request cannot carry a forged message in plaintext mode;
 2. processes each delivery once (keyed on MsgId, or sender + time for events) and lets retries
-   share the result;
+   share the result, also a retry that reaches another worker: the answer is kept where every
+   worker reads it (bot/shared_state.py), and exactly one request delivers it, passively or
+   through the API (a shared claim);
 3. replies passively with the answer when it is ready within ``WECHAT_PASSIVE_TIMEOUT`` seconds,
    otherwise replies ``success`` (which stops the retries) and sends the answer later through the
-   customer-service message API;
-4. renders buttons as numbered options and maps a numbered reply back to the button's payload.
+   customer-service message API. The seconds are counted from when the platform sent the
+   request (its signed timestamp, or the first byte received), not from when the handler began:
+   under load a request can wait in the server's queue. A passive reply whose connection the
+   platform has already closed is sent through the API instead;
+4. keeps the first message for the answer: the clause it quotes follows in a second message
+   through the customer-service API, or, without that API (or with
+   ``WECHAT_QUOTATION=on_request``), the answer ends with "回复“原文”查看条文";
+5. renders buttons as numbered options and maps a numbered reply back to the button's payload.
 
 A user's conversation is ``wechat:<OpenID>`` in the tracker (`guard.conversation_id`), out of
 reach of the other channels.
@@ -46,7 +54,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 
 from bot.channels.guard import Guard, conversation_id, sanitise_message
 from bot.channels.wechat_api import DEFAULT_API_BASE, CustomerServiceClient
-from bot.channels.wechat_render import TEXT_LIMIT_BYTES, choose, render, split_text
+from bot.channels.wechat_render import TEXT_LIMIT_BYTES, choose, render_turn, split_text
 from bot.channels.wechat_state import TTLCache
 from bot.shared_state import SharedTTL, shared_between_workers
 from bot.channels.wechat_xml import MAX_BODY_BYTES, BadPayload, dedup_key, parse_xml, to_message
@@ -79,6 +87,15 @@ VOICE_UNRECOGNISED = "抱歉，没有听清您的语音。请用文字提问，�
 EMPTY_TEXT = "请输入您想咨询的问题，例如“开化县是山区县吗”。"
 NO_ANSWER = "抱歉，暂时没有找到答案。您可以换个说法再问，或拨打12333人力资源和社会保障服务热线咨询。"
 UNAVAILABLE = "抱歉，系统暂时繁忙，请稍后再试，或拨打12333人力资源和社会保障服务热线咨询。"
+
+
+def _quotation_mode(value: Optional[str]) -> str:
+    raw = (value if value is not None else os.environ.get("WECHAT_QUOTATION", "")).strip().lower()
+    if raw in ("", "follow"):
+        return "follow"
+    if raw == "on_request":
+        return "on_request"
+    raise ValueError(f"WECHAT_QUOTATION must be 'follow' or 'on_request', got {raw!r}")
 
 
 def _env_float(name: str, default: float) -> float:
@@ -123,6 +140,9 @@ class _Settings:
     api_base: str = DEFAULT_API_BASE
     passive_timeout: float = DEFAULT_PASSIVE_TIMEOUT
     text_limit: int = TEXT_LIMIT_BYTES
+    # "follow": the quotation is sent after the answer (customer-service API); "on_request":
+    # the answer says how to ask for it.
+    quotation: str = "follow"
 
 
 class WeChatInput(InputChannel):
@@ -144,13 +164,14 @@ class WeChatInput(InputChannel):
 
     def __init__(self, token: str = "", appid: str = "", secret: str = "", aes_key: str = "",
                  api_base: Optional[str] = None, passive_timeout: Optional[float] = None,
-                 client: Optional[Any] = None) -> None:
+                 client: Optional[Any] = None, quotation: Optional[str] = None) -> None:
         self.settings = _Settings(
             token=str(token).strip(), appid=str(appid).strip(), secret=str(secret).strip(),
             aes_key=str(aes_key).strip(),
             api_base=(api_base or os.environ.get("WECHAT_API_BASE") or DEFAULT_API_BASE).strip(),
             passive_timeout=passive_timeout if passive_timeout is not None
             else _env_float("WECHAT_PASSIVE_TIMEOUT", DEFAULT_PASSIVE_TIMEOUT),
+            quotation=_quotation_mode(quotation),
         )
         s = self.settings
         self.crypto: Optional[WeChatCrypto] = None
@@ -171,10 +192,12 @@ class WeChatInput(InputChannel):
         # With several workers, a retry or a "1" may reach another worker than the first message:
         # which deliveries are taken and what each user was offered are shared between them.
         self._claims: Optional[SharedTTL] = None
+        self._answers: Optional[SharedTTL] = None
         self._nonces: Any = TTLCache(MAX_NONCES, NONCE_TTL)
         if shared_between_workers():
             self._options = SharedTTL("wechat-options", OPTIONS_TTL)
             self._claims = SharedTTL("wechat-delivery", DELIVERY_TTL)
+            self._answers = SharedTTL("wechat-answer", DELIVERY_TTL)
             self._nonces = SharedTTL("wechat-nonce", NONCE_TTL)
         self._send_locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = (
             weakref.WeakValueDictionary())
@@ -186,6 +209,11 @@ class WeChatInput(InputChannel):
     @property
     def configured(self) -> bool:
         return bool(self.settings.token)
+
+    @property
+    def quotation_follows(self) -> bool:
+        """The quotation is sent after the answer, which needs the customer-service API."""
+        return self.settings.quotation == "follow" and self.client is not None
 
     # ---------------------------------------------------------------- HTTP
 
@@ -206,7 +234,7 @@ class WeChatInput(InputChannel):
 
         @bp.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
-            started = time.monotonic()
+            started = _arrived(request)
             self.guard.bind(request.app)
             if not self.configured:
                 return response.text("WeChat channel not configured", status=503)
@@ -228,6 +256,13 @@ class WeChatInput(InputChannel):
                 return response.text("bad request", status=400)
             content = await self._answer(req, on_new_message, started)
             if not content:
+                return response.text("success")
+            transport = getattr(request, "transport", None)
+            if transport is not None and transport.is_closing():
+                # The platform gave up on this request: the reply would be written to nobody.
+                logger.info("WeChat closed the connection before the reply to %s; sending it "
+                            "through the customer-service API", req.message.source)
+                self._spawn(self._send(req.message.source, [content]))
                 return response.text("success")
             reply = TextReply(message=req.message, content=content).render()
             if req.encrypted:
@@ -299,9 +334,9 @@ class WeChatInput(InputChannel):
         delivery = self._deliveries.get(key) if key else None
         if delivery is None and key and self._claims is not None and not self._claims.claim(key):
             logger.debug("WeChat retry of %s, answered by another worker", key)
-            return None
+            return await self._answer_of_other_worker(key, req.message.source, started)
         if delivery is None:
-            task = asyncio.ensure_future(self._process_safely(req, on_new_message))
+            task = asyncio.ensure_future(self._process_safely(req, on_new_message, key))
             delivery = Delivery(task)
             if key:
                 self._deliveries.set(key, delivery)
@@ -313,12 +348,12 @@ class WeChatInput(InputChannel):
         try:
             await asyncio.wait_for(asyncio.shield(delivery.task), timeout=max(remaining, 0.0))
         except asyncio.TimeoutError:
-            self._go_async(req.message.source, delivery)
+            self._go_async(req.message.source, delivery, key)
             return None
         except asyncio.CancelledError:  # the platform hung up: deliver later
-            self._go_async(req.message.source, delivery)
+            self._go_async(req.message.source, delivery, key)
             raise
-        if delivery.mode == "async":
+        if delivery.mode in ("async", "elsewhere") or not self._claim_delivery(key, delivery):
             return None
         delivery.mode = "passive"
         parts = delivery.task.result()
@@ -327,9 +362,34 @@ class WeChatInput(InputChannel):
             self._spawn(self._send(req.message.source, parts[1:], delay=FOLLOWUP_DELAY))
         return parts[0] if parts else None
 
-    def _go_async(self, openid: str, delivery: Delivery) -> None:
+    def _claim_delivery(self, key: Optional[str], delivery: Delivery) -> bool:
+        """This worker delivers the answer (with one worker: always; with several: the first
+        request, on any worker, to claim it)."""
+        if delivery.mode == "passive":
+            return True  # a retry of a passive reply that did not arrive gets it again
+        if self._claims is not None and key and not self._claims.claim(f"deliver:{key}"):
+            delivery.mode = "elsewhere"
+            return False
+        return True
+
+    async def _answer_of_other_worker(self, key: str, openid: str, started: float
+                                      ) -> Optional[str]:
+        """A retry of a message another worker is answering: reply passively with its answer
+        when it is ready within this request's time and nobody delivered it yet."""
+        while time.monotonic() - started < self.settings.passive_timeout:
+            parts = self._answers.get(key) if self._answers is not None else None
+            if parts is not None:
+                if not self._claims.claim(f"deliver:{key}"):
+                    return None
+                if len(parts) > 1:
+                    self._spawn(self._send(openid, parts[1:], delay=FOLLOWUP_DELAY))
+                return parts[0] if parts else None
+            await asyncio.sleep(0.1)
+        return None
+
+    def _go_async(self, openid: str, delivery: Delivery, key: Optional[str] = None) -> None:
         """No request will reply with this answer: send it through the API once it is ready."""
-        if delivery.mode == "pending":
+        if delivery.mode == "pending" and self._claim_delivery(key, delivery):
             delivery.mode = "async"
 
             async def deliver_when_done() -> None:
@@ -339,12 +399,16 @@ class WeChatInput(InputChannel):
             self._spawn(deliver_when_done())
 
     async def _process_safely(self, req: _Request,
-                              on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> List[str]:
+                              on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                              key: Optional[str] = None) -> List[str]:
         try:
-            return await self._process(req, on_new_message)
+            parts = await self._process(req, on_new_message)
         except Exception:
             logger.exception("WeChat message from %s could not be answered", req.message.source)
-            return [UNAVAILABLE]
+            parts = [UNAVAILABLE]
+        if key and self._answers is not None:  # for a retry that reaches another worker
+            self._answers.set(key, parts)
+        return parts
 
     async def _process(self, req: _Request,
                        on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> List[str]:
@@ -355,8 +419,8 @@ class WeChatInput(InputChannel):
         if kind == "event":
             event = str(req.fields.get("Event", "")).lower()
             if event == "subscribe":
-                text = await self._ask(openid, "/greet", on_new_message, message, fallback=WELCOME)
-                return split_text(text, self.settings.text_limit)
+                texts = await self._ask(openid, "/greet", on_new_message, message, fallback=WELCOME)
+                return self._parts(texts)
             return []
         if kind == "voice":
             recognised = str(req.fields.get("Recognition") or "").strip()
@@ -381,28 +445,34 @@ class WeChatInput(InputChannel):
             if checked.reply is not None:
                 return [checked.reply]
             text, notices = checked.text, checked.notices
-        answer = await self._ask(openid, payload or text, on_new_message, message,
-                                 fallback=NO_ANSWER)
+        texts = await self._ask(openid, payload or text, on_new_message, message,
+                                fallback=NO_ANSWER)
         if notices:
-            answer = "\n".join(notices) + "\n\n" + answer
-        return split_text(answer, self.settings.text_limit)
+            texts[0] = "\n".join(notices) + "\n\n" + texts[0]
+        return self._parts(texts)
+
+    def _parts(self, texts: List[str]) -> List[str]:
+        """The WeChat messages for the texts of a turn, each split to the size limit."""
+        return [part for text in texts for part in split_text(text, self.settings.text_limit)]
 
     async def _ask(self, openid: str, text: str,
                    on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                   message: BaseMessage, fallback: str) -> str:
+                   message: BaseMessage, fallback: str) -> List[str]:
+        """The texts answering one message: the answer first, then (when it follows) the
+        quotation."""
         collector = CollectingOutputChannel()
         metadata = {"wechat": {"msg_type": message.type, "msg_id": message.id or None,
                                "account": message.target}}
         if not await self.guard.deliver(on_new_message, UserMessage(
                 text, collector, conversation_id(self.name(), openid), input_channel=self.name(),
                 metadata=metadata)):
-            return UNAVAILABLE
-        answer, options = render([sanitise_message(m) for m in collector.messages])
-        if options:
-            self._options.set(openid, options)
+            return [UNAVAILABLE]
+        turn = render_turn([sanitise_message(m) for m in collector.messages])
+        if turn.options:
+            self._options.set(openid, turn.options)
         else:
             self._options.pop(openid)
-        return answer or fallback
+        return turn.texts(self.quotation_follows) or [fallback]
 
     # ---------------------------------------------------------------- customer-service API
 
@@ -434,6 +504,25 @@ class WeChatInput(InputChannel):
         task = asyncio.ensure_future(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+
+def _arrived(request: Request) -> float:
+    """When the platform sent this request, on the monotonic clock: the earliest of now, the
+    first byte received on the connection (bot/channels/http_limits.py) and the signed
+    timestamp. The timestamp has whole seconds, so one second of its age is taken for rounding
+    and clock drift; what is left is time the request waited before the server read it."""
+    now = time.monotonic()
+    arrived = now
+    first_byte = getattr(getattr(request.conn_info, "ctx", None), "_request_started", None)
+    if isinstance(first_byte, float) and first_byte < arrived:
+        arrived = first_byte
+    try:
+        age = time.time() - int(request.args.get("timestamp", ""))
+    except ValueError:
+        age = 0.0
+    if 1.0 < age <= MAX_CLOCK_SKEW:
+        arrived = min(arrived, now - (age - 1.0))
+    return arrived
 
 
 class _NotAvailable(Exception):

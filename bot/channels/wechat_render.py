@@ -2,14 +2,19 @@
 
 WeChat has no quick-reply buttons and limits a text message to 2048 bytes of UTF-8, so:
 
+- the first message carries the answer (``render_turn``): the clause it quotes
+  ("【原文】<location>" then "“<passage>”", actions/render.py) goes into a second message, sent
+  after it through the customer-service API, or is left for the person to ask for ("回复“原文”
+  查看条文": the assistant answers a bare "原文" with the clause just discussed);
 - buttons become a numbered list the user answers with a number (``parse_choice``);
-- a long answer is split at line, then sentence, then character boundaries into parts that each
-  fit, numbered "（1/3）" so the reader knows more follows.
+- a text still too long is split at line, then sentence, then character boundaries into parts
+  that each fit, numbered "（1/3）" so the reader knows more follows.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 # WeChat's limit for the content of a text message (passive reply and customer-service message).
@@ -17,6 +22,8 @@ TEXT_LIMIT_BYTES = 2048
 # Room kept in every part for the "（12/12）" marker.
 _MARKER_RESERVE = 24
 OPTIONS_LEAD = "回复数字选择："
+QUOTE_HINT = "回复“原文”查看条文。"
+QUOTE_START = "【原文】"
 
 _XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;…])")
@@ -32,19 +39,67 @@ def utf8_len(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def render(messages: Iterable[Dict[str, Any]]) -> Tuple[str, List[Dict[str, str]]]:
-    """One text for the bot's messages of a turn, and the options offered in it (in order).
+def split_quotes(text: str) -> Tuple[str, List[str]]:
+    """The text without the clauses it quotes, and those quotations, each "【原文】<location>"
+    and the lines of "“<passage>”" (up to the first line that ends with the closing mark)."""
+    lines = text.split("\n")
+    kept: List[str] = []
+    quotes: List[str] = []
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith(QUOTE_START) and i + 1 < len(lines) and lines[i + 1].startswith("“"):
+            end = next((j for j in range(i + 1, len(lines)) if lines[j].endswith("”")), None)
+            if end is not None:
+                quotes.append("\n".join(lines[i:end + 1]))
+                i = end + 1
+                continue
+        kept.append(lines[i])
+        i += 1
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip(), quotes
+
+
+@dataclass
+class Rendered:
+    """A turn for WeChat: the answer, the clauses it quoted, the options it offered (in order)."""
+
+    answer: str
+    quotation: str = ""
+    options: List[Dict[str, str]] = field(default_factory=list)
+
+    def texts(self, quotation_follows: bool) -> List[str]:
+        """The messages to send: first the answer (with "回复“原文”查看条文" when the quotation
+        is not sent after it) and the numbered options, then the quotation when it follows."""
+        first = [self.answer] if self.answer else []
+        if self.quotation and not quotation_follows:
+            first.append(QUOTE_HINT)
+        if self.options:
+            first.append("\n".join([OPTIONS_LEAD] + [f"{i}. {o['title']}"
+                                                      for i, o in enumerate(self.options, 1)]))
+        out = ["\n\n".join(first)] if first else []
+        if self.quotation and quotation_follows:
+            out.append(self.quotation)
+        return out
+
+
+def render_turn(messages: Iterable[Dict[str, Any]]) -> Rendered:
+    """The bot's messages of a turn, with the quotations taken out of the answer.
 
     The payload under ``custom`` is not shown: Rasa sends it as a message of its own after the
     text, and the text already quotes the clause, names the units and says whether a place is
-    covered.
+    covered. An answer that is nothing but a quotation (the reply to "原文") stays the answer.
     """
     blocks: List[str] = []
+    quotes: List[str] = []
     options: List[Dict[str, str]] = []
     for message in messages:
         text = (message.get("text") or "").strip()
         if text:
-            blocks.append(text)
+            rest, quoted = split_quotes(text)
+            if rest:
+                blocks.append(rest)
+                quotes.extend(quoted)
+            else:
+                blocks.append(text)
         if message.get("image"):
             blocks.append(str(message["image"]))
         for button in message.get("buttons") or []:
@@ -52,10 +107,7 @@ def render(messages: Iterable[Dict[str, Any]]) -> Tuple[str, List[Dict[str, str]
             payload = str(button.get("payload") or title).strip()
             if title or payload:
                 options.append({"title": title or payload, "payload": payload})
-    if options:
-        lines = [OPTIONS_LEAD] + [f"{i}. {o['title']}" for i, o in enumerate(options, 1)]
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks), options
+    return Rendered("\n\n".join(blocks), "\n".join(quotes), options)
 
 
 def clean(text: str) -> str:

@@ -13,7 +13,7 @@ from bot.channels import wechat as channel_module
 from bot.channels.wechat import (
     EMPTY_TEXT, TEXT_ONLY, UNAVAILABLE, VOICE_UNRECOGNISED, WELCOME, WeChatInput,
 )
-from bot.channels.wechat_render import OPTIONS_LEAD, TEXT_LIMIT_BYTES, utf8_len
+from bot.channels.wechat_render import OPTIONS_LEAD, QUOTE_HINT, TEXT_LIMIT_BYTES, utf8_len
 from tests.channels.fake_wechat import AES_KEY, APPID, TOKEN, WeChatPlatform, sign
 from tests.channels.wechat_fixtures import api, bot, make_server, server, user, wechat  # noqa: F401
 
@@ -222,6 +222,49 @@ def test_long_answer_first_part_passive_rest_by_customer_service(wechat, bot, ap
     assert [t.rsplit("\n", 1)[1] for t in rest] == [f"（{i}/{total}）" for i in range(2, total + 1)]
     shown = [p.rsplit("\n", 1)[0] for p in [reply.text, *rest]]
     assert "\n".join(shown).split("\n") == lines
+
+
+QUOTE = "【原文】三、主要举措（二）\n“" + CLAUSE + "”"
+QUOTED_ANSWER = "在“飞地”工作的人才视同在山区县工作。\n" + QUOTE + "\n责任单位：省人力社保厅。"
+
+
+def test_the_answer_comes_first_and_its_quotation_follows_by_customer_service(wechat, bot, api, user):
+    bot.replies["飞地人才"] = [{"text": QUOTED_ANSWER},
+                              {"custom": {"citations": [{"clause_id": "m2", "location": "三、主要举措（二）"}]}}]
+    reply = wechat.send_text(user, "飞地人才")
+    assert reply.text == "在“飞地”工作的人才视同在山区县工作。\n责任单位：省人力社保厅。"
+    assert api.wait_for(1, openid=user) == [QUOTE]
+
+
+def test_without_the_customer_service_api_the_quotation_is_offered_on_request(make_server, bot, api, user):
+    for server in (make_server(secret=""), make_server(quotation="on_request")):
+        wechat = WeChatPlatform(server.url, TOKEN, APPID, AES_KEY)
+        bot.replies["飞地人才"] = [{"text": QUOTED_ANSWER}]
+        reply = wechat.send_text(user, "飞地人才")
+        assert reply.text == ("在“飞地”工作的人才视同在山区县工作。\n责任单位：省人力社保厅。\n\n" + QUOTE_HINT)
+        # "原文" reaches the assistant, whose answer is the quotation itself.
+        bot.replies["原文"] = [{"text": QUOTE}]
+        assert wechat.send_text(user, "原文").text == QUOTE
+    time.sleep(0.3)
+    assert api.sent == []
+
+
+def test_numbered_options_still_work_beside_a_quotation(wechat, bot, api, user):
+    bot.replies["人才政策"] = [{"text": QUOTED_ANSWER, "buttons": BUTTONS[:2]}]
+    reply = wechat.send_text(user, "人才政策")
+    assert reply.text.endswith(OPTIONS_LEAD + "\n1. （一）支持引进高端人才\n2. （二）加大“飞地”人才扶持力度")
+    assert "【原文】" not in reply.text
+    assert api.wait_for(1, openid=user) == [QUOTE]
+    wechat.send_text(user, "2")
+    assert bot.texts == ["人才政策", '/ask_clause{"measure":"m2"}']
+
+
+def test_the_quotation_setting_is_checked(monkeypatch):
+    monkeypatch.setenv("WECHAT_QUOTATION", "on_request")
+    assert WeChatInput(token=TOKEN).settings.quotation == "on_request"
+    monkeypatch.setenv("WECHAT_QUOTATION", "sometimes")
+    with pytest.raises(ValueError, match="WECHAT_QUOTATION"):
+        WeChatInput(token=TOKEN)
 
 
 def test_buttons_are_numbered_and_a_number_sends_the_payload(wechat, bot, user):

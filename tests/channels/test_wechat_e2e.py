@@ -56,3 +56,19 @@ def test_encrypted_message_and_forged_request(assistant):
     reply = wechat.send_text(user, "开化县是山区县吗", encrypted=True, timeout=60)
     assert reply.status == 200 and "开化县" in reply.text
     assert wechat.send_text(user, "开化县是山区县吗", token="forged").status == 403
+
+
+def test_the_answer_fits_one_message_and_the_quotation_follows(assistant, wechat_api):
+    from bot.channels.wechat_render import TEXT_LIMIT_BYTES, utf8_len
+
+    wechat = WeChatPlatform(f"{assistant.base}/webhooks/wechat/webhook", TOKEN, APPID, AES_KEY)
+    user = openid()
+    reply = wechat.send_text(user, "创业担保贷款额度能提高吗", timeout=60)
+    assert reply.status == 200 and reply.fields is not None, reply.body
+    assert utf8_len(reply.text) <= TEXT_LIMIT_BYTES and "（1/" not in reply.text
+    assert "创业担保贷款" in reply.text and "【原文】" not in reply.text
+    [quotation] = wechat_api.wait_for(1, openid=user)
+    assert quotation.startswith("【原文】三、主要举措（七）\n“")
+    # "原文": the clause just discussed, in full, as the answer itself.
+    again = wechat.send_text(user, "原文", timeout=60)
+    assert again.text.startswith("【原文】三、主要举措（七）\n“加强创业扶持。")

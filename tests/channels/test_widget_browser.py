@@ -543,7 +543,11 @@ def test_real_assistant_in_browser(browser, real_assistant, artifacts):
         choice.click()
         wait_bot_count(pg, n + 1)
         assert pg.locator(".sq-user .sq-bubble").last.inner_text() == title
-        pg.locator(".sq-badge", has_text=re.compile("^(符合|不符合|尚需信息)$")).last.wait_for()
+        pg.locator(".sq-badge", has_text=re.compile("^(符合条件|可能适用|不符合|尚需信息)$")).last.wait_for()
+        # The clause is quoted once: in its card, not again in the text.
+        last = bot_messages(pg).last
+        assert "【原文】" not in last.locator(".sq-text").inner_text()
+        assert last.locator("details.sq-cite-quoted").count() >= 1
 
         rated = bot_messages(pg).last
         rated.get_by_role("button", name="没有帮助", exact=True).click()
