@@ -354,6 +354,40 @@ def test_a_staff_reply_arrives_in_the_open_widget(page, fake_server, artifacts):
     assert problems == []
 
 
+def test_looking_for_a_staff_reply_stops_after_ten_minutes(page, fake_server):
+    import time
+
+    pg = page
+    pg.clock.install()  # the page's timers and Date, moved on by the test
+    polls = []
+    pg.on("request", lambda r: polls.append(r.url) if "/webhooks/widget/history" in r.url else None)
+
+    def polls_after(n: int) -> int:
+        # Playwright's events arrive while it waits (not while Python sleeps).
+        deadline = time.monotonic() + 10
+        while len(polls) <= n and time.monotonic() < deadline:
+            pg.wait_for_timeout(50)
+        pg.wait_for_timeout(500)  # the response handled, the next look scheduled
+        return len(polls)
+
+    open_widget(pg, fake_server)
+    ask(pg, "转人工")
+    pg.get_by_role("button", name="留言", exact=True).click()
+    wait_bot_count(pg, 2)
+    ask(pg, "补贴什么时候发？")
+    wait_bot_count(pg, 3)
+    assert polls == []
+    pg.clock.run_for(5000)
+    assert polls_after(0) == 1
+    pg.clock.run_for(5000)
+    assert polls_after(1) == 2  # every five seconds while no reply has come
+    pg.clock.fast_forward("10:00")
+    pg.wait_for_timeout(500)
+    pg.clock.run_for(60000)
+    pg.wait_for_timeout(500)
+    assert len(polls) == 2  # ten minutes on: no more
+
+
 def test_keyboard_open_close_and_new_conversation(page, fake_server):
     pg = page
     pg.goto(demo(fake_server))
