@@ -6,7 +6,8 @@ import sqlite3
 
 import pytest
 
-from tests.scale.soak import MIX, missing_events, run_load, schedule, soak, user_events
+from tests.scale.soak import (MIX, conversation_problems, missing_events, run_load, schedule, soak,
+                              soak_with_faults, user_events)
 
 
 @pytest.mark.e2e
@@ -20,6 +21,33 @@ def test_small_soak_loses_nothing_and_memory_stays_flat(assistant):
     assert report.sent == 50
     assert report.senders == report.conversations  # one sender per conversation
     assert report.failures() == [], report.text()
+
+
+@pytest.mark.e2e
+def test_small_soak_with_an_action_server_crash_and_a_rasa_restart_loses_nothing():
+    """4 users × 24 messages under the supervisor of `make run`; the action server is killed
+    after a fifth of the messages and Rasa restarted at half. Every message that reached the
+    assistant is stored in order with its answer, every other one was told."""
+    report = soak_with_faults(users=4, messages=24, think=0.3, shares=(0.2, 0.5),
+                              time_limit=600, timeout=90)
+    print(report.text())
+    assert report.failures() == [], report.text()
+    assert "restarts by the supervisor: {'actions': 1, 'rasa': 1}" in report.faults[-1]
+    assert report.told.get("apology", 0) >= 1  # while the action server was away
+    assert report.told.get("connection_refused", 0) >= 1  # while Rasa restarted
+    assert report.conversation_problems == []
+
+
+def test_stored_conversations_are_compared_message_by_message():
+    sent = {"s": [("a", "answered", ["答a"]), ("b", "apology", ["抱歉"]), ("c", "unknown", []),
+                  ("c", "answered", ["答c"])]}
+    good = {"s": [("a", ["答a"]), ("b", []), ("c", ["答c"])]}
+    assert conversation_problems(sent, good) == []
+    twice = {"s": [("a", ["答a"]), ("b", []), ("c", []), ("c", ["答c"])]}  # stored, then sent again
+    assert conversation_problems(sent, twice) == []
+    assert conversation_problems(sent, {"s": [("a", []), ("b", []), ("c", ["答c"])]})  # answer lost
+    assert conversation_problems(sent, {"s": [("b", []), ("a", ["答a"]), ("c", ["答c"])]})  # order
+    assert conversation_problems(sent, {"s": [("a", ["答a"]), ("c", ["答c"])]})  # message lost
 
 
 def test_the_mix_has_single_questions_follow_ups_and_an_eligibility_check():
