@@ -487,7 +487,8 @@
         });
       });
       bubbleWrap.appendChild(f);
-      var first = f.querySelector("input, textarea");
+      // After 👎 the first reason takes the focus (a radio: no phone keyboard pops up).
+      var first = f.querySelector("input[type=radio]");
       if (first) { first.focus({ preventScroll: true }); }
       f.scrollIntoView({ block: "nearest" });
     }
