@@ -411,7 +411,8 @@ class Answerer:
         tested = [c.fact for c in self.kb.rules[clause.id].conditions if c.fact in ("place", "origin")]
         if tested and facts.get(tested[0]):
             place = self.kb.find_place(facts[tested[0]])
-        return render.verdict_reply(verdict, clause, address=self.u.subject().address, aspect=line, place=place)
+        return render.verdict_reply(verdict, clause, address=self.u.subject().address, aspect=line, place=place,
+                                    question=self.u.text)
 
     def _rule_clause_for(self, clause, facts: Dict[str, Any]):
         """The clause whose rule judges a case about `clause` (itself, or the paragraph the facts
@@ -453,7 +454,7 @@ class Answerer:
             if self.u.clause_candidates():
                 return self.on_clause()
             return [render.Reply(messages.ASK_ABOUT_YOU)]
-        reply = places.applicable_reply(verdicts, extra, address=self.u.subject().address)
+        reply = places.applicable_reply(verdicts, extra, address=self.u.subject().address, question=self.u.text)
         first = extra[0] if extra else self.kb.clause(verdicts[0].clause_id)
         asking = next((v for v in verdicts if v.verdict == "need_info"), None)
         self.slots["subject"] = self.u.subject_slot()

@@ -6,7 +6,10 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 from policy_kb import get_kb
 
-from actions.render import Reply, fact_buttons, join, quote
+from actions.render import Reply, excerpt, fact_buttons, join, quote, verdict_label, verdict_payload
+
+# Measures listed at once in "what applies to me".
+MAX_LISTED = 4
 
 LIST_ALL = re.compile(r"哪些|哪几个|名单|列表|都有|包括|全部|所有|清单|列出|是哪")
 COUNT = re.compile(r"多少|几个|几县|数量")
@@ -102,45 +105,45 @@ def _all_reply(text: str) -> Reply:
     return reply
 
 
-def applicable_reply(verdicts: Sequence[Any], related: Sequence[Any] = (), address: str = "您") -> Reply:
-    """The measures that may apply: those the question is about first, then each judged one."""
+def applicable_reply(verdicts: Sequence[Any], related: Sequence[Any] = (), address: str = "您",
+                     question: str = "") -> Reply:
+    """The measures that may apply, one line each: what was asked about first, then each judged
+    one with its label and the reason that decides it; the leading measure quoted once."""
     kb = get_kb()
-    words = {"eligible": "符合", "not_eligible": "不符合", "need_info": "可能适用，还需确认"}
-    lines = []
-    # A measure the person qualifies for leads; then what they asked about; then the rest.
+    verdicts = list(verdicts)[:MAX_LISTED]
     eligible = [kb.clause(v.clause_id) for v in verdicts if v.verdict == "eligible"]
-    # What was asked about is cited first; then what the person qualifies for.
+    # What was asked about is cited first; then what the person qualifies for; then the rest.
     clauses = list(related) + [c for c in eligible if c not in related]
+    clauses += [kb.clause(v.clause_id) for v in verdicts if kb.clause(v.clause_id) not in clauses]
+    lines = []
     if related:
-        lines.append("与您所问最相关的规定：")
-        for c in related:
-            lines.append(f"· {c.location}「{c.title}」：“{c.text}”")
+        names = "、".join(f"{c.location}「{c.label}」" for c in related)
+        lines.append(f"与您所问最相关的是{names}。")
     if verdicts:
-        lines.append(f"根据介绍的情况，以下{len(verdicts)}项措施与{address}有关：")
+        lines.append(f"按介绍的情况，与{address}有关的措施：")
     for i, v in enumerate(verdicts, 1):
         c = kb.clause(v.clause_id)
-        if c not in clauses:
-            clauses.append(c)
-        lines.append(f"{i}. {c.location}「{c.title}」——{words[v.verdict]}")
-        lines.extend(f"   ✓ {m}" for m in v.met)
-        lines.extend(f"   ✗ {u}" for u in v.unmet)
-        if v.verdict == "need_info" and v.questions:
-            q = v.questions.get(v.missing[0])
-            if q:
-                lines.append(f"   ？{q.text}")
-        lines.append(f"   原文：“{c.text}”")
+        if v.unmet:
+            why = v.unmet[0]
+        elif v.verdict == "need_info" and v.questions and v.questions.get(v.missing[0]):
+            why = v.questions[v.missing[0]].text
+        else:
+            why = "、".join(m.split("，")[0] for m in v.met[:3])
+        lines.append(f"{i}. 「{c.label}」：{verdict_label(v)}。{why}")
+    if clauses:
+        lines.append(excerpt(clauses[0], question))
     reply = Reply("\n".join(lines))
     reply.add_citations(clauses)
     if verdicts:
         top = next((v for v in verdicts if v.verdict == "eligible"), verdicts[0])
-        reply.payload["eligibility"] = top.to_payload()
-        reply.payload["eligibility_all"] = [v.to_payload() for v in verdicts]
+        reply.payload["eligibility"] = verdict_payload(top)
+        reply.payload["eligibility_all"] = [verdict_payload(v) for v in verdicts]
         first_info = next((v for v in verdicts if v.verdict == "need_info"), None)
         if first_info is not None and not related and all(v.verdict != "eligible" for v in verdicts):
             q = first_info.questions.get(first_info.missing[0]) if first_info.questions else None
             if q:
                 reply.buttons = fact_buttons(first_info.missing[0], q)
-    units = [d for c in clauses for d in kb.units_of(c.id)]
+    units = [d for c in clauses[:1] for d in kb.units_of(c.id)]
     if units:
         reply.add_units(units)
     return reply

@@ -21,7 +21,7 @@ from actions import messages
 LABEL_ELIGIBLE, LABEL_MAYBE, LABEL_NOT, LABEL_NEED = "符合条件", "可能适用", "不符合", "尚需信息"
 # Buttons offered at once, and how many reasons a verdict lists.
 MAX_BUTTONS = 4
-MAX_REASONS = 3
+MAX_REASONS = 4
 MAX_CAUTIONS = 2
 
 
@@ -137,8 +137,7 @@ def units_reply(clause, detail: Optional[str] = None) -> Reply:
     names = "、".join(d.name for d in depts)
     local = f"，以及{clause.local_units}" if getattr(clause, "local_units", None) else ""
     lead = f"「{clause.label}」（{clause.location}）的责任单位是{names}{local}。"
-    if detail:
-        lead += f"\n其中文件写明：“{detail}”"
+    # The sentence the question is about, or the clause, quoted once.
     reply = Reply(join(lead, quote(clause, detail) if detail else excerpt(clause, "")))
     reply.add_citations([clause]).add_units(depts)
     return reply
@@ -176,18 +175,20 @@ def verdict_payload(verdict) -> Dict[str, Any]:
 
 
 def verdict_reply(verdict, clause, address: str = "您", aspect: Optional[str] = None,
-                  place=None) -> Reply:
+                  place=None, question: str = "") -> Reply:
     """A verdict on one measure, addressed to whom it concerns; `aspect` answers a point asked
     with it ("能补多少"); `place` is the place judged (its coverage goes in the payload)."""
     kb = get_kb()
     name = f"「{clause.label}」（{clause.location}）"
+    # The sentence quoted is the one the verdict turns on ("毕业10年以内"), not the clause's first.
+    basis = " ".join([question, *verdict.met, *verdict.unmet])
     if verdict.verdict == "need_info":
         fact = verdict.missing[0]
         q = verdict.questions.get(fact) if verdict.questions else None
         ask = q.text if q else f"请提供：{fact}"
         lead = f"要判断{address}是否符合{name}，还需要了解：{ask}"
         known = "、".join(m.split("，")[0] for m in verdict.met[:MAX_REASONS])
-        reply = Reply(join(lead, f"已了解：{known}。" if known else "", aspect, excerpt(clause, "")))
+        reply = Reply(join(lead, f"已了解：{known}。" if known else "", aspect, excerpt(clause, basis)))
         if q:
             reply.buttons = fact_buttons(fact, q)
     elif verdict.verdict == "eligible":
@@ -197,13 +198,13 @@ def verdict_reply(verdict, clause, address: str = "您", aspect: Optional[str] =
         else:
             lead = f"{address}符合{name}所列条件。"
         reasons = "\n".join(f"✓ {m}" for m in verdict.met[:MAX_REASONS])
-        reply = Reply(join(lead, reasons, aspect, excerpt(clause, ""), units_line(clause)))
+        reply = Reply(join(lead, reasons, aspect, excerpt(clause, basis), units_line(clause)))
     else:
-        why = verdict.unmet[0].split("，", 1)
-        short = why[1] if len(why) > 1 else why[0]
+        # "毕业年限：毕业11年，超过了…" -> the fact and why it fails, without the label.
+        short = verdict.unmet[0].split("：", 1)[-1].rstrip("。")
         lead = f"{address}不符合{name}的条件：{short}。"
         rest = "\n".join(f"✗ {u}" for u in verdict.unmet[1:MAX_REASONS])
-        reply = Reply(join(lead, rest, aspect, excerpt(clause, "")))
+        reply = Reply(join(lead, rest, aspect, excerpt(clause, basis)))
     reply.add_citations([clause])
     reply.payload["eligibility"] = verdict_payload(verdict)
     if place is not None:

@@ -189,13 +189,18 @@ class Understanding:
             return "inform"  # "哦不对，是去永嘉县的民营企业", "那莲都区呢？": the same question, new facts
         if self.intent in ("out_of_scope", "nlu_fallback"):
             return self._kind_from_evidence()
-        kind = INTENT_KIND.get(self.intent, "out_of_scope")
+        kind = INTENT_KIND.get(self.intent)
+        if kind is None:
+            return self._kind_from_evidence()  # "开化县是山区县吗啊啊啊" read as "affirm": the words decide
         if kind == "county" and self.describes_someone() and not COUNTY_QUESTION.search(self.text):
             return "applicable"  # "博士后出站 在衢州柯城一家企业": a person described, not a place asked
         if kind == "document" and self._names_a_measure():
             return "clause"  # "主要举措第三项是什么", "这份意见想达到哪些目标"
         if kind == "county" and not self.place_matches() and self._names_a_measure():
             return "clause"  # "加强智力帮扶和服务包括哪些内容"
+        if kind in ("clause", "document", "term") and self.place_matches() and COUNTY_QUESTION.search(self.text) \
+                and not self._names_a_measure() and not self.only_outside_zhejiang():
+            return "county"  # "开化县是山区县吗……": a place asked about, whatever the model said
         return kind
 
     def strong_topic(self):

@@ -90,7 +90,7 @@ def test_a_wechat_retry_is_answered_once_on_a_server_with_two_workers(assistant)
                                 range(4)))
     assert all(r.status == 200 for r in replies)
     assert any(r.text and "开化县" in r.text for r in replies)
-    assert len(user_events(assistant.rasa.tracker_db, user)) == 1
+    assert len(user_events(assistant.rasa.tracker_db, f"wechat:{user}")) == 1  # WeChat's own namespace
 
 
 def test_wechat_options_are_understood_on_a_server_with_two_workers(assistant):
@@ -104,5 +104,5 @@ def test_wechat_options_are_understood_on_a_server_with_two_workers(assistant):
         assert asked.status == 200 and OPTIONS_LEAD in (asked.text or ""), asked.text
         answer = platform.send_text(user, "1", timeout=60)
         assert answer.status == 200 and answer.text
-        stored = [e["text"] for e in user_events(assistant.rasa.tracker_db, user)]
+        stored = [e["text"] for e in user_events(assistant.rasa.tracker_db, f"wechat:{user}")]
         assert len(stored) == 3 and stored[-1] != "1", stored  # chosen, not read as the text "1"

@@ -94,7 +94,7 @@
 
   function rating(r) {
     if (!r) { return ""; }
-    return (r.helpful ? "👍" : "👎") + (r.reason ? " " + r.reason : "") + (r.comment ? "：" + r.comment : "");
+    return (r.helpful ? "有用" : "没用") + (r.reason ? " " + r.reason : "") + (r.comment ? "：" + r.comment : "");
   }
 
   function pager(data, params, route) {
@@ -113,7 +113,7 @@
   var FILTERS = [
     ["from", "开始日期", "date"], ["to", "结束日期", "date"],
     ["channel", "渠道", [["", "全部"], ["widget", "网页"], ["wechat", "微信"], ["rest", "REST"]]],
-    ["rating", "评价", [["", "全部"], ["up", "👍"], ["down", "👎"], ["any", "有评价"]]],
+    ["rating", "评价", [["", "全部"], ["up", "有用"], ["down", "没用"], ["any", "有评价"]]],
     ["verdict", "资格判断", [["", "全部"], ["eligible", "符合"], ["ineligible", "不符合"], ["need_info", "待补充"], ["uncertain", "不确定"]]],
     ["flag", "情况", [["", "全部"], ["unanswered", "未解决"], ["oos", "超出范围"], ["fallback", "未理解"], ["rephrase", "请换说法"], ["low", "低置信度"], ["handoff", "留言"]]],
     ["clause", "引用条款", "text"], ["q", "关键词", "text"]
@@ -189,7 +189,7 @@
         el("div", { className: "card" }, [el("b", { text: d.questions }), "提问"]),
         el("div", { className: "card" }, [el("b", { text: d.conversations }), "对话（按日合计）"]),
         el("div", { className: "card" }, [el("b", { text: pct(d.answered_share) }), "已回答比例"]),
-        el("div", { className: "card" }, [el("b", { text: pct(d.ratings.down_share) }), "👎 比例（" + d.ratings.up + " 👍 / " + d.ratings.down + " 👎）"]),
+        el("div", { className: "card" }, [el("b", { text: pct(d.ratings.down_share) }), "“没用”比例（有用 " + d.ratings.up + " / 没用 " + d.ratings.down + "）"]),
         el("div", { className: "card" }, [el("b", { text: (d.latency_ms.p50 == null ? "—" : d.latency_ms.p50 + " / " + d.latency_ms.p95) }), "耗时 p50 / p95（毫秒）"]),
         el("div", { className: "card" }, [el("b", { text: d.tickets_open }), el("a", { href: "#/tickets?status=open", text: "待回复留言" })])
       ]);
@@ -197,7 +197,7 @@
         filterForm("/dashboard", params, ["from", "to", "channel"]), cards,
         barChart("每日提问", d.per_day, function (x) { return x.day; }, function (x) { return x.questions; }),
         barChart("各渠道提问", d.per_channel, function (x) { return x.channel; }, function (x) { return x.questions; }),
-        barChart("引用最多的条款", d.top_clauses, function (x) { return x.clause_id + (x.down ? "（👎" + x.down + "）" : ""); }, function (x) { return x.count; }),
+        barChart("引用最多的条款", d.top_clauses, function (x) { return x.clause_id + (x.down ? "（没用 " + x.down + "）" : ""); }, function (x) { return x.count; }),
         barChart("资格判断结果", d.verdicts, function (x) { return x.verdict; }, function (x) { return x.count; })
       ]);
     });
@@ -211,7 +211,7 @@
         table.appendChild(el("tr", { className: c.down ? "down" : "" }, [
           el("td", {}, [el("a", { href: "#/conversation?id=" + encodeURIComponent(c.id), text: time(c.last_ts) })]),
           el("td", { text: c.channel }), el("td", { text: c.turns }), el("td", { text: c.last_text }),
-          el("td", { text: (c.up ? "👍" + c.up + " " : "") + (c.down ? "👎" + c.down : "") })
+          el("td", { text: (c.up ? "有用 " + c.up + " " : "") + (c.down ? "没用 " + c.down : "") })
         ]));
       });
       if (!r.data.items.length) { table.appendChild(el("tr", {}, [el("td", { colspan: "5", text: "没有符合条件的对话" })])); }
