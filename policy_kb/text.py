@@ -47,19 +47,26 @@ def normalise(text: Optional[str]) -> str:
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # A space between two Chinese characters carries no meaning ("山 区 县" is "山区县").
 _CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 
 
 def clean_user_text(text: Optional[str], max_chars: int = 1000) -> str:
     """What a person typed, in one canonical form: invisible characters dropped, width-folded
-    (NFKC), spaces collapsed (and dropped between Chinese characters), bounded, simplified."""
+    (NFKC), spaces collapsed (and dropped between Chinese characters), pinyin, initials and
+    English of knowledge-base terms read as Chinese (romanized.py), bounded, simplified."""
     if not text:
         return ""
     text = _INVISIBLE.sub("", str(text))
     text = unicodedata.normalize("NFKC", text)
     text = _WS.sub(" ", text).strip()
     text = _CJK_GAP.sub("", text)
+    if _LATIN.search(text):
+        from .romanized import romanize  # builds on the knowledge base, which imports this module
+
+        # Rewriting never lengthens the text; what lies far past the bound is not read.
+        text = _CJK_GAP.sub("", romanize(text[: 4 * max_chars]))
     if len(text) > max_chars:
-        text = text[:max_chars]
+        text = text[:max_chars].rstrip()
     return to_simplified(text)
 
 

@@ -21,7 +21,10 @@ MODELS = ROOT / "models"
 BUILD = ROOT / "build"
 # What a trained model depends on. The knowledge base enters through what is generated from it
 # (jieba dictionary, NLU synonyms and lookups); the knowledge-base matcher reads it at run time.
+# policy_kb/text.py and romanized.py (with english.yml) rewrite the text the NLU reads; the
+# knowledge-base terms romanized.py reads pinyin for are all in build/jieba's user dictionary.
 HASHED = ["bot/config.yml", "bot/domain", "bot/data", "bot/components", "policy_kb/text.py",
+          "policy_kb/romanized.py", "policy_kb/data/english.yml",
           "nlu_data", "build/jieba", "build/nlu", "uv.lock", "scripts/train.py"]
 SUFFIXES = {".py", ".yml", ".yaml", ".txt", ".json", ".lock"}
 

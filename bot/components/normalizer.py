@@ -1,7 +1,8 @@
 """Puts user text into one canonical form before tokenisation.
 
 People type traditional characters, full-width letters and digits, pasted zero-width and control
-characters, and sometimes whole pages. Everything downstream (jieba, the featurizers, the
+characters, pinyin, initials and English ("bsh", "postdoc subsidy in Lishui?", read as Chinese by
+policy_kb/romanized.py), and sometimes whole pages. Everything downstream (jieba, the featurizers, the
 knowledge-base matcher) sees the same simplified, width-folded, bounded text, in training and at
 run time alike.
 """

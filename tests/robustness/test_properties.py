@@ -55,7 +55,8 @@ def test_normaliser_is_idempotent(text):
 def test_normaliser_examples():
     assert normalize_text("") == "" and normalize_text(None) == ""
     assert normalize_text("開化縣是山區縣嗎") == "开化县是山区县吗"
-    assert normalize_text("ｋａｉ\u200bｈｕａ  １２３") == "kaihua 123"
+    assert normalize_text("ｋａｉ\u200bｈｕａ  １２３") == "开化 123"  # folded, then read as pinyin
+    assert normalize_text("ＸＹＺ\u200bＷ  １２３") == "XYZW 123"
     assert len(normalize_text("长" * 10_001)) == 1000
 
 
