@@ -211,15 +211,18 @@ class PinyinTable:
         valid: Optional[FrozenSet[str]] = None,
         meanings: Optional[Dict[str, FrozenSet[Tuple[str, str]]]] = None,
         no_initials: Iterable[str] = (),
+        minor: Iterable[str] = (),
     ) -> "PinyinTable":
         """Keys for ``terms`` (in order of preference). ``meanings`` gives each term's
         (entity label, canonical value) pairs: a key shared by terms of one meaning (护士 and
         护师 are both a health worker) goes to the first of them instead of being left out.
-        Terms in ``no_initials`` get no initials key."""
+        Terms in ``no_initials`` get no initials key; a key shared with a term in ``minor``
+        (a place outside Zhejiang: 泰州 beside 台州 "taizhou") goes to the other term."""
         valid = valid if valid is not None else syllables()
         keep = set(keep)
         meanings = meanings or {}
         no_initials = {normalise(t) for t in no_initials}
+        minor = {normalise(t) for t in minor}
         order: Dict[str, int] = {}
         primary: Dict[str, List[str]] = {}
         other: Dict[str, List[str]] = {}
@@ -245,6 +248,7 @@ class PinyinTable:
         ambiguous: Dict[str, Tuple[str, ...]] = {}
 
         def owner(key: str, owners: List[str]) -> Optional[str]:
+            owners = [t for t in owners if t not in minor] or owners
             if len(owners) == 1:
                 return owners[0]
             shared = frozenset.intersection(*(meanings.get(t, frozenset()) for t in owners))
@@ -336,6 +340,7 @@ class Romanizer:
     @classmethod
     def from_kb(cls, kb: "KnowledgeBase") -> "Romanizer":
         from .export import lookup_tables
+        from .models import OutsidePlace
 
         english, keep = load_english(kb.data_dir)
         valid = syllables()
@@ -349,6 +354,7 @@ class Romanizer:
             lexicon(kb), keep, valid,
             meanings={t: frozenset(m) for t, m in meanings.items()},
             no_initials=kb.places.surface_forms(),
+            minor=[s for s, target in kb.places.surface_forms().items() if isinstance(target, OutsidePlace)],
         )
         return cls(table, english, keep, valid)
 

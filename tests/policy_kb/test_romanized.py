@@ -70,6 +70,9 @@ def test_a_key_two_different_terms_share_is_left_out(rom):
     assert romanize("guoqi") == "guoqi"
     # 护士 and 护师 are one meaning (a health worker): the key goes to the first.
     assert rom.table.full["hushi"] == "护士"
+    # Taizhou in Zhejiang (台州) before Taizhou in Jiangsu (泰州); Shanxi and Shaanxi stay apart.
+    assert rom.table.full["taizhou"] == "台州" and rom.table.full["taizhoushi"] == "台州市"
+    assert "shanxi" in rom.table.ambiguous
 
 
 def test_no_key_is_an_english_stop_word(rom):
