@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from bot import shared_state
+from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,44 +42,18 @@ def current_model() -> Path:
     return path
 
 
-def default_workers() -> int:
-    """One Rasa worker per core, at most 2 (as scripts/env.sh)."""
-    return max(1, min(2, os.cpu_count() or 1))
-
-
 def base_env(**overrides: str) -> Dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        PYTHONPATH=str(ROOT),
-        TF_CPP_MIN_LOG_LEVEL="2",
-        RASA_TELEMETRY_ENABLED="false",
-        PYTHONHASHSEED="0",
-        SQLALCHEMY_SILENCE_UBER_WARNING="1",
-    )
-    for key, default in {
-        "SANIC_WORKERS": str(default_workers()),
-        "LOCK_STORE_TYPE": "bot.locks.SQLiteLockStore", "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379",
-        "REDIS_PASSWORD": "", "REDIS_DB": "1", "REDIS_KEY_PREFIX": "shanqu26",
-        "WECHAT_TOKEN": "", "WECHAT_APPID": "", "WECHAT_SECRET": "", "WECHAT_AES_KEY": "",
-        "WIDGET_ALLOWED_ORIGINS": "",
-        "RASA_ENABLE_API": "0", "RASA_API_TOKEN": "", "ACTION_REPLY_TIMEOUT": "8",
-        "GUARD_MAX_MESSAGE_CHARS": "1000", "GUARD_SENDER_PER_MINUTE": "20",
-        "CONVERSATION_RETENTION_DAYS": "180",
-    }.items():
-        env.setdefault(key, default)
-    env.update(overrides)
-    return env
+    """This process's environment with ``overrides``, every setting filled in from its one
+    default (bot/settings.py) and the process settings both servers need."""
+    env = dict(os.environ, **overrides)
+    return Settings.from_env(env, check=False).child_env(env, PYTHONPATH=str(ROOT))
 
 
 def api_args(env: Dict[str, str]) -> List[str]:
-    """Rasa's HTTP API (conversations, model) stays off unless RASA_ENABLE_API=1, and then only
-    with a token (RASA_API_TOKEN): requests without ``?token=`` get 401."""
-    if env.get("RASA_ENABLE_API", "0").strip().lower() not in ("1", "true", "yes"):
-        return []
-    token = env.get("RASA_API_TOKEN", "").strip()
-    if not token:
-        raise ValueError("RASA_ENABLE_API=1 needs RASA_API_TOKEN: the API is never served without a token")
-    return ["--enable-api", "--auth-token", token]
+    """Rasa's HTTP API (conversations, model) stays off unless RASA_ENABLE_API is on, and then
+    only with a token (RASA_API_TOKEN): requests without ``?token=`` get 401. A SettingError
+    (a ValueError) names what is wrong."""
+    return Settings.from_env(env).api_args()
 
 
 def wait_http(url: str, procs: List[subprocess.Popen], timeout: float) -> None:
@@ -147,11 +122,10 @@ class RasaServer:
 
     def start(self, timeout: float = 180) -> "RasaServer":
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL
-        cmd = [
-            sys.executable, "-m", "rasa", "run", "--model", str(self.model),
-            "--endpoints", "endpoints.yml", "--credentials", "bot/credentials.yml",
-            "-i", "127.0.0.1", "--port", str(self.port), *api_args(self.env), *self.extra_args,
-        ]
+        Settings.from_env(self.env)  # a wrong setting is named here, before a process starts
+        # The entry point reads the settings, applies the patches and runs `rasa run`.
+        cmd = [sys.executable, "-m", "bot.entry", "--model", str(self.model),
+               "-i", "127.0.0.1", "--port", str(self.port), *self.extra_args]
         shared_state.remove_stale_server_files(self.env)
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=out,
                                      stderr=subprocess.STDOUT, start_new_session=True)

@@ -22,7 +22,7 @@ but a turn that simply takes long (a hung action server) then lost its lock, and
 of the conversation ran at once beside it, writing their events out of order. While a turn holds
 or waits for its ticket, its process pushes the ticket's expiry forward every quarter of the
 lifetime; only a process that is gone (or frozen) lets its tickets expire. The action call
-itself is bounded well below the lifetime (``ACTION_CALL_TIMEOUT``, bot/server_tuning.py).
+itself is bounded well below the lifetime (``ACTION_CALL_TIMEOUT``, bot/patches/action_timeout.py).
 
 Select one in endpoints.yml with ``LOCK_STORE_TYPE=bot.locks.SQLiteLockStore`` or
 ``bot.locks.RedisLockStore``.

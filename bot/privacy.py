@@ -9,8 +9,8 @@ every log record (message, arguments, traceback); `install()` puts the filter on
 that exists and masks records as they are created, so handlers added later (``--log-file``,
 Sanic's) are covered as well.
 
-The channels install it when they are imported (``bot.channels.guard``); the action server
-installs it from ``actions/__init__.py``.
+The Rasa server's entry point installs it before the server starts (bot/entry.py), the staff
+shell when it starts; the action server installs it from ``actions/__init__.py``.
 """
 from __future__ import annotations
 

@@ -3,8 +3,8 @@
     python -m bot.supervisor --model models/model-<hash>.tar.gz [--logs var/logs]
     python -m bot.supervisor --only rasa      # one server in the foreground, no supervision (systemd)
 
-Both servers are started from the settings of scripts/env.sh (ports, hosts, API token, extra
-arguments), each in its own process group, its output appended to ``<logs>/<name>.log``. When
+Both servers are started from the settings (bot/settings.py: ports, hosts, API token, extra
+arguments; the Rasa server through its entry point, bot/entry.py), each in its own process group, its output appended to ``<logs>/<name>.log``. When
 one exits or stops answering its health check, only that one is restarted, after a back-off
 that doubles from `SUPERVISE_BACKOFF_S` up to `SUPERVISE_BACKOFF_MAX_S` and starts again from
 the beginning once a server has stayed up for `SUPERVISE_STABLE_S`. The other keeps running:
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import signal
 import subprocess
 import sys
@@ -32,46 +31,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
+from bot.settings import Settings, SettingError
+
 ROOT = Path(__file__).resolve().parent.parent
-TRUE = ("1", "true", "yes", "on")
-
-
-def _env_float(env: Dict[str, str], name: str, default: float) -> float:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise SystemExit(f"supervisor: {name}={raw!r} is not a number of seconds")
-
-
-def api_args(env: Dict[str, str]) -> List[str]:
-    if env.get("RASA_ENABLE_API", "0").strip().lower() not in TRUE:
-        return []
-    token = env.get("RASA_API_TOKEN", "").strip()
-    if not token:
-        raise SystemExit("supervisor: RASA_ENABLE_API=1 needs RASA_API_TOKEN")
-    return ["--enable-api", "--auth-token", token]
-
-
 def commands(model: str, env: Dict[str, str], python: str = sys.executable
              ) -> Dict[str, "Server"]:
-    """The two servers as scripts/env.sh configures them (both on loopback by default)."""
-    actions_env = dict(env, SANIC_HOST=env.get("ACTIONS_HOST", "127.0.0.1"))
+    """The two servers as the settings configure them (both on loopback by default)."""
+    try:
+        settings = Settings.from_env(env)
+    except SettingError as e:
+        raise SystemExit(f"supervisor: {e}")
+    env = settings.child_env(env)
+    actions_env = dict(env, SANIC_HOST=settings.actions_host)
     actions = Server(
         "actions",
-        [python, "-m", "rasa_sdk", "--actions", "actions", "--port", env.get("ACTIONS_PORT", "5055")],
-        f"http://{env.get('ACTIONS_HOST', '127.0.0.1')}:{env.get('ACTIONS_PORT', '5055')}/health",
+        [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port)],
+        f"http://{settings.actions_host}:{settings.actions_port}/health",
         actions_env,
     )
+    # The entry point reads the settings, applies the patches and runs `rasa run` with the
+    # address, port, API and RASA_EXTRA_ARGS of the settings.
     rasa = Server(
         "rasa",
-        [python, "-m", "rasa", "run", "--model", model, "--endpoints", "endpoints.yml",
-         "--credentials", "bot/credentials.yml", "-i", env.get("RASA_HOST", "127.0.0.1"),
-         "--port", env.get("RASA_PORT", "5005"), *api_args(env),
-         *shlex.split(env.get("RASA_EXTRA_ARGS", "") or "")],
-        f"http://{env.get('RASA_HOST', '127.0.0.1')}:{env.get('RASA_PORT', '5005')}/",
+        [python, "-m", "bot.entry", "--model", model],
+        f"http://{settings.rasa_host}:{settings.rasa_port}/",
         env, before_start=_remove_stale_state,
     )
     return {"actions": actions, "rasa": rasa}
@@ -159,17 +142,20 @@ class Supervisor:
 
     def __init__(self, servers: Sequence[Server], logs: Optional[Path] = None,
                  env: Optional[Dict[str, str]] = None, say: Callable[[str], None] = print) -> None:
-        env = dict(os.environ) if env is None else env
+        try:
+            settings = Settings.from_env(env, check=False)
+        except SettingError as e:
+            raise SystemExit(f"supervisor: {e}")
         self.servers = list(servers)
-        self.first_backoff = _env_float(env, "SUPERVISE_BACKOFF_S", 1.0)
-        self.max_backoff = _env_float(env, "SUPERVISE_BACKOFF_MAX_S", 30.0)
-        self.stable_s = _env_float(env, "SUPERVISE_STABLE_S", 60.0)
+        self.first_backoff = settings.supervise_backoff_s
+        self.max_backoff = settings.supervise_backoff_max_s
+        self.stable_s = settings.supervise_stable_s
         # A server that has answered once and then stops answering for this long is restarted
         # (0: only restart on exit). Rasa's health check is answered between turns, so a busy
         # server still answers it.
-        self.hang_s = _env_float(env, "SUPERVISE_HANG_S", 60.0)
-        self.probe_every = _env_float(env, "SUPERVISE_PROBE_S", 5.0)
-        self.start_timeout = _env_float(env, "SUPERVISE_START_TIMEOUT_S", 300.0)
+        self.hang_s = settings.supervise_hang_s
+        self.probe_every = settings.supervise_probe_s
+        self.start_timeout = settings.supervise_start_timeout_s
         self.stop_timeout = 15.0
         self.say = say
         self._stopping = False
@@ -293,7 +279,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         os.chdir(ROOT)
         os.execvpe(server.argv[0], server.argv, server.env)
 
-    logs = args.logs or Path(env.get("VAR_DIR", "var")) / "logs"
+    logs = args.logs or Path(Settings.from_env(env, check=False).var_dir) / "logs"
     sup = Supervisor([servers["actions"], servers["rasa"]], logs=logs, env=env)
     signal.signal(signal.SIGINT, sup.request_stop)
     signal.signal(signal.SIGTERM, sup.request_stop)
@@ -308,8 +294,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     tail = s.log.read_text(errors="replace").splitlines()[-30:]
                     print("\n".join(tail), file=sys.stderr)
             return 1
-        print(BANNER.format(host=env.get("RASA_HOST", "127.0.0.1"), port=env.get("RASA_PORT", "5005"),
-                            wechat=" (configured)" if env.get("WECHAT_TOKEN") else "", logs=logs),
+        settings = Settings.from_env(env)
+        print(BANNER.format(host=settings.rasa_host, port=settings.rasa_port,
+                            wechat=" (configured)" if settings.wechat_token else "", logs=logs),
               flush=True)
         return sup.run()
     finally:

@@ -1,4 +1,5 @@
-"""The server tuning keeps Rasa's behaviour: replies are still validated; SQLite still stores."""
+"""The patches of bot/patches/ keep Rasa's behaviour: replies are still validated; SQLite still
+stores; DIET predicts the same; connections are reused; workers stop right."""
 from __future__ import annotations
 
 import sqlite3
@@ -9,12 +10,14 @@ from rasa.core.actions.action import RemoteAction
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy import create_engine, text
 
-from bot import server_tuning
+from bot import patches
+from bot.patches import diet_loading, prefork
+from bot.settings import Settings
 
 
 @pytest.fixture(scope="module", autouse=True)
 def tuned():
-    server_tuning.apply()
+    patches.apply_all(Settings.from_env({"SANIC_WORKERS": "1"}))
 
 
 def action() -> RemoteAction:
@@ -62,9 +65,10 @@ def _parse_all(model_path, texts, tuned: bool, tmp_path):
     src.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
     code = """
 import asyncio, json, sys
-from bot import server_tuning
+from bot import patches
+from bot.settings import Settings
 if sys.argv[2] == "tuned":
-    server_tuning.apply()
+    patches.apply_all(Settings.from_env({"SANIC_WORKERS": "1"}))
 from rasa.core.agent import load_agent
 texts = json.load(open(sys.argv[3], encoding="utf-8"))
 async def run():
@@ -88,7 +92,7 @@ def test_diet_restored_for_serving_predicts_exactly_as_rasas_own_loading(tmp_pat
     from rasa.utils.tensorflow.models import RasaModel
 
     from bot.launcher import current_model
-    assert RasaModel.load.__func__ is not server_tuning.STOCK["diet_load"]  # the tuning is on
+    assert RasaModel.load.__func__ is not diet_loading.STOCK["load"]  # the patch is on
     model, texts = current_model(), _texts()
     assert len(texts) > 400
     tuned = _parse_all(model, texts, True, tmp_path)
@@ -154,7 +158,7 @@ def test_a_forked_worker_ignores_ctrl_c_and_ends_on_sigterm_until_it_has_started
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
     try:
-        server_tuning._worker_signals_until_started()  # as os.register_at_fork runs it in a child
+        prefork.worker_signals_until_started()  # as os.register_at_fork runs it in a child
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
         assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
         pid = os.fork()

@@ -20,8 +20,8 @@ of conversation ids (`conversation_id`), the address of the client behind truste
 (`ClientAddresses`), the Origin policy shared by REST and the widget (`OriginPolicy`), and JSON
 bodies read with a bound on their nesting (`load_json_object`).
 
-Importing this module installs the log filter that masks ID-card and mobile numbers
-(`bot.privacy`).
+The log filter that masks ID-card and mobile numbers (`bot.privacy`) is installed by the
+server's entry point (bot/entry.py), not by importing this module.
 """
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ import asyncio
 import ipaddress
 import json
 import logging
-import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -37,21 +36,17 @@ from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Uni
 
 from rasa.core.channels.channel import UserMessage
 
-from bot import privacy
 from bot.locks import LOCK_TAKEN, AtomicLockStore
+from bot.settings import Settings
 from bot.shared_state import limiter
 from bot.staff import hooks as staff_hooks
 
-privacy.install()
-
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_MESSAGE_CHARS = 1000
-DEFAULT_SENDER_PER_MINUTE = 20
-DEFAULT_CLIENT_PER_MINUTE = 60
-DEFAULT_ACTION_REPLY_TIMEOUT = 8.0
-# The machine itself: where make eval, make bench and the answer checks send from.
-DEFAULT_CLIENT_EXEMPT = "127.0.0.1, ::1"
+# The defaults are those of bot/settings.py (GUARD_*, ACTION_REPLY_TIMEOUT).
+_DEFAULTS = Settings()
+DEFAULT_MAX_MESSAGE_CHARS = _DEFAULTS.guard_max_message_chars
+DEFAULT_ACTION_REPLY_TIMEOUT = _DEFAULTS.action_reply_timeout
 # Deeper JSON than any client of these channels sends; json.loads fails far deeper (~1000).
 MAX_JSON_DEPTH = 20
 
@@ -79,15 +74,8 @@ _LEADING_SLASHES = re.compile(r"^[\s/／\\]+")
 _TAG_START = re.compile(r"<(?=\s*[/A-Za-z!?])")
 
 
-def _env_number(name: str, default: float, cast=float) -> Any:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return cast(raw)
-    except ValueError:
-        logger.warning("ignoring %s=%r: not a number", name, raw)
-        return default
+def _settings() -> Settings:
+    return Settings.from_env(check=False, lenient=True)
 
 
 # ------------------------------------------------------------------------------------------
@@ -148,10 +136,11 @@ class ClientAddresses:
     address it is counted under."""
 
     def __init__(self, trusted: Any = None, exempt: Any = None) -> None:
-        self.trusted = parse_networks(os.environ.get("TRUSTED_PROXIES", "") if trusted is None
-                                      else trusted, "TRUSTED_PROXIES")
-        self.exempt = parse_networks(os.environ.get("GUARD_CLIENT_EXEMPT", DEFAULT_CLIENT_EXEMPT)
-                                     if exempt is None else exempt, "GUARD_CLIENT_EXEMPT")
+        settings = _settings()
+        self.trusted = parse_networks(settings.trusted_proxies if trusted is None else trusted,
+                                      "TRUSTED_PROXIES")
+        self.exempt = parse_networks(settings.guard_client_exempt if exempt is None else exempt,
+                                     "GUARD_CLIENT_EXEMPT")
 
     def of(self, request: Any) -> str:
         peer_text = getattr(request, "ip", "") or ""
@@ -179,7 +168,7 @@ class ClientAddresses:
 
 
 def client_per_minute() -> int:
-    return int(_env_number("GUARD_CLIENT_PER_MINUTE", DEFAULT_CLIENT_PER_MINUTE, int))
+    return _settings().guard_client_per_minute
 
 
 # ------------------------------------------------------------------------------------------
@@ -327,16 +316,15 @@ class Guard:
     def __init__(self, channel: str, max_chars: Optional[int] = None,
                  per_minute: Optional[int] = None, timeout: Optional[float] = None) -> None:
         self.channel = channel
-        self.max_chars = max_chars if max_chars is not None else int(_env_number(
-            "GUARD_MAX_MESSAGE_CHARS", DEFAULT_MAX_MESSAGE_CHARS, int))
+        settings = _settings()
+        self.max_chars = max_chars if max_chars is not None else settings.guard_max_message_chars
         if self.max_chars <= 0:
             self.max_chars = DEFAULT_MAX_MESSAGE_CHARS
-        self.timeout = timeout if timeout is not None else float(_env_number(
-            "ACTION_REPLY_TIMEOUT", DEFAULT_ACTION_REPLY_TIMEOUT))
+        self.timeout = timeout if timeout is not None else settings.action_reply_timeout
         if self.timeout <= 0:
             self.timeout = DEFAULT_ACTION_REPLY_TIMEOUT
-        self.limiter = limiter(per_minute if per_minute is not None else int(_env_number(
-            "GUARD_SENDER_PER_MINUTE", DEFAULT_SENDER_PER_MINUTE, int)))
+        self.limiter = limiter(per_minute if per_minute is not None
+                               else settings.guard_sender_per_minute)
         self._app: Any = None
         self._late: "set[asyncio.Future]" = set()
 

@@ -284,7 +284,7 @@ def test_framing_headers_that_sanic_would_misread_are_refused():
     from sanic.compat import Header
     from sanic.exceptions import InvalidUsage
 
-    from bot.channels.http_limits import check_framing
+    from bot.patches.http_limits import check_framing
 
     check_framing(Header([("content-length", "42")]))
     check_framing(Header([("transfer-encoding", "chunked")]))

@@ -88,7 +88,7 @@ def answered(rest: str) -> bool:
 def test_a_killed_action_server_is_restarted_while_rasa_apologises(served):
     proc, rest, tmp = served
     [actions] = server_pids(proc.pid, "rasa_sdk")
-    [rasa] = server_pids(proc.pid, "rasa")
+    [rasa] = server_pids(proc.pid, "bot.entry")
     assert answered(rest)
 
     os.killpg(actions, signal.SIGKILL)
@@ -99,14 +99,14 @@ def test_a_killed_action_server_is_restarted_while_rasa_apologises(served):
     wait_for(lambda: answered(rest), 120, "answers after the action server's restart", proc)
     [again] = server_pids(proc.pid, "rasa_sdk")
     assert again != actions
-    assert server_pids(proc.pid, "rasa") == [rasa], "Rasa must not be restarted for it"
+    assert server_pids(proc.pid, "bot.entry") == [rasa], "Rasa must not be restarted for it"
     log = (tmp / "var" / "logs" / "actions.log").read_text(errors="replace")
     assert "supervisor: exited with code -9; restarting in 1 s" in log
 
 
 def test_a_killed_rasa_server_is_restarted_and_the_conversation_goes_on(served):
     proc, rest, tmp = served
-    [rasa] = server_pids(proc.pid, "rasa")
+    [rasa] = server_pids(proc.pid, "bot.entry")
     [actions] = server_pids(proc.pid, "rasa_sdk")
     sender = new_sender("supervised")
     assert verdicts(post(rest, sender, "博士后出站补助我能拿吗").json()) == ["need_info"]
@@ -114,7 +114,7 @@ def test_a_killed_rasa_server_is_restarted_and_the_conversation_goes_on(served):
     os.killpg(rasa, signal.SIGKILL)
     wait_for(lambda: post(rest, new_sender("probe"), "你好", timeout=10).status_code == 200,
              300, "Rasa answering after its restart", proc)
-    assert server_pids(proc.pid, "rasa") != [rasa]
+    assert server_pids(proc.pid, "bot.entry") != [rasa]
     assert server_pids(proc.pid, "rasa_sdk") == [actions]
     post(rest, sender, "去遂昌")
     assert verdicts(post(rest, sender, "民营企业").json()) == ["eligible"]

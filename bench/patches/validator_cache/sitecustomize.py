@@ -10,10 +10,11 @@ TARGET = "rasa.core.actions.action"
 
 
 def _patch(module) -> None:
-    # The assistant's own tuning (bot/server_tuning.py; the repository root is on PYTHONPATH).
-    from bot.server_tuning import compile_action_validation
+    # The assistant's own patch (bot/patches/action_validation.py; the repository root is on
+    # PYTHONPATH).
+    from bot import patches
 
-    compile_action_validation()
+    patches.apply("action_validation", None)
 
 
 class _Finder(importlib.abc.MetaPathFinder):

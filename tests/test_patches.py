@@ -1,0 +1,142 @@
+"""Rasa and Sanic are changed only by the entry point, in the open: importing the channels changes
+nothing in them; each patch of bot/patches/ refuses a version of Rasa, Sanic, TensorFlow or
+SQLAlchemy it was not written for, and changes nothing then; PATCHES_OFF leaves a patch out."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bot import patches
+from bot.launcher import ROOT, base_env
+from bot.settings import Settings, SettingError
+
+# What the Rasa server has loaded before it loads the channels (and what the patches change).
+SERVER_MODULES = [
+    "rasa.core.run", "rasa.server", "rasa.core.agent", "rasa.core.processor",
+    "rasa.core.actions.action", "rasa.utils.endpoints", "rasa.utils.tensorflow.models",
+    "rasa.core.lock_store", "rasa.core.tracker_store", "rasa.core.channels.rest",
+    "sanic", "sanic.http", "sanic.server.protocols.http_protocol", "sanic_cors",
+    "sqlalchemy", "sqlalchemy.engine", "aiohttp", "jsonschema",
+]
+LIBRARIES = ("rasa", "sanic", "sanic_cors", "sqlalchemy", "aiohttp", "jsonschema")
+
+SNAPSHOT = r'''
+import gc, importlib, logging, signal, sys
+
+def snapshot():
+    """Every module-level name and every class attribute of the libraries, by identity."""
+    seen = {}
+    for name, mod in list(sys.modules.items()):
+        if mod is None or not name.split(".")[0] in LIBRARIES:
+            continue
+        for attr, value in list(vars(mod).items()):
+            seen[f"{name}.{attr}"] = id(value)
+            if isinstance(value, type) and value.__module__ == name:
+                for key, member in list(vars(value).items()):
+                    seen[f"{name}.{attr}.{key}"] = id(member)
+    # A counter that numbers SQLAlchemy's column and table definitions as they are made.
+    seen.pop("sqlalchemy.util.langhelpers._creation_order", None)
+    from sqlalchemy import event
+    from sqlalchemy.events import ConnectionEvents, PoolEvents
+    wanted = {n for c in (PoolEvents, ConnectionEvents) for n in vars(c) if not n.startswith("_")}
+    seen["sqlalchemy engine listeners"] = sum(
+        1 for key in event.registry._key_to_collection if key[1] in wanted)
+    seen["log record factory"] = id(logging.getLogRecordFactory())
+    seen["gc frozen"] = gc.get_freeze_count()
+    seen["SIGINT"] = id(signal.getsignal(signal.SIGINT))
+    return seen
+
+def changed(before, after):
+    return sorted(k for k in before if k in after and before[k] != after[k])
+'''
+
+IMPORT_CHANNELS = SNAPSHOT + r'''
+import json
+LIBRARIES = tuple(json.loads(sys.argv[1]))
+for name in json.loads(sys.argv[2]):
+    importlib.import_module(name)
+before = snapshot()
+for name in ("bot.channels", "bot.channels.guard", "bot.channels.rest", "bot.channels.widget",
+             "bot.channels.wechat", "bot.health", "bot.stores", "bot.locks", "bot.shared_state",
+             "bot.staff.channel", "bot.entry", "bot.settings", "bot.patches", "bot.privacy"):
+    importlib.import_module(name)
+for name in __import__("bot.patches").patches.NAMES:
+    importlib.import_module("bot.patches." + name)
+after_import = snapshot()
+from bot import patches
+from bot.settings import Settings
+patches.apply_all(Settings.from_env())
+after_apply = snapshot()
+print(json.dumps({"import": changed(before, after_import), "apply": changed(before, after_apply)}))
+'''
+
+
+def test_importing_the_channels_changes_nothing_in_rasa_sanic_or_sqlalchemy():
+    run = subprocess.run(
+        [sys.executable, "-c", IMPORT_CHANNELS, json.dumps(LIBRARIES), json.dumps(SERVER_MODULES)],
+        cwd=ROOT, env=base_env(SANIC_WORKERS="2"), capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    found = json.loads(run.stdout.strip().splitlines()[-1])
+    assert found["import"] == [], f"changed by importing the channels: {found['import']}"
+    # Not a blind comparison: applying the patches is seen, each one where it changes Rasa,
+    # Sanic or SQLAlchemy (and the fork preparation with two workers).
+    applied = set(found["apply"])
+    for expected in ("rasa.core.actions.action.RemoteAction._validate_action_result",
+                     "rasa.utils.tensorflow.models.RasaModel.load",
+                     "rasa.utils.endpoints.EndpointConfig.session",
+                     "rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT",
+                     "rasa.core.agent.Agent._create_tracker_store",
+                     "rasa.core.processor.MessageProcessor.handle_message",
+                     "sqlalchemy engine listeners",
+                     "sanic.server.protocols.http_protocol.HttpProtocol.check_timeouts",
+                     "sanic.http.Http.init_for_request",
+                     "gc frozen"):
+        assert expected in applied, (expected, sorted(applied))
+
+
+def _other_series(version: str) -> str:
+    major, minor, *_ = version.split(".")
+    return f"{major}.{int(minor) + 1}.0"
+
+
+@pytest.mark.parametrize("name", patches.NAMES)
+def test_each_patch_refuses_a_version_it_was_not_written_for(name, monkeypatch):
+    module = patches.module(name)
+    assert module.WRITTEN_FOR, f"bot/patches/{name}.py names no version"
+    real = patches.installed_version
+    for package, series in module.WRITTEN_FOR.items():
+        assert real(package).startswith(series + "."), \
+            f"{name} was written for {package} {series}, installed {real(package)}"
+    namespace: dict = {}
+    exec(SNAPSHOT, namespace)
+    namespace["LIBRARIES"] = LIBRARIES
+    for package in module.WRITTEN_FOR:
+        newer = _other_series(real(package))
+        monkeypatch.setattr(patches, "installed_version",
+                            lambda p, package=package, newer=newer: newer if p == package else real(p))
+        before = namespace["snapshot"]()
+        with pytest.raises(patches.VersionMismatch) as e:
+            module.apply(Settings.from_env({"SANIC_WORKERS": "2"}))
+        assert f"bot.patches.{name}" in str(e.value) and newer in str(e.value)
+        assert f"PATCHES_OFF={name}" in str(e.value)
+        assert namespace["changed"](before, namespace["snapshot"]()) == []
+
+
+def test_patches_off_leaves_a_patch_out_and_an_unknown_name_is_an_error(monkeypatch):
+    applied = []
+    monkeypatch.setattr(patches, "apply", lambda name, settings: applied.append(name))
+    patches.apply_all(Settings.from_env({"PATCHES_OFF": "diet_loading, http_limits"}))
+    assert applied == [n for n in patches.NAMES if n not in ("diet_loading", "http_limits")]
+    with pytest.raises(SettingError, match="PATCHES_OFF: no patch named dietloading"):
+        Settings.from_env({"PATCHES_OFF": "dietloading"})
+
+
+def test_the_entry_point_refuses_to_start_on_a_wrong_setting():
+    run = subprocess.run([sys.executable, "-m", "bot.entry", "--model", "none.tar.gz"], cwd=ROOT,
+                         env=base_env(PATCHES_OFF="no_such_patch"), capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 2
+    assert "The Rasa server was not started: PATCHES_OFF: no patch named no_such_patch" in run.stderr
