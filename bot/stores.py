@@ -24,7 +24,7 @@ locked or unreachable database for up to ``STORE_RETRY_S`` seconds (default 3; e
 attempt waits at most ``SQLITE_BUSY_TIMEOUT_S``) in a thread, so that the server goes on serving
 other conversations meanwhile; then it raises `ConversationNotSaved` (or `ConversationNotRead`),
 logs the error and records it for the health check (``/webhooks/health/``, bot/health.py).
-bot/server_tuning.py takes the fail-safe wrapper away and tells the person `NOT_SAVED` after the
+bot/patches/tracker_store.py takes the fail-safe wrapper away and tells the person `NOT_SAVED` after the
 answer, on every channel; a conversation that cannot be read gets the apology instead of an
 answer without its context.
 """
@@ -34,7 +34,6 @@ import asyncio
 import itertools
 import json
 import logging
-import os
 import sqlite3
 import threading
 import time
@@ -45,6 +44,7 @@ from rasa.core.tracker_store import SQLTrackerStore as RasaSQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from bot.settings import Settings
 from bot.staff.turns import TurnIndex
 
 logger = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ SQLITE_POOL_SIZE = 4
 STORED = "_events_in_store"
 T = TypeVar("T")
 
-# Told after the answer when the turn could not be stored (every channel, bot/server_tuning.py).
+# Told after the answer when the turn could not be stored (every channel, bot/patches/tracker_store.py).
 NOT_SAVED = ("（提示：系统暂时无法保存这次问答，接下来的提问可能接不上前面的内容。"
              "如需继续，请稍后再试，或拨打12333人力资源和社会保障服务热线咨询。）")
 
@@ -69,15 +69,6 @@ class ConversationNotSaved(ConversationStoreError):
 
 class ConversationNotRead(ConversationStoreError):
     pass
-
-
-def _env_seconds(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    try:
-        return float(raw) if raw else default
-    except ValueError:
-        logger.warning("ignoring %s=%r: not a number of seconds", name, raw)
-        return default
 
 
 def _retryable(e: BaseException) -> bool:
@@ -126,7 +117,7 @@ class SQLTrackerStore(RasaSQLTrackerStore):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.retry_s = _env_seconds("STORE_RETRY_S", 3.0)
+        self.retry_s = Settings.from_env(check=False, lenient=True).store_retry_s
         self.health = StoreHealth()
         self.sqlite_path: Optional[str] = None
         if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
@@ -137,7 +128,7 @@ class SQLTrackerStore(RasaSQLTrackerStore):
                 url, poolclass=sa.pool.QueuePool, pool_size=SQLITE_POOL_SIZE, max_overflow=8,
                 pool_pre_ping=False, connect_args={
                     "check_same_thread": False,
-                    "timeout": _env_seconds("SQLITE_BUSY_TIMEOUT_S", 0.5)},
+                    "timeout": Settings.from_env(check=False, lenient=True).sqlite_busy_timeout_s},
             )
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         # The staff console's per-turn index (bot/staff/turns.py), in the same database.

@@ -35,7 +35,6 @@ import asyncio
 import binascii
 import hashlib
 import logging
-import os
 import time
 import weakref
 from dataclasses import dataclass
@@ -56,12 +55,13 @@ from bot.channels.guard import Guard, conversation_id, sanitise_message
 from bot.channels.wechat_api import DEFAULT_API_BASE, CustomerServiceClient
 from bot.channels.wechat_render import TEXT_LIMIT_BYTES, choose, render_turn, split_text
 from bot.channels.wechat_state import TTLCache
+from bot.settings import Settings
 from bot.shared_state import SharedTTL, shared_between_workers
 from bot.channels.wechat_xml import MAX_BODY_BYTES, BadPayload, dedup_key, parse_xml, to_message
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PASSIVE_TIMEOUT = 4.0
+DEFAULT_PASSIVE_TIMEOUT = Settings().wechat_passive_timeout  # bot/settings.py
 # WeChat's own tolerance is not documented; five minutes either way covers clock drift and
 # retries while keeping a captured request from being replayed later.
 MAX_CLOCK_SKEW = 300
@@ -90,24 +90,13 @@ UNAVAILABLE = "抱歉，系统暂时繁忙，请稍后再试，或拨打12333人
 
 
 def _quotation_mode(value: Optional[str]) -> str:
-    raw = (value if value is not None else os.environ.get("WECHAT_QUOTATION", "")).strip().lower()
+    raw = (value if value is not None
+           else Settings.from_env(check=False, lenient=True).wechat_quotation).strip().lower()
     if raw in ("", "follow"):
         return "follow"
     if raw == "on_request":
         return "on_request"
     raise ValueError(f"WECHAT_QUOTATION must be 'follow' or 'on_request', got {raw!r}")
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        logger.warning("ignoring %s=%r: not a number", name, raw)
-        return default
-    return value if value > 0 else default
 
 
 @dataclass
@@ -165,12 +154,13 @@ class WeChatInput(InputChannel):
     def __init__(self, token: str = "", appid: str = "", secret: str = "", aes_key: str = "",
                  api_base: Optional[str] = None, passive_timeout: Optional[float] = None,
                  client: Optional[Any] = None, quotation: Optional[str] = None) -> None:
+        settings = Settings.from_env(check=False, lenient=True)
         self.settings = _Settings(
             token=str(token).strip(), appid=str(appid).strip(), secret=str(secret).strip(),
             aes_key=str(aes_key).strip(),
-            api_base=(api_base or os.environ.get("WECHAT_API_BASE") or DEFAULT_API_BASE).strip(),
+            api_base=(api_base or settings.wechat_api_base).strip(),
             passive_timeout=passive_timeout if passive_timeout is not None
-            else _env_float("WECHAT_PASSIVE_TIMEOUT", DEFAULT_PASSIVE_TIMEOUT),
+            else (settings.wechat_passive_timeout or DEFAULT_PASSIVE_TIMEOUT),
             quotation=_quotation_mode(quotation),
         )
         s = self.settings
@@ -508,7 +498,7 @@ class WeChatInput(InputChannel):
 
 def _arrived(request: Request) -> float:
     """When the platform sent this request, on the monotonic clock: the earliest of now, the
-    first byte received on the connection (bot/channels/http_limits.py) and the signed
+    first byte received on the connection (bot/patches/http_limits.py) and the signed
     timestamp. The timestamp has whole seconds, so one second of its age is taken for rounding
     and clock drift; what is left is time the request waited before the server read it."""
     now = time.monotonic()

@@ -10,7 +10,9 @@ from typing import Optional
 import requests
 from wechatpy.client import WeChatClient
 
-DEFAULT_API_BASE = "https://api.weixin.qq.com"
+from bot.settings import Settings
+
+DEFAULT_API_BASE = Settings().wechat_api_base  # bot/settings.py (WECHAT_API_BASE)
 DEFAULT_TIMEOUT = 10.0
 
 
