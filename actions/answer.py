@@ -28,6 +28,13 @@ logger = logging.getLogger(__name__)
 # Where one question of a message ends and the next begins.
 _PART_SPLIT = re.compile(r"[？?。！!；;\n]+|(?:^|\s)[1-9１-９](?:[、.．)）]\s*|\s+)|另外|还有(?:就是|个|一个)?(?=[^，,])|顺便问一?下?|顺带问一?句?|再问一?下?|此外|同时想问")
 _UNIT_CUE = re.compile(r"谁负责|哪个部门|哪些部门|什么部门|责任单位|归谁管|谁管|哪个单位|负责单位")
+# Words that ask about this document's own measures, wherever the person is ("能按山区县那个放宽到十年的吗").
+_THIS_DOCUMENT = re.compile(r"山区|这个文件|文件里|本文件|这个政策|那个政策|这项政策|这个意见|那个放宽|那个补助")
+# A piece that asks something.
+_ASKS = re.compile(r"[吗呢么？?]|是否|能否|能不能|可不可以|可以不|有没有|有无|是不是|算不算|多少|几|哪|谁|什么|啥|怎么|怎样|如何|咋|"
+                   r"想知道|想问|请问|问一下|问下|打听|收不收|要不要|给不给|能拿|能享受|行不行|好不好")
+# "分别", "各自": one question asked of several things.
+_EACH = re.compile(r"这两块|这两项|这两个|这两条|两者|分别|各自")
 _COUNTY_CUE = re.compile(r"山区县|范围|覆盖|算不算|算吗|是不是|属于|包括|有哪些|哪几个|呢$")
 
 
@@ -73,7 +80,7 @@ class Answerer:
             return self.on_parts(parts), self.slots
         kind = self.u.kind()
         if kind in ("clause", "eligibility", "aspect", "applicable", "inform") and self.u.only_outside_zhejiang() \
-                and not self.u.pending_clause:
+                and not self.u.pending_clause and not _THIS_DOCUMENT.search(self.u.text):
             kind = "outside"  # "深圳博士后出站留深工作 能拿多少补贴": another place's policy
         replies = self.dispatch(kind)
         self._say_what_is_not_named(replies)
@@ -142,11 +149,16 @@ class Answerer:
                     pieces[-1] += "，" + piece
                 else:
                     pieces.append(piece)
+        pieces = [half for piece in pieces for half in self._split_pair(piece)]
         if len(pieces) < 2:
             return []
         parts: List[List[Any]] = []  # [text, target]
         for piece in pieces:
-            target = self._target(piece, parts[-1][1] if parts else None)
+            # A sentence that asks nothing ("去年引进了几个大学生") is background, not a question.
+            target = self._target(piece, parts[-1][1] if parts else None) if _ASKS.search(piece) else None
+            if target is None and parts and _UNIT_CUE.search(piece) and not self.kb.clauses_for_topic(piece):
+                # "3.这两样分别是哪些部门负责": who is responsible for each question before it
+                target = ("units_of", tuple(t[1] for _, t in parts if t and t[0] == "clause"))
             if target is None or (parts and target == parts[-1][1]):
                 if parts:
                     parts[-1][0] += "，" + piece
@@ -157,8 +169,20 @@ class Answerer:
         parts = [p for p in parts if p[1] is not None]
         if len(parts) < 2:
             return []
-        facts = u.merged_facts()
-        return [self._part_understanding(text, target, facts) for text, target in parts]
+        return [self._part_understanding(text, target) for text, target in parts]
+
+    def _split_pair(self, piece: str) -> List[str]:
+        """"职称评审倾斜和卫生中级单独分数线这两块分别是哪些部门负责": two measures joined by 和
+        and asked about together are two questions, each with the shared ending."""
+        if not _EACH.search(piece):
+            return [piece]
+        for m in re.finditer(r"和|与|以及|跟|及", piece):
+            left, right = piece[:m.start()], piece[m.end():]
+            a, b = self.kb.clauses_for_topic(left), self.kb.clauses_for_topic(right)
+            if a and b and a[0][1] >= 3 and b[0][1] >= 3 and a[0][0].id != b[0][0].id:
+                tail = _EACH.split(right, maxsplit=1)[-1]
+                return [left + "，" + tail, right]
+        return [piece]
 
     def _strong_target(self, piece: str) -> bool:
         topics = self.kb.clauses_for_topic(piece)
@@ -190,21 +214,27 @@ class Answerer:
             return ("department", unknown.group(0))
         return None
 
-    def _part_understanding(self, text: str, target, facts: Dict[str, Any]) -> Understanding:
+    def _part_understanding(self, text: str, target) -> Understanding:
         kind = target[0]
-        if kind == "clause" and _UNIT_CUE.search(text):
+        if kind in ("clause", "units_of") and _UNIT_CUE.search(text):
             intent = "ask_units"
         else:
             intent = {"document": "ask_document", "county": "ask_county", "department": "ask_department"}.get(
                 kind, "ask_clause")
-        return dataclasses.replace(self.u, text=text, intent=intent, confidence=1.0, entities={},
-                                   facts=facts, _new_facts=None, from_search=False, search_confidence="")
+        # Each question is routed on its own words; the facts are those of the whole message
+        # ("我们单位在松阳…他老婆在杭州上班": the employer is in 松阳 whichever question asks).
+        part = dataclasses.replace(self.u, text=text, intent=intent, confidence=1.0, entities={},
+                                   learned_entities={}, from_search=False, search_confidence="",
+                                   _new_facts=self.u.new_facts(), _subject=self.u.subject())
+        if kind == "units_of":
+            part.units_of = list(target[1])
+        return part
 
     def on_parts(self, parts: List[Understanding]) -> List[Any]:
         replies: List[Any] = []
         for i, part in enumerate(parts, 1):
             sub = Answerer(part)
-            got = sub.dispatch(part.kind())
+            got = sub.on_units_of(part.units_of) if getattr(part, "units_of", None) else sub.dispatch(part.kind())
             for r in got:
                 r.text = f"（{i}）{r.text}"
             replies.extend(got)
@@ -341,6 +371,14 @@ class Answerer:
         detail = self.kb.best_sentence(clause.id, self.u.text) if self.u.asks_detail() else None
         self.remember("units", clause)
         return [render.units_reply(clause, detail)]
+
+    def on_units_of(self, clause_ids: List[str]):
+        """Who is responsible for each of the measures asked about before."""
+        clauses = [self.kb.clause(cid) for cid in clause_ids]
+        lines = [f"「{c.label}」（{c.location}）：{render.unit_names(c)}。" for c in clauses]
+        reply = render.Reply("责任单位分别是：\n" + "\n".join(lines))
+        reply.add_citations(clauses).add_units([d for c in clauses for d in self.kb.units_of(c.id)])
+        return [reply]
 
     def on_single_unit(self):
         """Which measures name a single responsible unit and no local departments (computed)."""

@@ -79,7 +79,8 @@ SHOW_QUOTE = re.compile(r"^(请|麻烦)?(发|给我|看看|查看|看下|看一�
 # How people name a provincial department: 省 + a few characters + 厅/委/局/办.
 PROVINCIAL_DEPARTMENT = re.compile(r"省(?!委组织部)[\u4e00-\u9fff]{1,5}?(厅|委员会|委|局|办公室|办)")
 # A return to the case judged earlier ("刚才那个到底能不能享受").
-RESUME = re.compile(r"(刚才|之前|前面|上面|回到)(问的|说的|那个|那件|的)")
+RESUME = re.compile(r"(刚才|之前|前面|上面|回到)(问的|说的|那个|那件|的)|为啥不行|为什么不行|为什么不符合|为啥不符合|怎么不行|"
+                    r"为什么不能|为啥不能|凭什么")
 
 
 def _specificity(match) -> int:
@@ -105,6 +106,7 @@ class Understanding:
     pending_fact: Optional[str] = None
     case_clause: Optional[str] = None
     unnamed_group: Optional[str] = None
+    units_of: Optional[List[str]] = None  # a question of several: "who is responsible for each"
     # Entities the NLU model found that the knowledge base's own reading may have missed (typos).
     learned_entities: Dict[str, List[Any]] = field(default_factory=dict)
     subject_kind: Optional[str] = None
@@ -175,6 +177,8 @@ class Understanding:
         if get_kb().unnamed_group(self.text) and not self.strong_topic() \
                 and not (self.place_matches() and COUNTY_QUESTION.search(self.text)):
             return "unnamed"  # "灵活就业人员 这个文件里有没有说到"
+        if self.aspect() == "decider" and (self.department() or PROVINCIAL_DEPARTMENT.search(self.text)):
+            return "units"  # "那这块到底是卫健委说了算还是人社厅"
         if self.aspect() and not self.new_facts() and (self._explicit_topic() or self._follows_up()):
             return "aspect"  # "那能补多少钱", "创业担保贷款额度是多少"
         if RESUME.search(self.text) and self.case_clause and not self._explicit_topic():

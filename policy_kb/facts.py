@@ -210,9 +210,10 @@ class FactExtractor:
         for fact, value, _, (start, _end) in mentions:
             if _is_denied(norm, start):
                 denials.setdefault(fact, value)
-            elif fact not in out or correcting or value in self._narrower(fact, out[fact]):
+            elif fact not in out or value in self._narrower(fact, out[fact]) or (
+                    correcting and out[fact] not in self._narrower(fact, value)):
                 # The first stated value, a narrower one ("公司…私企"), or in a correction the
-                # last one ("国企那个是他同学，他去的是一家民营的电子厂").
+                # last one that is not broader ("国企那个是他同学，他去的是一家民营的电子厂": 民营).
                 out[fact] = value
         # A phrase can state two facts: "公立医院" is a public institution and a hospital. Words of
         # other facts inside a matched phrase count.
