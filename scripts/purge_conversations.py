@@ -2,8 +2,10 @@
 
 A conversation is kept while its last event is younger than CONVERSATION_RETENTION_DAYS (default
 180) days; after that all its events are deleted from Rasa's SQL tracker store (the ``events``
-table), in batches. Works on any SQLAlchemy URL Rasa's SQL tracker store accepts (SQLite,
-PostgreSQL, ...).
+table), in batches, and with them everything the staff console keeps of it (its turn index,
+ratings, search rows, hand-off tickets and its share of the dashboard's daily counts,
+bot/staff/retention.py), also for a conversation whose events an earlier purge deleted. Works on
+any SQLAlchemy URL Rasa's SQL tracker store accepts (SQLite, PostgreSQL, ...).
 
     python scripts/purge_conversations.py [--days N] [--db-url URL] [--dry-run]
 
@@ -21,6 +23,9 @@ from typing import List, Optional
 
 import sqlalchemy as sa
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bot.staff import retention  # noqa: E402
+
 DEFAULT_RETENTION_DAYS = 180
 BATCH = 500
 
@@ -30,6 +35,7 @@ class PurgeResult:
     conversations: int
     events: int
     cutoff: float
+    console_conversations: int = 0
 
 
 def retention_days(value: Optional[str] = None) -> float:
@@ -48,32 +54,59 @@ def purge(db_url: str, days: float, now: Optional[float] = None, dry_run: bool =
     cutoff = (time.time() if now is None else now) - days * 86400
     engine = sa.create_engine(db_url)
     try:
-        if not sa.inspect(engine).has_table("events"):
+        has_events = sa.inspect(engine).has_table("events")
+        console = retention.present(engine)
+        if not has_events and not console:
             return PurgeResult(0, 0, cutoff)
-        events = sa.Table("events", sa.MetaData(), autoload_with=engine)
-        stale = (sa.select(events.c.sender_id)
-                 .group_by(events.c.sender_id)
-                 .having(sa.func.max(events.c.timestamp) < cutoff))
-        with engine.connect() as conn:
-            senders: List[str] = [row[0] for row in conn.execute(stale)]
+        senders: List[str] = []
+        events = None
+        if has_events:
+            events = sa.Table("events", sa.MetaData(), autoload_with=engine)
+            stale = (sa.select(events.c.sender_id)
+                     .group_by(events.c.sender_id)
+                     .having(sa.func.max(events.c.timestamp) < cutoff))
+            with engine.connect() as conn:
+                senders = [row[0] for row in conn.execute(stale)]
+        if console:
+            # The console's conversations whose events are gone already (or were never
+            # stored, like a message left for staff only) are forgotten too.
+            with engine.connect() as conn:
+                known = set(senders)
+                senders += [s for s in retention.stale_conversations(conn, cutoff) if s not in known]
         deleted = 0
+        forgotten = 0
+        days = set()
         for i in range(0, len(senders), BATCH):
             chunk = senders[i:i + BATCH]
             with engine.begin() as conn:
                 if dry_run:
-                    deleted += conn.execute(sa.select(sa.func.count()).select_from(events)
-                                            .where(events.c.sender_id.in_(chunk))).scalar() or 0
-                else:
-                    # Re-checked inside the delete: a conversation that came back to life since
-                    # the selection keeps its events.
+                    if events is not None:
+                        deleted += conn.execute(sa.select(sa.func.count()).select_from(events)
+                                                .where(events.c.sender_id.in_(chunk))).scalar() or 0
+                    if console:
+                        c = retention.db.conversations.c
+                        forgotten += conn.execute(sa.select(sa.func.count()).where(
+                            c.sender_id.in_(chunk))).scalar() or 0
+                    continue
+                # Re-checked inside the delete: a conversation that came back to life since
+                # the selection keeps its events.
+                with_alive = set()
+                if events is not None:
                     alive = (sa.select(events.c.sender_id)
                              .where(events.c.sender_id.in_(chunk), events.c.timestamp >= cutoff))
                     with_alive = {row[0] for row in conn.execute(alive)}
-                    doomed = [s for s in chunk if s not in with_alive]
-                    if doomed:
-                        result = conn.execute(events.delete().where(events.c.sender_id.in_(doomed)))
-                        deleted += result.rowcount or 0
-        return PurgeResult(len(senders), deleted, cutoff)
+                doomed = [s for s in chunk if s not in with_alive]
+                if doomed and events is not None:
+                    result = conn.execute(events.delete().where(events.c.sender_id.in_(doomed)))
+                    deleted += result.rowcount or 0
+                if doomed and console:
+                    days |= retention.forget(conn, doomed)
+                    forgotten += len(doomed)
+        if console and not dry_run:
+            with engine.begin() as conn:
+                retention.forget_unused_answers(conn)
+            retention.recount(engine, days)
+        return PurgeResult(len(senders), deleted, cutoff, forgotten)
     finally:
         engine.dispose()
 
@@ -94,7 +127,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     verb = "would delete" if args.dry_run else "deleted"
     print(f"purge: {verb} {result.events} events of {result.conversations} conversations idle "
           f"for more than {days:g} days (last event before "
-          f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(result.cutoff))})")
+          f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(result.cutoff))}), and the staff "
+          f"console's rows of {result.console_conversations} of them")
     return 0
 
 

@@ -9,6 +9,9 @@ console reads only these tables:
 - ``staff_conversations``, ``staff_turns``, ``staff_turn_clauses``: one row per conversation, per
   turn (the person's text masked, the NLU's reading, the answer, its clauses, verdict, flags,
   latency, rating), and per clause a turn cites;
+- ``staff_turn_text``, ``staff_answers``: what free text is searched in (the person's text, and
+  each distinct answer once);
+- ``staff_daily*``: the dashboard's counts per day and channel (`bot.staff.summary`);
 - ``staff_reviewed``: groups of unanswered questions staff have looked at;
 - ``staff_tickets``, ``staff_ticket_messages``, ``staff_handoff_pending``: hand-off to a person.
 
@@ -101,6 +104,10 @@ turns = sa.Table(
     sa.Column("rating_comment", sa.Text),
     sa.Column("rated_at", sa.Float),
     sa.Index("ix_staff_turns_sender_ts", "sender_id", "ts"),
+    # Filters that keep few turns are found through these, not by reading every turn.
+    sa.Index("ix_staff_turns_rating_ts", "rating", "ts"),
+    sa.Index("ix_staff_turns_verdict_ts", "verdict", "ts"),
+    sa.Index("ix_staff_turns_handoff_ts", "handoff", "ts"),
 )
 
 turn_clauses = sa.Table(
@@ -110,6 +117,72 @@ turn_clauses = sa.Table(
     sa.Column("ts", sa.Float, nullable=False),
     sa.Index("ix_staff_turn_clauses_clause_ts", "clause_id", "ts"),
 )
+
+# Free text is searched in narrow rows (the person's text and a reference to the answer), and
+# each distinct answer text is kept once: the assistant gives the same answer to many people,
+# and scanning a long answer per turn would make a search for a rare word slow.
+answers = sa.Table(
+    "staff_answers", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("digest", sa.String(64), nullable=False, unique=True),  # SHA-256 of the text
+    sa.Column("text", sa.Text, nullable=False),
+)
+
+turn_text = sa.Table(
+    "staff_turn_text", metadata,
+    sa.Column("turn_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+    sa.Column("user_text", sa.Text),
+    sa.Column("answer_id", sa.Integer, index=True),
+)
+
+# The dashboard's figures per day and channel, kept up to date by the index as it writes each
+# turn (bot/staff/summary.py), so that a month or half a year is a few hundred rows to add up.
+daily = sa.Table(
+    "staff_daily", metadata,
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("channel", sa.String(32), primary_key=True),  # "" when the turn had none
+    sa.Column("questions", sa.Integer, nullable=False, default=0),
+    sa.Column("answered", sa.Integer, nullable=False, default=0),
+    sa.Column("up", sa.Integer, nullable=False, default=0),
+    sa.Column("down", sa.Integer, nullable=False, default=0),
+)
+
+daily_conversations = sa.Table(
+    "staff_daily_conversations", metadata,
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("channel", sa.String(32), primary_key=True),
+    sa.Column("sender_id", sa.String(255), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False, default=0),
+    sa.Index("ix_staff_daily_conversations_sender", "sender_id"),
+)
+
+daily_verdicts = sa.Table(
+    "staff_daily_verdicts", metadata,
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("channel", sa.String(32), primary_key=True),
+    sa.Column("verdict", sa.String(16), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False, default=0),
+)
+
+daily_clauses = sa.Table(
+    "staff_daily_clauses", metadata,
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("channel", sa.String(32), primary_key=True),
+    sa.Column("clause_id", sa.String(64), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False, default=0),
+    sa.Column("down", sa.Integer, nullable=False, default=0),
+)
+
+daily_latency = sa.Table(
+    "staff_daily_latency", metadata,
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("channel", sa.String(32), primary_key=True),
+    sa.Column("latency_ms", sa.Integer, primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False, default=0),
+)
+
+SUMMARY_TABLES = (daily, daily_conversations, daily_verdicts, daily_clauses, daily_latency)
 
 reviewed = sa.Table(
     "staff_reviewed", metadata,
@@ -199,7 +272,22 @@ def ensure_schema(engine: sa.engine.Engine) -> None:
         return
     for attempt in range(5):
         try:
+            existing = set(sa.inspect(engine).get_table_names())
             metadata.create_all(engine, checkfirst=True)
+            # create_all skips the indexes of a table that exists: an older database gets the
+            # ones added since.
+            for table in metadata.sorted_tables:
+                if table.name in existing:
+                    for index in table.indexes:
+                        index.create(engine, checkfirst=True)
+            if (answers.name not in existing or daily.name not in existing) and turns.name in existing:
+                from bot.staff import summary
+
+                try:
+                    summary.rebuild(engine)  # a database indexed before these tables existed
+                except Exception:
+                    logger.exception("staff console: the search and dashboard tables could not be "
+                                     "filled from the index; run `python -m bot.staff.summary`")
             _schema_done[key] = True
             return
         except sa.exc.OperationalError as e:

@@ -49,6 +49,7 @@ RECEIVED = "已收到您的留言（编号 {id}）。工作人员一般会在{wi
 WHERE = {
     "wechat": "答复将通过本公众号发送给您。",
     "widget": "答复会显示在本对话窗口中，您稍后再打开时也能看到。",
+    "shell": "答复会显示在本终端中（用同一 --sender 再次进入时也会显示）。",
 }
 WHERE_DEFAULT = "答复会记录在本对话中。"
 CONTACT_NOTE = "工作人员也可能通过您留下的联系方式与您联系。"
@@ -151,9 +152,13 @@ def transcript(engine: sa.engine.Engine, sender: str) -> List[Dict[str, Any]]:
 
 
 def create_ticket(engine: sa.engine.Engine, sender: str, channel: Optional[str],
-                  reply_to: Optional[str], message: str, reason: Optional[str]) -> int:
+                  reply_to: Optional[str], message: str, reason: Optional[str],
+                  history: Optional[List[Dict[str, Any]]] = None) -> int:
+    """Opens a ticket carrying the conversation so far: from the console's index, or
+    ``history`` (turns as `transcript` gives them) for a conversation not stored there (the
+    staff shell's)."""
     now = time.time()
-    history = json.dumps(transcript(engine, sender), ensure_ascii=False)
+    history = json.dumps(transcript(engine, sender) if history is None else history, ensure_ascii=False)
     with engine.begin() as conn:
         ticket_id = conn.execute(db.tickets.insert().values(
             sender_id=sender, channel=channel, reply_to=reply_to, status="open", reason=reason,
@@ -238,7 +243,8 @@ async def send_reply(engine: sa.engine.Engine, agent: Any, ticket_id: int, text:
                 raise ReplyRefused(502, message, code)
         except ReplyRefused as e:
             error = e
-    if error is None and agent is not None:
+    # The staff shell keeps its conversation in memory and fetches replies itself (`staff_replies`).
+    if error is None and agent is not None and row["channel"] != "shell":
         await add_to_conversation(agent, row["sender_id"], sent_text,
                                   {"staff_reply": {"ticket": ticket_id, "by": username}})
     with engine.begin() as conn:
@@ -251,6 +257,19 @@ async def send_reply(engine: sa.engine.Engine, agent: Any, ticket_id: int, text:
     if error is not None:
         raise error
     return {"delivered": True, "channel": row["channel"]}
+
+
+def staff_replies(engine: sa.engine.Engine, sender: str, after_id: int = 0) -> List[Dict[str, Any]]:
+    """Staff replies to this conversation's tickets with an id above ``after_id``, oldest first
+    (as the staff shell prints them)."""
+    k, m = db.tickets.c, db.ticket_messages.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(m.id, m.ticket_id, m.text, m.at, m.username)
+            .select_from(db.ticket_messages.join(db.tickets, k.id == m.ticket_id))
+            .where(k.sender_id == sender, m.author == "staff", m.delivered == sa.true(), m.id > after_id)
+            .order_by(m.id)).mappings().all()
+    return [dict(r) for r in rows]
 
 
 def close_ticket(engine: sa.engine.Engine, ticket_id: int) -> bool:

@@ -24,6 +24,10 @@ from bot.staff import db
 from bot.staff.turns import timezone
 
 MAX_PER_PAGE = 200
+# A filtered list looks for its page first among the newest conversations, this many times the
+# conversations up to the page's end (at most LIST_WINDOW_MAX), then among all of them.
+LIST_WINDOW_FACTOR = 20
+LIST_WINDOW_MAX = 20_000
 DEFAULT_PER_PAGE = 50
 EXPORT_LIMIT = 50_000
 UNANSWERED_SCAN = 3000
@@ -155,10 +159,15 @@ def turn_conditions(f: Filters) -> List[Any]:
         }[flag]())
     if f.clause:
         tc = db.turn_clauses.c
-        conds.append(sa.exists().where(tc.turn_id == t.id, tc.clause_id == f.clause))
+        conds.append(t.id.in_(sa.select(tc.turn_id).where(tc.clause_id == f.clause)))
     if f.q:
+        # In the narrow search rows and the distinct answers (bot/staff/summary.py), not in
+        # every turn's long answer.
         pattern = _like(f.q)
-        conds.append(sa.or_(t.user_text.like(pattern, escape="\\"), t.answer.like(pattern, escape="\\")))
+        s, a = db.turn_text.c, db.answers.c
+        answers = sa.select(a.id).where(a.text.like(pattern, escape="\\"))
+        conds.append(t.id.in_(sa.select(s.turn_id).where(
+            sa.or_(s.user_text.like(pattern, escape="\\"), s.answer_id.in_(answers)))))
     return conds
 
 
@@ -174,17 +183,41 @@ def _conversation_json(r: Mapping[str, Any]) -> Dict[str, Any]:
 def list_conversations(engine: sa.engine.Engine, f: Filters, limit: Optional[int] = None
                        ) -> Dict[str, Any]:
     c = db.conversations.c
-    query = sa.select(db.conversations)
-    conds = turn_conditions(f)
-    if conds:
-        t = db.turns.c
-        query = query.where(sa.exists().where(t.sender_id == c.sender_id, *conds))
     size = limit or f.per_page
     offset = 0 if limit else (f.page - 1) * f.per_page
-    query = query.order_by(c.last_ts.desc(), c.sender_id).limit(size + 1).offset(offset)
+    order = (c.last_ts.desc(), c.sender_id)
+    conds = turn_conditions(f)
+    if not conds:
+        query = sa.select(db.conversations).order_by(*order).limit(size + 1).offset(offset)
+        with engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return _conversation_page(rows, f.page, size)
+    t = db.turns.c
+    # What the conversation's own row tells: no need to look at the turns of the others.
+    own = ([c.last_ts >= f.since] if f.since is not None else []) + \
+        ([c.first_ts < f.until] if f.until is not None else [])
     with engine.connect() as conn:
-        rows = conn.execute(query).mappings().all()
-    return {"items": [_conversation_json(r) for r in rows[:size]], "page": f.page,
+        # 1. When many turns match, the page is among the newest conversations: each of those
+        # is checked for a matching turn (a few thousand index look-ups at most).
+        window = (sa.select(db.conversations).where(*own).order_by(*order)
+                  .limit(min(LIST_WINDOW_MAX, (offset + size + 1) * LIST_WINDOW_FACTOR)).subquery())
+        w = window.c
+        rows = conn.execute(
+            sa.select(window).where(sa.exists().where(t.sender_id == w.sender_id, *conds))
+            .order_by(w.last_ts.desc(), w.sender_id).limit(size + 1).offset(offset)).mappings().all()
+        if len(rows) <= size:
+            # 2. Few match: the conversations of the matching turns, found through an index
+            # or the search rows (walking every conversation and looking for a matching turn
+            # in each would read all of them when few or none match).
+            rows = conn.execute(
+                sa.select(db.conversations)
+                .where(c.sender_id.in_(sa.select(t.sender_id).where(*conds)), *own)
+                .order_by(*order).limit(size + 1).offset(offset)).mappings().all()
+    return _conversation_page(rows, f.page, size)
+
+
+def _conversation_page(rows, page: int, size: int) -> Dict[str, Any]:
+    return {"items": [_conversation_json(r) for r in rows[:size]], "page": page,
             "per_page": size, "has_more": len(rows) > size}
 
 
@@ -261,24 +294,37 @@ def unanswered(engine: sa.engine.Engine, f: Filters, include_reviewed: bool = Fa
         rows = conn.execute(query).mappings().all()
         reviewed = {r.text_key for r in conn.execute(sa.select(db.reviewed.c.text_key))}
     groups: List[Dict[str, Any]] = []
-    keys: List[str] = []
+    # Group keys by length: a ratio of at least `similarity` (80) is only possible between
+    # texts whose lengths differ by less than a third, so only those groups are compared.
+    by_length: Dict[int, Tuple[List[str], List[int]]] = {}
+    known: Dict[str, int] = {}
+    span = 100.0 / max(similarity, 1.0) * 2 - 1  # 80 -> lengths within 1.5x
     for r in rows:
         key = text_key(r["user_text"] or "")
         if not key:
             continue
-        index = None
-        if key in keys:
-            index = keys.index(key)
-        elif keys:
-            match = process.extractOne(key, keys, scorer=fuzz.ratio, score_cutoff=similarity)
-            if match is not None:
-                index = match[2]
+        index = known.get(key)
         if index is None:
-            keys.append(key)
+            best = None
+            n = len(key)
+            for length in range(max(1, int(n / span)), int(n * span) + 2):
+                bucket = by_length.get(length)
+                if not bucket:
+                    continue
+                match = process.extractOne(key, bucket[0], scorer=fuzz.ratio, score_cutoff=similarity)
+                if match is not None and (best is None or match[1] > best[1]):
+                    best = (bucket[1][match[2]], match[1])
+            if best is not None:
+                index = best[0]
+                known[key] = index
+        if index is None:
+            index = known[key] = len(groups)
+            bucket = by_length.setdefault(len(key), ([], []))
+            bucket[0].append(key)
+            bucket[1].append(index)
             groups.append({"key": key, "text": r["user_text"], "count": 0, "keys": [],
                            "conversations": [], "last_ts": r["ts"], "kinds": {},
                            "intents": {}, "examples": []})
-            index = len(groups) - 1
         g = groups[index]
         g["count"] += 1
         if key not in g["keys"]:
@@ -359,31 +405,114 @@ def _percentile(conn, conds: List[Any], share: float) -> Optional[int]:
                         .limit(1).offset(offset)).scalar()
 
 
+def _day_bounds(f: Filters):
+    """A function giving the date filters as conditions on a ``day`` column (dates are whole
+    days in STAFF_TIMEZONE, as the index writes them)."""
+    from bot.staff.turns import day_of
+
+    def on(col) -> List[Any]:
+        out = []
+        if f.since is not None:
+            out.append(col >= day_of(f.since))
+        if f.until is not None:
+            out.append(col <= day_of(f.until - 1))
+        return out
+    return on  # type: ignore[return-value]
+
+
+def _from_daily(conn, f: Filters) -> Dict[str, Any]:
+    """The dashboard from the daily counts (bot/staff/summary.py): a few rows per day."""
+    on = _day_bounds(f)
+    d, dc, dv, dk, dl = (db.daily.c, db.daily_conversations.c, db.daily_verdicts.c,
+                         db.daily_clauses.c, db.daily_latency.c)
+
+    def where(c) -> List[Any]:
+        return on(c.day) + ([c.channel == f.channel] if f.channel else [])
+
+    conversations = {r.day: r.n for r in conn.execute(
+        sa.select(dc.day, sa.func.count(sa.distinct(dc.sender_id)).label("n"))
+        .where(dc.n > 0, *where(dc)).group_by(dc.day))}
+    per_day = [{"day": r.day, "questions": int(r.n), "conversations": conversations.get(r.day, 0),
+                "answered": int(r.a or 0), "up": int(r.up or 0), "down": int(r.down or 0)}
+               for r in conn.execute(
+                   sa.select(d.day, sa.func.sum(d.questions).label("n"), sa.func.sum(d.answered).label("a"),
+                             sa.func.sum(d.up).label("up"), sa.func.sum(d.down).label("down"))
+                   .where(*where(d)).group_by(d.day).order_by(d.day)) if r.n]
+    per_channel = [{"channel": r.channel or "?", "questions": int(r.n)} for r in conn.execute(
+        sa.select(d.channel, sa.func.sum(d.questions).label("n")).where(*where(d))
+        .group_by(d.channel).order_by(sa.desc("n"))) if r.n]
+    verdicts = [{"verdict": r.verdict, "count": int(r.n)} for r in conn.execute(
+        sa.select(dv.verdict, sa.func.sum(dv.n).label("n")).where(*where(dv))
+        .group_by(dv.verdict).order_by(sa.desc("n"))) if r.n]
+    top_clauses = [{"clause_id": r.clause_id, "count": int(r.n), "down": int(r.down or 0)}
+                   for r in conn.execute(
+                       sa.select(dk.clause_id, sa.func.sum(dk.n).label("n"), sa.func.sum(dk.down).label("down"))
+                       .where(*where(dk)).group_by(dk.clause_id)
+                       .having(sa.func.sum(dk.n) > 0).order_by(sa.desc("n"), dk.clause_id).limit(10))]
+    latencies = [(r.latency_ms, int(r.n)) for r in conn.execute(
+        sa.select(dl.latency_ms, sa.func.sum(dl.n).label("n")).where(*where(dl))
+        .group_by(dl.latency_ms).order_by(dl.latency_ms)) if r.n]
+    return {"per_day": per_day, "per_channel": per_channel, "verdicts": verdicts,
+            "top_clauses": top_clauses, "p50": _histogram_percentile(latencies, 0.5),
+            "p95": _histogram_percentile(latencies, 0.95)}
+
+
+def _histogram_percentile(counts: List[Tuple[int, int]], share: float) -> Optional[int]:
+    """The value `_percentile` finds (the one at offset int(n × share) in ascending order), from
+    (value, count) pairs in ascending order."""
+    n = sum(c for _, c in counts)
+    if not n:
+        return None
+    offset = min(n - 1, int(n * share))
+    seen = 0
+    for value, c in counts:
+        seen += c
+        if seen > offset:
+            return value
+    return counts[-1][0]
+
+
 def dashboard(engine: sa.engine.Engine, f: Filters) -> Dict[str, Any]:
     if f.since is None and f.until is None:
         today = datetime.now(timezone()).date()
         start = today - timedelta(days=29)
         f.since = datetime(start.year, start.month, start.day, tzinfo=timezone()).timestamp()
+    if not any([f.rating, f.verdict, f.flags, f.clause, f.q]):
+        with engine.connect() as conn:
+            parts = _from_daily(conn, f)
+            tickets_open = conn.execute(sa.select(sa.func.count()).select_from(db.tickets)
+                                        .where(db.tickets.c.status == "open")).scalar()
+        return _dashboard_json(f, parts["per_day"], parts["per_channel"], parts["verdicts"],
+                               parts["top_clauses"], tickets_open, parts["p50"], parts["p95"])
+    return dashboard_over_turns(engine, f)
+
+
+def dashboard_over_turns(engine: sa.engine.Engine, f: Filters) -> Dict[str, Any]:
+    """The dashboard counted from the turns that meet every filter."""
     t, tc = db.turns.c, db.turn_clauses.c
     conds = turn_conditions(f)
     answered = sa.case((sa.or_(t.out_of_scope == sa.true(), t.fallback == sa.true(),
                                t.rephrase == sa.true()), 0), else_=1)
+    # Grouped by an expression, not the indexed column itself: otherwise SQLite walks the whole
+    # `day` (or `verdict`) index in order instead of using the filter's index (rating, ts ...).
+    day = sa.func.coalesce(t.day, "").label("day")
+    verdict = sa.func.coalesce(t.verdict, "").label("verdict")
     with engine.connect() as conn:
         per_day = [{"day": r.day, "questions": r.n, "conversations": r.c, "answered": int(r.a or 0),
                     "up": int(r.up or 0), "down": int(r.down or 0)}
                    for r in conn.execute(
-                       sa.select(t.day, sa.func.count().label("n"),
+                       sa.select(day, sa.func.count().label("n"),
                                  sa.func.count(sa.distinct(t.sender_id)).label("c"),
                                  sa.func.sum(answered).label("a"),
                                  sa.func.sum(sa.case((t.rating == 1, 1), else_=0)).label("up"),
                                  sa.func.sum(sa.case((t.rating == -1, 1), else_=0)).label("down"))
-                       .where(*conds).group_by(t.day).order_by(t.day))]
+                       .where(*conds).group_by(day).order_by(day))]
         per_channel = [{"channel": r.channel or "?", "questions": r.n} for r in conn.execute(
             sa.select(t.channel, sa.func.count().label("n")).where(*conds)
             .group_by(t.channel).order_by(sa.desc("n")))]
         verdicts = [{"verdict": r.verdict, "count": r.n} for r in conn.execute(
-            sa.select(t.verdict, sa.func.count().label("n")).where(t.verdict.isnot(None), *conds)
-            .group_by(t.verdict).order_by(sa.desc("n")))]
+            sa.select(verdict, sa.func.count().label("n")).where(t.verdict.isnot(None), *conds)
+            .group_by(verdict).order_by(sa.desc("n")))]
         clause_q = (sa.select(tc.clause_id, sa.func.count().label("n"),
                               sa.func.sum(sa.case((t.rating == -1, 1), else_=0)).label("down"))
                     .select_from(db.turn_clauses.join(db.turns, t.id == tc.turn_id))
@@ -394,6 +523,11 @@ def dashboard(engine: sa.engine.Engine, f: Filters) -> Dict[str, Any]:
                                     .where(db.tickets.c.status == "open")).scalar()
         p50 = _percentile(conn, conds, 0.5)
         p95 = _percentile(conn, conds, 0.95)
+    return _dashboard_json(f, per_day, per_channel, verdicts, top_clauses, tickets_open, p50, p95)
+
+
+def _dashboard_json(f: Filters, per_day, per_channel, verdicts, top_clauses, tickets_open,
+                    p50, p95) -> Dict[str, Any]:
     total = sum(d["questions"] for d in per_day)
     up = sum(d["up"] for d in per_day)
     down = sum(d["down"] for d in per_day)

@@ -8,7 +8,8 @@ writes, in one short transaction after the events themselves are stored:
 - the bot's answer to it (masked as well), the clause ids it cites, the eligibility verdict,
   out-of-scope / fallback / rephrase flags and the time from question to last answer;
 - a rating (``SlotSet("feedback")`` from the widget) on the turn whose answer was rated;
-- the conversation's row (``staff_conversations``: first and last time, turns, ratings).
+- the conversation's row (``staff_conversations``: first and last time, turns, ratings);
+- the turn's search row and its share of the dashboard's daily counts (`bot.staff.summary`).
 
 A failure here is logged and never reaches the conversation: the turn is already stored.
 """
@@ -23,7 +24,7 @@ from typing import Any, Dict, Iterable, List, Optional
 import sqlalchemy as sa
 
 from bot.privacy import mask_text
-from bot.staff import db
+from bot.staff import db, summary
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +64,11 @@ def _entities(parse: Dict[str, Any]) -> List[Dict[str, Any]]:
 class _Turn:
     """One person's message and what the assistant answered, while a save is being indexed."""
 
-    def __init__(self, row: Dict[str, Any], row_id: Optional[int] = None) -> None:
+    def __init__(self, row: Dict[str, Any], row_id: Optional[int] = None,
+                 before: Optional[Dict[str, Any]] = None) -> None:
         self.row = row
         self.id = row_id
+        self.before = before  # the stored row, when this turn is one stored earlier
         self.answers: List[str] = [row["answer"]] if row.get("answer") else []
         self.clauses: List[str] = json.loads(row.get("clauses") or "[]")
         self.new_clauses: List[str] = []
@@ -184,6 +187,7 @@ class TurnIndex:
             new_turns = 0
             last_text = None
             last_ts = None
+            deltas: summary.Deltas = {}
             for t in done:
                 if not t.changed:
                     continue
@@ -194,6 +198,10 @@ class TurnIndex:
                     last_text = row["user_text"]
                 else:
                     conn.execute(db.turns.update().where(db.turns.c.id == t.id).values(**row))
+                if t.before is not None:
+                    summary.contribution(t.before, json.loads(t.before.get("clauses") or "[]"), -1, deltas)
+                summary.contribution(dict(t.before or {}, **row), t.clauses, 1, deltas)
+                summary.search_row(conn, t.id, sender, row["user_text"], row["answer"], new=t.before is None)
                 if t.new_clauses:
                     conn.execute(db.turn_clauses.insert(), [
                         {"turn_id": t.id, "clause_id": c[:64], "ts": row["ts"]} for c in t.new_clauses])
@@ -201,7 +209,8 @@ class TurnIndex:
             if new_turns:
                 self._conversation(conn, sender, done, new_turns, last_text, last_ts)
             for value in ratings:
-                self._rate(conn, sender, value)
+                self._rate(conn, sender, value, deltas)
+            summary.apply(conn, deltas)
 
     @staticmethod
     def _latest(conn, sender: str) -> Optional[_Turn]:
@@ -212,9 +221,10 @@ class TurnIndex:
             return None
         data = dict(row)
         row_id = data.pop("id")
+        before = dict(data)
         for k in ("rating", "rating_reason", "rating_comment", "rated_at"):
             data.pop(k, None)
-        return _Turn(data, row_id)
+        return _Turn(data, row_id, before)
 
     @staticmethod
     def _conversation(conn, sender: str, done: List[_Turn], new_turns: int,
@@ -234,18 +244,22 @@ class TurnIndex:
                 turns=new_turns, last_text=last_text, up=0, down=0))
 
     @staticmethod
-    def _rate(conn, sender: str, value: Dict[str, Any]) -> None:
+    def _rate(conn, sender: str, value: Dict[str, Any], deltas: summary.Deltas) -> None:
         ts = value.get("bot_timestamp")
         helpful = value.get("helpful")
         if not isinstance(ts, (int, float)) or not isinstance(helpful, bool):
             return
         t = db.turns.c
         row = conn.execute(
-            sa.select(t.id, t.rating).where(t.sender_id == sender, t.ts <= float(ts) + 1e-6)
+            sa.select(db.turns).where(t.sender_id == sender, t.ts <= float(ts) + 1e-6)
             .order_by(t.ts.desc()).limit(1)).first()
         if row is None:
             return
         rating = 1 if helpful else -1
+        before = dict(row._mapping)
+        clauses = json.loads(before.get("clauses") or "[]")
+        summary.contribution(before, clauses, -1, deltas)
+        summary.contribution(dict(before, rating=rating), clauses, 1, deltas)
         reason = value.get("reason")
         conn.execute(db.turns.update().where(t.id == row.id).values(
             rating=rating,

@@ -1,0 +1,115 @@
+"""The search rows and daily counts the index keeps as it stores turns (bot/staff/summary.py):
+the dashboard read from them equals the dashboard counted from every turn, after answers, later
+bot messages, fallbacks and changed ratings; a rebuild from the turns gives the same rows; free
+text finds words in the person's text and in the answer."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import sqlalchemy as sa
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.launcher import ROOT
+from bot.staff import db, queries, summary
+from bot.stores import SQLTrackerStore
+
+DOMAIN = Domain.load(str(ROOT / "bot" / "domain"))
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = SQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    yield s
+    s.engine.dispose()
+
+
+def save(store, sender, *events):
+    tracker = asyncio.run(store.retrieve(sender)) or DialogueStateTracker.from_events(
+        sender, [ActionExecuted("action_listen")])
+    for e in events:
+        tracker.update(e)
+    asyncio.run(store.save(tracker))
+
+
+def turn(store, sender, text, answer, ts, channel="widget", intent="ask_clause", confidence=0.9, custom=None):
+    save(store, sender,
+         UserUttered(text, intent={"name": intent, "confidence": confidence}, timestamp=ts, input_channel=channel),
+         ActionExecuted("action_answer", timestamp=ts + 0.1),
+         BotUttered(answer, {"custom": custom or {}}, timestamp=ts + 0.2 + (ts % 7) / 10),
+         ActionExecuted("action_listen", timestamp=ts + 1))
+    return ts + 0.2 + (ts % 7) / 10
+
+
+def rate(store, sender, bot_ts, helpful):
+    save(store, sender, SlotSet("feedback", {"helpful": helpful, "bot_timestamp": bot_ts, "rated_at": bot_ts + 3}))
+
+
+def comparable(d):
+    d = dict(d)
+    d["top_clauses"] = sorted((c["clause_id"], c["count"], c["down"]) for c in d["top_clauses"])
+    d["per_channel"] = sorted((c["channel"], c["questions"]) for c in d["per_channel"])
+    d["verdicts"] = sorted((v["verdict"], v["count"]) for v in d["verdicts"])
+    return d
+
+
+def daily_rows(engine):
+    with engine.connect() as conn:
+        return {t.name: sorted(tuple(r) for r in conn.execute(sa.select(t))) for t in db.SUMMARY_TABLES}
+
+
+def test_daily_counts_follow_every_change_and_equal_the_turns(store):
+    now = 1_790_000_000.0
+    b1 = turn(store, "widget:a", "博士后出站补助我能拿吗", "博士后……【原文】……", now - 3 * 86400,
+              intent="ask_eligibility", custom={"citations": [{"clause_id": "m1"}],
+                                                "eligibility": {"verdict": "need_info"}})
+    b2 = turn(store, "widget:a", "去遂昌", "符合……", now - 3 * 86400 + 60,
+              custom={"citations": [{"clause_id": "m1"}, {"clause_id": "m4"}], "eligibility": {"verdict": "eligible"}})
+    rate(store, "widget:a", b2, False)
+    rate(store, "widget:a", b2, True)   # changed its mind
+    rate(store, "widget:a", b1, False)
+    turn(store, "wechat:b", "社保卡丢了", "抱歉，这个问题不在……", now - 86400, channel="wechat",
+         intent="out_of_scope", custom={"out_of_scope": True})
+    # A later save adds a bot message (the offer to leave a message) and a fallback to the turn.
+    save(store, "wechat:b", BotUttered("如需工作人员答复，您可以给我们留言", {"custom": {"handoff": {"offer": "asked"}}},
+                                       timestamp=now - 86400 + 5),
+         ActionExecuted("action_default_fallback", timestamp=now - 86400 + 6))
+    turn(store, "rest:c", "开化县是山区县吗", "开化县属于山区26县。", now - 3600, channel="rest", confidence=0.4)
+
+    e = store.engine
+    incremental = daily_rows(e)
+    summary.rebuild_daily(e)
+    assert daily_rows(e) == incremental
+    args = {"from": "2026-09-01", "to": "2026-09-30"}
+    for extra in ({}, {"channel": "widget"}, {"channel": "wechat"}):
+        fast = queries.dashboard(e, queries.parse_filters({**args, **extra}))
+        slow = queries.dashboard_over_turns(e, queries.parse_filters({**args, **extra}))
+        assert comparable(fast) == comparable(slow), extra
+    fast = queries.dashboard(e, queries.parse_filters(args))
+    assert fast["questions"] == 4 and fast["conversations"] == 3
+    assert fast["ratings"] == {"up": 1, "down": 1, "down_share": 0.5}
+    assert {(c["clause_id"], c["count"], c["down"]) for c in fast["top_clauses"]} == {("m1", 2, 1), ("m4", 1, 0)}
+    assert fast["answered_share"] == 0.75
+
+
+def test_free_text_is_found_in_the_question_and_in_the_answer(store):
+    turn(store, "widget:q", "飞地人才落户", "【原文】……享受同等待遇……", 1_790_000_000.0)
+    turn(store, "widget:r", "你好", "您好，请问有什么可以帮您？", 1_790_000_100.0)
+    turn(store, "widget:s", "子女上学呢", "【原文】……享受同等待遇……", 1_790_000_200.0)
+    e = store.engine
+
+    def ids(**args):
+        return [c["id"] for c in queries.list_conversations(e, queries.parse_filters(args))["items"]]
+
+    assert ids(q="飞地") == ["widget:q"]
+    assert ids(q="同等待遇") == ["widget:s", "widget:q"]
+    with e.connect() as conn:  # one answer text stored once for both turns
+        assert conn.execute(sa.select(sa.func.count()).select_from(db.answers)).scalar() == 2
+    # A database indexed before the search rows existed gets them at once.
+    with e.begin() as conn:
+        conn.execute(db.turn_text.delete())
+    assert ids(q="飞地") == []
+    summary.rebuild_search(e)
+    assert ids(q="飞地") == ["widget:q"]
