@@ -7,6 +7,12 @@ number). `--debug` adds one line per turn: intent, confidence, entities and the 
 
 Conversations are kept in memory only; nothing is written to the production tracker store.
 Quit with Ctrl-D or /exit.
+
+When the staff console has accounts (docs/staff.md), "留言" (typed, or chosen after "我要找人工")
+leaves a message for staff as on the other channels: a ticket in the console's database
+(``TRACKER_DB_URL``) carrying this conversation. A staff reply is printed when it arrives: the
+shell looks for one every ``STAFF_SHELL_POLL_S`` seconds (5) while it waits for input, and before
+each prompt; with the same ``--sender`` a later session prints the replies again.
 """
 from __future__ import annotations
 
@@ -15,6 +21,8 @@ import asyncio
 import logging
 import os
 import sys
+import threading
+import time
 import uuid
 import warnings
 from pathlib import Path
@@ -144,14 +152,122 @@ class Collector(OutputChannel):
         self.messages.append({"text": text})
 
 
+def _history(events: List[Any]) -> List[Dict[str, Any]]:
+    """The conversation so far as a ticket carries it (bot.staff.handoff.transcript), masked."""
+    from rasa.shared.core.events import BotUttered
+
+    from bot.privacy import mask_text
+
+    turns: List[Dict[str, Any]] = []
+    for e in events:
+        if isinstance(e, UserUttered):
+            turns.append({"ts": e.timestamp, "user_text": mask_text(e.text or ""), "answer": None,
+                          "intent": (e.intent or {}).get("name")})
+        elif isinstance(e, BotUttered) and turns and e.text:
+            prev = turns[-1]["answer"]
+            turns[-1]["answer"] = mask_text(e.text) if not prev else prev + "\n" + mask_text(e.text)
+    from bot.staff.handoff import TRANSCRIPT_TURNS
+
+    return turns[-TRANSCRIPT_TURNS:]
+
+
+class StaffHandoff:
+    """Leaving a message for staff from the shell, and printing their replies (module docstring).
+    Reads and writes only the console's tables (`bot.staff`), never the tracker store."""
+
+    def __init__(self, engine: Any, sender: str) -> None:
+        self.engine = engine
+        self.sender = sender
+        self.waiting = False  # "留言" said: the next line is the message
+        self.last_reply = 0
+        self.print_lock = threading.Lock()
+        self.at_prompt = threading.Event()  # set while the shell waits for a line
+
+    def enabled(self) -> bool:
+        """Whether the console has accounts now (someone to answer): looked up each time."""
+        from bot.staff import auth
+
+        try:
+            return auth.has_accounts(self.engine)
+        except Exception:
+            logging.getLogger(__name__).exception("staff console database unreadable")
+            return False
+
+    def before(self, text: str, events: List[Any]) -> Optional[List[str]]:
+        """The answer when this line is part of leaving a message, else None."""
+        from bot.staff import handoff
+
+        if self.waiting:
+            self.waiting = False
+            if handoff.is_cancel(text):
+                return ["助手：", "  " + handoff.CANCELLED]
+            ticket = handoff.create_ticket(self.engine, self.sender, "shell", self.sender, text, "asked",
+                                           history=_history(events))
+            return ["助手："] + ["  " + line for line in handoff.received_text(
+                ticket, "shell", handoff.contact_in(text) is not None).splitlines()]
+        if handoff.is_leave_command(text) and self.enabled():
+            self.waiting = True
+            return ["助手：", "  " + handoff.PROMPT]
+        return None
+
+    def offer(self, events: List[Any]) -> Optional[Dict[str, Any]]:
+        """After the person asked for a person: the offer to leave a message, with its button."""
+        from bot.staff import handoff
+
+        last = next((e for e in reversed(events) if isinstance(e, UserUttered)), None)
+        if last is None or (last.intent or {}).get("name") != "request_human" or not self.enabled():
+            return None
+        return {"text": handoff.OFFER["asked"], "buttons": [dict(handoff.OFFER_BUTTON)]}
+
+    def replies(self) -> List[str]:
+        """Staff replies not printed yet, as lines."""
+        from bot.staff import handoff
+
+        try:
+            found = handoff.staff_replies(self.engine, self.sender, self.last_reply)
+        except Exception:
+            logging.getLogger(__name__).exception("could not look for staff replies")
+            return []
+        lines: List[str] = []
+        for r in found:
+            self.last_reply = max(self.last_reply, int(r["id"]))
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r["at"]))
+            lines.append(f"工作人员（留言编号 {r['ticket_id']}，{when}）：")
+            lines.extend("  " + line for line in (handoff.STAFF_PREFIX + r["text"]).splitlines())
+        return lines
+
+    def watch(self, stop: threading.Event, every: float) -> None:
+        """Prints replies as they arrive while the shell waits for input (a daemon thread)."""
+        while not stop.wait(every):
+            if not self.at_prompt.is_set():
+                continue  # a turn is running: printed before the next prompt instead
+            with self.print_lock:
+                lines = self.replies() if self.at_prompt.is_set() else []
+                if lines:
+                    try:
+                        import readline
+
+                        pending = readline.get_line_buffer()
+                    except Exception:  # no readline: the typed text is still in the terminal
+                        pending = ""
+                    print("\n" + "\n".join(lines), flush=True)
+                    print(PROMPT + pending, end="", flush=True)
+
+
 class Shell:
-    def __init__(self, agent: Any, debug: bool = False, sender: Optional[str] = None) -> None:
+    def __init__(self, agent: Any, debug: bool = False, sender: Optional[str] = None,
+                 staff: Optional[StaffHandoff] = None) -> None:
         self.agent = agent
         self.debug = debug
         # Its own namespace of conversation ids, as each channel has (bot/channels/guard.py).
         self.sender = sender or f"shell:{uuid.uuid4().hex[:12]}"
         self.buttons: List[Dict[str, Any]] = []
         self.loop = asyncio.new_event_loop()
+        self.staff = staff
+
+    def _events(self) -> List[Any]:
+        tracker = self.loop.run_until_complete(self.agent.tracker_store.retrieve(self.sender))
+        return list(tracker.events) if tracker else []
 
     def turn(self, text: str) -> List[str]:
         choice = resolve_choice(text, self.buttons)
@@ -159,10 +275,19 @@ class Shell:
         if choice is not None:
             lines.append(f"（已选择：{choice.get('title')}）")
             text = str(choice.get("payload"))
+        if self.staff is not None:
+            answered = self.staff.before(text, self._events())
+            if answered is not None:
+                self.buttons = []
+                return lines + answered
         out = Collector()
         self.loop.run_until_complete(self.agent.handle_message(
             UserMessage(text, out, self.sender, input_channel="shell")))
         self.buttons = []
+        if self.staff is not None:
+            offer = self.staff.offer(self._events())
+            if offer is not None:
+                out.messages.append(offer)
         if not out.messages:
             lines.append("（助手没有回答）")
         for msg in out.messages:
@@ -181,9 +306,35 @@ class Shell:
         except ImportError:
             pass
         print("输入问题后按回车；输入序号选择选项；/exit 或 Ctrl-D 退出。", flush=True)
+        stop = threading.Event()
+        if self.staff is not None:
+            earlier = self.staff.replies()  # replies to this --sender's earlier messages
+            if earlier:
+                print("\n".join(earlier), flush=True)
+            threading.Thread(target=self.staff.watch, args=(stop, poll_seconds()), daemon=True).start()
+        try:
+            self._loop()
+        finally:
+            stop.set()
+        print("再见。", flush=True)
+
+    def _prompt(self) -> str:
+        if self.staff is None:
+            return input(PROMPT)
+        with self.staff.print_lock:
+            lines = self.staff.replies()
+            if lines:
+                print("\n".join(lines), flush=True)
+            self.staff.at_prompt.set()
+        try:
+            return input(PROMPT)
+        finally:
+            self.staff.at_prompt.clear()
+
+    def _loop(self) -> None:
         while True:
             try:
-                text = input(PROMPT)
+                text = self._prompt()
             except EOFError:
                 print(flush=True)
                 break
@@ -203,11 +354,35 @@ class Shell:
             except Exception as e:  # keep the session alive; details go to the log file
                 logging.getLogger(__name__).exception("shell turn failed")
                 lines = [f"（出错了：{type(e).__name__}，详见日志）"]
-            print("\n".join(lines), flush=True)
-        print("再见。", flush=True)
+            if self.staff is not None:
+                with self.staff.print_lock:
+                    print("\n".join(lines), flush=True)
+            else:
+                print("\n".join(lines), flush=True)
 
     def close(self) -> None:
         self.loop.close()
+
+
+def poll_seconds() -> float:
+    try:
+        return max(0.5, float(os.environ.get("STAFF_SHELL_POLL_S", "") or 5))
+    except ValueError:
+        return 5.0
+
+
+def staff_handoff(sender: str) -> Optional[StaffHandoff]:
+    """The hand-off to staff, on the console's database (TRACKER_DB_URL); None when that
+    database cannot be opened (the shell works without it)."""
+    try:
+        from bot.staff import db
+
+        engine = db.engine_for()
+        db.ensure_schema(engine)
+        return StaffHandoff(engine, sender)
+    except Exception:
+        logging.getLogger(__name__).exception("staff console database unavailable; no 留言 in the shell")
+        return None
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -238,7 +413,8 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         agent = Agent.load(str(model), action_endpoint=EndpointConfig(url=actions.url))
         print("政策问答助手（浙人社发〔2021〕22号）已就绪。", flush=True)
-        shell = Shell(agent, debug=args.debug, sender=args.sender)
+        sender = args.sender or f"shell:{uuid.uuid4().hex[:12]}"
+        shell = Shell(agent, debug=args.debug, sender=sender, staff=staff_handoff(sender))
         try:
             shell.run()
         finally:
