@@ -197,14 +197,21 @@ def list_conversations(engine: sa.engine.Engine, f: Filters, limit: Optional[int
     own = ([c.last_ts >= f.since] if f.since is not None else []) + \
         ([c.first_ts < f.until] if f.until is not None else [])
     with engine.connect() as conn:
-        # 1. When many turns match, the page is among the newest conversations: each of those
-        # is checked for a matching turn (a few thousand index look-ups at most).
-        window = (sa.select(db.conversations).where(*own).order_by(*order)
-                  .limit(min(LIST_WINDOW_MAX, (offset + size + 1) * LIST_WINDOW_FACTOR)).subquery())
-        w = window.c
-        rows = conn.execute(
-            sa.select(window).where(sa.exists().where(t.sender_id == w.sender_id, *conds))
-            .order_by(w.last_ts.desc(), w.sender_id).limit(size + 1).offset(offset)).mappings().all()
+        # 1. When many turns match, the page is among the newest conversations: their turns
+        # are looked up by conversation (a few thousand index look-ups at most). The ids are
+        # given as a list, not a correlated subquery, which a planner may run once per
+        # conversation over another index.
+        window = [r[0] for r in conn.execute(
+            sa.select(c.sender_id).where(*own).order_by(*order)
+            .limit(min(LIST_WINDOW_MAX, (offset + size + 1) * LIST_WINDOW_FACTOR)))]
+        matched = {r[0] for r in conn.execute(
+            sa.select(sa.distinct(t.sender_id)).where(t.sender_id.in_(window), *conds))} if window else set()
+        page = [s for s in window if s in matched][offset:offset + size + 1]
+        rows = []
+        if len(page) > size:
+            found = {r["sender_id"]: r for r in conn.execute(
+                sa.select(db.conversations).where(c.sender_id.in_(page))).mappings()}
+            rows = [found[s] for s in page if s in found]
         if len(rows) <= size:
             # 2. Few match: the conversations of the matching turns, found through an index
             # or the search rows (walking every conversation and looking for a matching turn

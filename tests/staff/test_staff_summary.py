@@ -113,3 +113,30 @@ def test_free_text_is_found_in_the_question_and_in_the_answer(store):
     assert ids(q="飞地") == []
     summary.rebuild_search(e)
     assert ids(q="飞地") == ["widget:q"]
+
+
+@pytest.mark.parametrize("window_factor", [1, 20])
+def test_a_filtered_list_pages_the_same_whether_found_among_the_newest_or_through_the_turns(
+        store, monkeypatch, window_factor):
+    monkeypatch.setattr(queries, "LIST_WINDOW_FACTOR", window_factor)
+    t0 = 1_790_000_000.0
+    for i in range(30):
+        custom = {"citations": [{"clause_id": "m7"}]} if i % 3 == 0 else {}
+        bot_ts = turn(store, f"widget:p{i:02d}", "技能人才怎么评" if i % 3 == 0 else "开化县是山区县吗", "……",
+                      t0 + i * 100, custom=custom)
+        if i % 10 == 0:
+            rate(store, f"widget:p{i:02d}", bot_ts, False)
+    e = store.engine
+
+    def page(**args):
+        out = queries.list_conversations(e, queries.parse_filters(args))
+        return [c["id"] for c in out["items"]], out["has_more"]
+
+    newest = [f"widget:p{i:02d}" for i in reversed(range(30))]
+    assert page(channel="widget", per_page="5", page="2") == (newest[5:10], True)
+    m7 = [s for s in newest if int(s[-2:]) % 3 == 0]
+    assert page(clause="m7", per_page="4") == (m7[:4], True)
+    assert page(clause="m7", per_page="4", page="3") == (m7[8:], False)
+    assert page(rating="down", per_page="2") == (["widget:p20", "widget:p10"], True)
+    assert page(rating="down", q="技能", per_page="2") == (["widget:p00"], False)
+    assert page(rating="down", q="技能", per_page="2", page="2") == ([], False)
