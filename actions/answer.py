@@ -31,7 +31,8 @@ _UNIT_CUE = re.compile(r"谁负责|哪个部门|哪些部门|什么部门|责任
 # Words that ask about this document's own measures, wherever the person is ("能按山区县那个放宽到十年的吗").
 _THIS_DOCUMENT = re.compile(r"山区|这个文件|文件里|本文件|这个政策|那个政策|这项政策|这个意见|那个放宽|那个补助")
 # A piece that asks something.
-_ASKS = re.compile(r"[吗呢么？?]|是否|能否|能不能|可不可以|可以不|有没有|有无|是不是|算不算|多少|几|哪|谁|什么|啥|怎么|怎样|如何|咋|"
+_ASKS = re.compile(r"[吗呢么？?]|是否|能否|可否|能不能|会不会|可不可以|可以不|有没有|有无|是不是|算不算|要不要|需不需要|用不用|"
+                   r"多少|几年|几条|几项|几天|几号|几点|几成|几万|几岁|几个月|哪|谁|什么|啥|怎么|怎样|如何|咋|"
                    r"想知道|想问|请问|问一下|问下|打听|收不收|要不要|给不给|能拿|能享受|行不行|好不好")
 # "分别", "各自": one question asked of several things.
 _EACH = re.compile(r"这两块|这两项|这两个|这两条|两者|分别|各自")
@@ -153,9 +154,16 @@ class Answerer:
         if len(pieces) < 2:
             return []
         parts: List[List[Any]] = []  # [text, target]
+        carry = ""  # words that ask nothing themselves, kept for the question that follows them
         for piece in pieces:
-            # A sentence that asks nothing ("去年引进了几个大学生") is background, not a question.
-            target = self._target(piece, parts[-1][1] if parts else None) if _ASKS.search(piece) else None
+            if not _ASKS.search(piece):
+                # Background ("去年引进了几个大学生"), or the subject of the question that follows
+                # ("…，高校毕业生去基层公共管理岗位，招录名额有没有倾斜").
+                carry = f"{carry}，{piece}" if carry else piece
+                continue
+            if carry:
+                piece, carry = f"{carry}，{piece}", ""
+            target = self._target(piece, parts[-1][1] if parts else None)
             if target is None and parts and _UNIT_CUE.search(piece) and not self.kb.clauses_for_topic(piece):
                 # "3.这两样分别是哪些部门负责": who is responsible for each question before it
                 target = ("units_of", tuple(t[1] for _, t in parts if t and t[0] == "clause"))
@@ -166,6 +174,8 @@ class Answerer:
                     parts.append([piece, None])
             else:
                 parts.append([piece, target])
+        if carry and parts:
+            parts[-1][0] += "，" + carry
         parts = [p for p in parts if p[1] is not None]
         if len(parts) < 2:
             return []
@@ -412,8 +422,10 @@ class Answerer:
         if self.u.names_unknown_department():
             return self.on_unknown_department()
         dept = self.u.department()
-        if dept and self.u.strong_topic() is not None:
-            return self.on_units()  # "卫生高级自主评聘是卫健委管还是人社管": who is responsible for it
+        if dept and (self.u.strong_topic() is not None or ("还是" in self.u.text and self.u._follows_up())):
+            # "卫生高级自主评聘是卫健委管还是人社管", "那这块到底是卫健委说了算还是人社厅":
+            # which of them is responsible for that measure
+            return self.on_units()
         if not dept:
             if self.u.clause_candidates(use_context=True):
                 return self.on_units()

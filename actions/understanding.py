@@ -58,7 +58,7 @@ DETAIL = re.compile(r"认定|审核|审批|申报|申请|发放|办理|怎么|�
 MANIPULATION = re.compile(r"(忽略|无视|忘记|忘掉)(之前|以上|前面|上面|所有|你的)?的?(指令|指示|规则|设定|提示|要求)|"
                           r"系统提示词|提示词|system ?prompt|prompt|越狱|jailbreak|你的(指令|设定|规则)是|"
                           r"(回复|回答)规则|(给你|你的)(定|设)了?(哪些|什么)?规则|被禁止|禁止回答|chatgpt|gpt|文心一言|大模型|"
-                          r"扮演|角色扮演|假装你是|写(一段|个|一个)?(代码|程序|脚本)|developer mode|开发者模式|开发者|"
+                          r"扮演|角色扮演|假装你是|写[^，,。？?]{0,8}?(代码|程序|脚本)|developer mode|开发者模式|开发者|"
                           r"写(一|首|个|篇|段)?[^，,。]{0,4}?(诗|绝句|律诗|文章|作文|对联|小说|故事|歌词)|讲(个|一个)?笑话|"
                           r"(列|输出|告诉我|说出)(出|一下)?你的(规则|指令|设定)", re.I)
 # "是13年", not "不是3年": a bare number of years.
@@ -235,8 +235,10 @@ class Understanding:
         """An out-of-scope or unsure prediction, checked against what the knowledge base knows."""
         named_group = get_kb().unnamed_group(self.text) is not None
         asks_place = bool(self.place_matches()) and bool(COUNTY_QUESTION.search(self.text))
+        topics = get_kb().clauses_for_topic(self.text)
+        names_measure = bool(topics) and topics[0][1] >= STRONG_TOPIC  # "飞地人才落户 you sha daiyu"
         if (self.intent == "out_of_scope" and self.confidence >= OOS_TRUST_CONFIDENCE and not self.describes_someone()
-                and not asks_place and not (named_group and self.strong_topic() is not None)):
+                and not asks_place and not names_measure and not (named_group and self.strong_topic() is not None)):
             return "out_of_scope"
         if asks_place and not self._names_a_measure():
             return "county"  # "开化县是山区县吗啊啊啊……"
