@@ -131,7 +131,9 @@ def _unanswered_condition(t) -> Any:
                   sa.and_(t.confidence < low_confidence(), t.intent.notin_(SMALL_TALK)))
 
 
-def turn_conditions(f: Filters) -> List[Any]:
+def turn_conditions(f: Filters, senders: Optional[List[str]] = None) -> List[Any]:
+    """The filters as conditions on ``staff_turns``; ``senders``, when given, also bounds the
+    free-text search to those conversations' search rows."""
     t = db.turns.c
     conds: List[Any] = []
     if f.since is not None:
@@ -166,8 +168,9 @@ def turn_conditions(f: Filters) -> List[Any]:
         pattern = _like(f.q)
         s, a = db.turn_text.c, db.answers.c
         answers = sa.select(a.id).where(a.text.like(pattern, escape="\\"))
+        within = [s.sender_id.in_(senders)] if senders is not None else []
         conds.append(t.id.in_(sa.select(s.turn_id).where(
-            sa.or_(s.user_text.like(pattern, escape="\\"), s.answer_id.in_(answers)))))
+            *within, sa.or_(s.user_text.like(pattern, escape="\\"), s.answer_id.in_(answers)))))
     return conds
 
 
@@ -205,7 +208,8 @@ def list_conversations(engine: sa.engine.Engine, f: Filters, limit: Optional[int
             sa.select(c.sender_id).where(*own).order_by(*order)
             .limit(min(LIST_WINDOW_MAX, (offset + size + 1) * LIST_WINDOW_FACTOR)))]
         matched = {r[0] for r in conn.execute(
-            sa.select(sa.distinct(t.sender_id)).where(t.sender_id.in_(window), *conds))} if window else set()
+            sa.select(sa.distinct(t.sender_id)).where(t.sender_id.in_(window), *turn_conditions(f, window))
+        )} if window else set()
         page = [s for s in window if s in matched][offset:offset + size + 1]
         rows = []
         if len(page) > size:
