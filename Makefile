@@ -32,7 +32,7 @@ crossval: setup
 	@$(ENV) $(PY) -m eval.crossval $(CROSSVAL_ARGS)
 
 bench: train
-	@$(ENV) $(PY) -m bench.run $(BENCH_ARGS)
+	@$(ENV) $(PY) -m bench.run $(BENCH_ARGS) && $(PY) -m bench.staff $(STAFF_BENCH_ARGS)
 
 purge: setup
 	@$(ENV) $(PY) scripts/purge_conversations.py $(PURGE_ARGS)
