@@ -410,7 +410,13 @@ def test_credentials_file_registers_the_widget(monkeypatch):
     import rasa.shared.utils.common
     import rasa.shared.utils.io
 
+    from bot.settings import Settings
+
     monkeypatch.setenv("WIDGET_ALLOWED_ORIGINS", "https://www.zj.gov.cn")
+    # The server's entry point writes every setting into the environment before Rasa reads the
+    # credentials file's ${...}: do the same here.
+    for name, value in Settings.from_env().env().items():
+        monkeypatch.setenv(name, value)
     creds = rasa.shared.utils.io.read_config_file("bot/credentials.yml")
     assert "bot.channels.rest.GuardedRestInput" in creds  # REST, still at /webhooks/rest/
     key = "bot.channels.widget.WidgetInput"
