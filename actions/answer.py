@@ -329,7 +329,7 @@ class Answerer:
         if self.u.from_search:
             return f"您问的可能是{where}（按关键词匹配，匹配程度{self.u.search_confidence}）。"
         if sentence and len(sentence) <= 60 and len(clause.text) > 90:
-            return f"{where}规定：{sentence}"
+            return f"{where}规定：“{sentence}”"  # quoted once: render.quote_once gives it its place
         return f"这是{where}的规定。"
 
     def on_aspect(self):

@@ -9,6 +9,7 @@ carries the same content as structure.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -102,11 +103,24 @@ def cautions(clause, text: str = "", only_deciders: bool = False) -> List[str]:
     return lines
 
 
+def quote_once(lead: str, shown: str, clause):
+    """The lead and the 【原文】 block, with the document's words quoted once: where the lead
+    already quotes the passage the block would show, the lead's quotation gets its place in the
+    document and the block is left out (the whole clause stays in the payload's citation)."""
+    body = shown.split("“", 1)[-1]
+    for quoted in re.findall(r"“([^”]{6,})”", lead or ""):
+        if quoted in body:
+            return lead.replace(f"“{quoted}”", f"“{quoted}”（{clause.location}）", 1), ""
+    return lead, shown
+
+
 def clause_reply(clause, lead: str, question: str = "") -> Reply:
     """What a measure says: the answer, the quotation, who is responsible, what it leaves open."""
     kb = get_kb()
     shown = excerpt(clause, question)
-    reply = Reply(join(lead, shown, units_line(clause), *cautions(clause, shown)))
+    hedged = cautions(clause, shown)
+    lead, shown = quote_once(lead, shown, clause)
+    reply = Reply(join(lead, shown, units_line(clause), *hedged))
     reply.add_citations([clause])
     units = kb.units_of(clause.id)
     if units:
@@ -188,7 +202,8 @@ def verdict_reply(verdict, clause, address: str = "您", aspect: Optional[str] =
         ask = q.text if q else f"请提供：{fact}"
         lead = f"要判断{address}是否符合{name}，还需要了解：{ask}"
         known = "、".join(m.split("，")[0] for m in verdict.met[:MAX_REASONS])
-        reply = Reply(join(lead, f"已了解：{known}。" if known else "", aspect, excerpt(clause, basis)))
+        aspect, shown = quote_once(aspect, excerpt(clause, basis), clause)
+        reply = Reply(join(lead, f"已了解：{known}。" if known else "", aspect, shown))
         if q:
             reply.buttons = fact_buttons(fact, q)
     elif verdict.verdict == "eligible":
@@ -198,13 +213,15 @@ def verdict_reply(verdict, clause, address: str = "您", aspect: Optional[str] =
         else:
             lead = f"{address}符合{name}所列条件。"
         reasons = "\n".join(f"✓ {m}" for m in verdict.met[:MAX_REASONS])
-        reply = Reply(join(lead, reasons, aspect, excerpt(clause, basis), units_line(clause)))
+        aspect, shown = quote_once(aspect, excerpt(clause, basis), clause)
+        reply = Reply(join(lead, reasons, aspect, shown, units_line(clause)))
     else:
         # "毕业年限：毕业11年，超过了…" -> the fact and why it fails, without the label.
         short = verdict.unmet[0].split("：", 1)[-1].rstrip("。")
         lead = f"{address}不符合{name}的条件：{short}。"
         rest = "\n".join(f"✗ {u}" for u in verdict.unmet[1:MAX_REASONS])
-        reply = Reply(join(lead, rest, aspect, excerpt(clause, basis)))
+        aspect, shown = quote_once(aspect, excerpt(clause, basis), clause)
+        reply = Reply(join(lead, rest, aspect, shown))
     reply.add_citations([clause])
     reply.payload["eligibility"] = verdict_payload(verdict)
     if place is not None:

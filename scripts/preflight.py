@@ -158,6 +158,14 @@ def problems(model: Optional[Path] = None, kb_dir: Optional[Path] = None,
     """Everything that would keep the assistant from starting or working, one line each."""
     env = dict(os.environ) if env is None else env
     found: List[str] = []
+    try:
+        # The settings as the servers will read them: bot/settings.py holds every default
+        # (scripts/env.sh no longer exports them), what the environment sets wins.
+        from bot.settings import Settings
+
+        env = {**Settings.from_env(env, check=False).env(), **env}
+    except Exception as e:  # a value that cannot be read: the servers would refuse it too
+        found.append(f"settings: {_first_line(e)}")
     if check_model_file:
         found += check_model(model if model is not None else default_model())
     found += check_kb(kb_dir)

@@ -28,6 +28,9 @@ import gc, importlib, logging, signal, sys
 
 def snapshot():
     """Every module-level name and every class attribute of the libraries, by identity."""
+    # Engines made and dropped earlier in the same process leave their listeners in SQLAlchemy's
+    # registry until they are collected: collect them now, so that the count is this moment's.
+    gc.collect()
     seen = {}
     for name, mod in list(sys.modules.items()):
         if mod is None or not name.split(".")[0] in LIBRARIES:
