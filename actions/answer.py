@@ -249,6 +249,13 @@ class Answerer:
                 r.text = f"（{i}）{r.text}"
             replies.extend(got)
             self.slots.update(sub.slots)
+        # A passage quoted for an earlier question is not quoted again for a later one.
+        seen: set = set()
+        for r in replies:
+            for block in re.findall(r"【原文】[^\n]*\n“[^”]*”", r.text):
+                if block in seen:
+                    r.text = r.text.replace("\n" + block, "").replace(block, "")
+                seen.add(block)
         return replies
 
     # -- small talk and limits ----------------------------------------------------------------

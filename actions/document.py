@@ -81,7 +81,10 @@ def document_reply(text: str, aspect: Optional[str] = None) -> Tuple[Reply, Any]
         clause = iss
     else:
         return overview_reply(aspect == "count"), None
-    reply = Reply(join(lead, quote(clause)))
+    # Of the number at the top and the signatures at the end, the passage that answers.
+    passage = clause.passages[0] if aspect == "number" and len(clause.passages) > 1 else (
+        clause.passages[-1] if len(clause.passages) > 1 else None)
+    reply = Reply(join(lead, quote(clause, passage)))
     reply.add_citations([clause])
     if aspect == "issuers":
         reply.add_units(issuers)

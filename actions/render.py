@@ -65,6 +65,10 @@ def quote(clause, passage: Optional[str] = None) -> str:
     kb = get_kb()
     if passage is None and clause.is_parent:
         return "\n".join(quote(kb.clause(p)) for p in clause.composed_of)
+    if passage is None and len(clause.passages) > 1:
+        # The document's words stand in several places (the number at the top, the signatures at
+        # the end): each is quoted as the passage it is.
+        return "\n".join(quote(clause, p) for p in clause.passages)
     text = passage or clause.text
     return f"【原文】{clause.location}\n“{text}”"
 
