@@ -111,9 +111,11 @@ def quote_once(lead: str, shown: str, clause):
     """The lead and the 【原文】 block, with the document's words quoted once: where the lead
     already quotes the passage the block would show, the lead's quotation gets its place in the
     document and the block is left out (the whole clause stays in the payload's citation)."""
-    body = shown.split("“", 1)[-1]
+    passage = shown.split("“", 1)[-1].rsplit("”", 1)[0]
     for quoted in re.findall(r"“([^”]{6,})”", lead or ""):
-        if quoted in body:
+        # The same passage twice; a few words of it in the first line ("文件只写了“适当提高…额度”")
+        # are the answer, and the block below is the evidence.
+        if quoted == passage:
             return lead.replace(f"“{quoted}”", f"“{quoted}”（{clause.location}）", 1), ""
     return lead, shown
 

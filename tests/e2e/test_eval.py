@@ -66,8 +66,9 @@ def test_answers_read_well_on_a_phone(real_answers):
     for t in texts:
         assert "。；" not in t, t
         assert not re.search(r"([\u4e00-\u9fff]{2,6}[市县区])属于\1", t), t
-        for quote in re.findall(r"“([^”]{12,})”", t):
-            assert t.count(quote) == 1, (quote, t)
+        # the same passage is never quoted twice (a few of its words may lead the answer)
+        quotes = re.findall(r"“([^”]{12,})”", t)
+        assert len(quotes) == len(set(quotes)), (quotes, t)
 
 
 def test_every_answer_follows_the_answer_schema(real_answers):
