@@ -19,9 +19,9 @@ SERVER_MODULES = [
     "rasa.core.actions.action", "rasa.utils.endpoints", "rasa.utils.tensorflow.models",
     "rasa.core.lock_store", "rasa.core.tracker_store", "rasa.core.channels.rest",
     "sanic", "sanic.http", "sanic.server.protocols.http_protocol", "sanic_cors",
-    "sqlalchemy", "sqlalchemy.engine", "aiohttp", "jsonschema",
+    "sqlalchemy", "sqlalchemy.engine", "aiohttp", "jsonschema", "jieba",
 ]
-LIBRARIES = ("rasa", "sanic", "sanic_cors", "sqlalchemy", "aiohttp", "jsonschema")
+LIBRARIES = ("rasa", "sanic", "sanic_cors", "sqlalchemy", "aiohttp", "jsonschema", "jieba")
 
 SNAPSHOT = r'''
 import gc, importlib, logging, signal, sys
@@ -96,6 +96,7 @@ def test_importing_the_channels_changes_nothing_in_rasa_sanic_or_sqlalchemy():
                      "sqlalchemy engine listeners",
                      "sanic.server.protocols.http_protocol.HttpProtocol.check_timeouts",
                      "sanic.http.Http.init_for_request",
+                     "jieba.Tokenizer.initialize", "jieba.initialize",
                      "gc frozen"):
         assert expected in applied, (expected, sorted(applied))
 
@@ -143,3 +144,54 @@ def test_the_entry_point_refuses_to_start_on_a_wrong_setting():
                          timeout=120)
     assert run.returncode == 2
     assert "The Rasa server was not started: PATCHES_OFF: no patch named no_such_patch" in run.stderr
+
+
+JIEBA = r'''
+import json, logging, sys
+import jieba
+
+built = []
+class Count(logging.Handler):
+    def emit(self, record):
+        if "Building prefix dict" in record.getMessage():
+            built.append(record.getMessage())
+jieba.default_logger.addHandler(Count())
+jieba.default_logger.setLevel(logging.DEBUG)
+if sys.argv[1] == "patched":
+    from bot import patches
+    from bot.settings import Settings
+    patches.apply("jieba_dictionary", Settings.from_env())
+jieba.initialize()                 # Rasa's JiebaTokenizer and the pre-fork build: the default one
+jieba.load_userdict(sys.argv[2])
+matcher = jieba.Tokenizer()        # the entity matcher's, with words of its own
+matcher.add_word("山区26县", 2000, "n")
+index = jieba.Tokenizer()          # the search index's
+index.initialize()
+index.add_word("山海协作飞地")
+text = "开化县是山区26县吗，山海协作飞地是什么意思，博士后去遂昌县湖山乡出站补助我能拿吗"
+print(json.dumps({
+    "built": len(built),
+    "cuts": [list(t.cut(text, HMM=False)) for t in (jieba.dt, matcher, index)],
+    "search": list(index.cut_for_search(text, HMM=False)),
+    "totals": [t.total for t in (jieba.dt, matcher, index)],
+    "own": [("山区26县" in t.FREQ, "山海协作飞地" in t.FREQ, "遂昌县湖山乡" in t.FREQ) for t in (jieba.dt, matcher, index)],
+}, ensure_ascii=False))
+'''
+
+
+def test_jieba_reads_its_dictionary_once_and_every_tokenizer_cuts_as_before(tmp_path):
+    userdict = tmp_path / "user.txt"
+    userdict.write_text("遂昌县湖山乡 1000 ns\n", encoding="utf-8")
+
+    def run(mode):
+        r = subprocess.run([sys.executable, "-c", JIEBA, mode, str(userdict)], cwd=ROOT,
+                           env=base_env(), capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr[-3000:]
+        return json.loads(r.stdout.strip().splitlines()[-1])
+
+    stock, patched = run("stock"), run("patched")
+    assert stock["built"] == 3 and patched["built"] == 1
+    for key in ("cuts", "search", "totals", "own"):
+        assert patched[key] == stock[key], key
+    # Each tokenizer still has only its own words.
+    assert patched["own"] == [[False, False, True], [True, False, False], [False, True, False]]
