@@ -28,14 +28,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def current_model() -> Path:
-    """The model trained from this checkout (or the one RASA_MODEL names)."""
+def current_model(in_process: bool = False) -> Path:
+    """The model trained from this checkout (or the one RASA_MODEL names).
+
+    Finding it writes build/ from the knowledge base (scripts/train.py, whose hash covers it).
+    By default that runs in a child process, leaving this one as it was; ``in_process`` runs it
+    here, for a process that loads the knowledge base and jieba anyway (the staff shell), which
+    then reuses them instead of building them a second time in another interpreter."""
     if os.environ.get("RASA_MODEL"):
         return Path(os.environ["RASA_MODEL"]).resolve()
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "train.py"), "--print-path"],
-        cwd=ROOT, check=True, capture_output=True, text=True,
-    ).stdout.strip()
+    if in_process:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("shanqu26_train", ROOT / "scripts" / "train.py")
+        train = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(train)
+        out = os.path.relpath(train.model_path(), ROOT)
+    else:
+        out = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "train.py"), "--print-path"],
+            cwd=ROOT, check=True, capture_output=True, text=True,
+        ).stdout.strip()
     path = ROOT / out
     if not path.exists():
         raise FileNotFoundError(f"no trained model at {out}: run 'make train'")
@@ -81,11 +94,18 @@ class ActionServer:
         self.proc: Optional[subprocess.Popen] = None
 
     def start(self, timeout: float = 90) -> "ActionServer":
+        return self.spawn().wait(timeout)
+
+    def spawn(self) -> "ActionServer":
+        """Starts the process and returns at once (`wait` for it to answer)."""
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.port)],
             cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
+        return self
+
+    def wait(self, timeout: float = 90) -> "ActionServer":
         wait_http(f"http://127.0.0.1:{self.port}/health", [self.proc], timeout)
         return self
 

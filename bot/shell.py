@@ -395,23 +395,35 @@ def main(argv: Optional[List[str]] = None) -> int:
     log_file = ROOT / os.environ.get("VAR_DIR", "var") / "shell.log"
     _quiet_logging(log_file)
 
+    from bot.entry import prepare
     from bot.launcher import ActionServer, current_model
+    from bot.patches import VersionMismatch
+    from bot.settings import SettingError
 
+    # As the Rasa server starts (bot/entry.py): the settings, the log mask and Rasa's patches
+    # (the model loads without a training step, jieba's dictionary is read once). The shell is
+    # one process: nothing is prepared for forked workers.
     try:
-        model = args.model or current_model()
-    except FileNotFoundError as e:
-        print(f"找不到已训练的模型：{e}", file=sys.stderr)
+        prepare(dict(os.environ, SANIC_WORKERS="1"))
+    except (SettingError, VersionMismatch) as e:
+        print(f"助手未启动：{e}", file=sys.stderr)
         return 2
 
     print("正在启动动作服务器……", flush=True)
-    actions = ActionServer(log=log_file.with_name("shell-actions.log"))
+    actions = ActionServer(log=log_file.with_name("shell-actions.log")).spawn()
     try:
-        actions.start()
+        # The action server starts in its own process meanwhile.
+        try:
+            model = args.model or current_model(in_process=True)
+        except FileNotFoundError as e:
+            print(f"找不到已训练的模型：{e}", file=sys.stderr)
+            return 2
         print(f"正在加载模型 {Path(model).name} ……", flush=True)
         from rasa.core.agent import Agent
         from rasa.utils.endpoints import EndpointConfig
 
         agent = Agent.load(str(model), action_endpoint=EndpointConfig(url=actions.url))
+        actions.wait()
         print("政策问答助手（浙人社发〔2021〕22号）已就绪。", flush=True)
         sender = args.sender or f"shell:{uuid.uuid4().hex[:12]}"
         shell = Shell(agent, debug=args.debug, sender=sender, staff=staff_handoff(sender))

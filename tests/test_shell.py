@@ -107,7 +107,12 @@ def test_shell_session_in_a_terminal(tmp_path):
     finally:
         child.close()
         child.logfile_read.close()
-    assert child.exitstatus == 0, (tmp_path / "session.txt").read_text(encoding="utf-8")
+    session = (tmp_path / "session.txt").read_text(encoding="utf-8")
+    assert child.exitstatus == 0, session
+    # Started as the Rasa server is (bot/entry.py), patches included: jieba's dictionary is read
+    # once in the shell's process, though Rasa's tokenizer, the entity matcher and the search
+    # index each have their own tokenizer (jieba logs each read to the terminal).
+    assert session.count("Building prefix dict") == 1, session
     # the action server it started is gone again
     assert not [pid for pid in started if psutil.pid_exists(pid)
                 and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
@@ -131,3 +136,20 @@ def test_ctrl_d_quits_cleanly(tmp_path):
     finally:
         child.close()
     assert child.exitstatus == 0
+
+
+def test_the_model_is_looked_up_in_process_as_the_training_script_does(monkeypatch):
+    """The shell finds its model without a second interpreter; the same path as scripts/train.py."""
+    from bot import launcher
+
+    monkeypatch.delenv("RASA_MODEL", raising=False)
+
+    def lookup(in_process):
+        try:
+            return str(launcher.current_model(in_process=in_process))
+        except FileNotFoundError as e:  # a checkout whose model is not trained yet
+            return str(e)
+
+    child = lookup(False)
+    assert "model-" in child
+    assert lookup(True) == child
