@@ -18,6 +18,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from policy_kb import PLAUSIBLE, get_kb
+from policy_kb.text import normalise
 
 from actions import messages, places, render
 from actions.document import OVERVIEW, aspect_of, aspects_of, document_reply
@@ -32,10 +33,12 @@ _UNIT_CUE = re.compile(r"谁负责|哪个部门|哪些部门|什么部门|责任
 _THIS_DOCUMENT = re.compile(r"山区|这个文件|文件里|本文件|这个政策|那个政策|这项政策|这个意见|那个放宽|那个补助")
 # A piece that asks something.
 _ASKS = re.compile(r"[吗呢么？?]|是否|能否|可否|能不能|会不会|可不可以|可以不|有没有|有无|是不是|算不算|要不要|需不需要|用不用|"
-                   r"多少|几年|几条|几项|几天|几号|几点|几成|几万|几岁|几个月|哪|谁|什么|啥|怎么|怎样|如何|咋|"
+                   r"多少|(?<![前这那近头好])几年|几条|几项|几天|几号|几点|几成|几万|几岁|几个月|哪|谁|什么|啥|怎么|怎样|如何|咋|"
                    r"想知道|想问|请问|问一下|问下|打听|收不收|要不要|给不给|能拿|能享受|行不行|好不好")
 # "分别", "各自": one question asked of several things.
 _EACH = re.compile(r"这两块|这两项|这两个|这两条|两者|分别|各自")
+# A topic this weak ("孩子上学") does not make a question of its own out of a piece of a story.
+_OWN_PART_WEIGHT = 2.5
 _COUNTY_CUE = re.compile(r"山区县|范围|覆盖|算不算|算吗|是不是|属于|包括|有哪些|哪几个|呢$")
 
 
@@ -138,6 +141,9 @@ class Answerer:
         u = self.u
         if u.intent in ("greet", "goodbye", "thank", "affirm", "deny") or len(u.text) < 12:
             return []
+        by_department = self._per_department(u.text)
+        if by_department:
+            return by_department
         pieces = []
         for sentence in _PART_SPLIT.split(u.text):
             # Within a sentence, a clause after a comma is a question of its own only when it
@@ -177,16 +183,45 @@ class Answerer:
         if carry and parts:
             parts[-1][0] += "，" + carry
         parts = [p for p in parts if p[1] is not None]
+        parts = self._fold_place_questions(parts)
         if len(parts) < 2:
             return []
         return [self._part_understanding(text, target) for text, target in parts]
+
+    def _fold_place_questions(self, parts: List[List[Any]]) -> List[List[Any]]:
+        """"横店镇的影视公司算不算山区县企业，去省人才市场招聘能免展位费吗": whether the place is
+        covered is part of the verdict on a measure that tests it, not a question of its own."""
+        tests_place = {cid for cid, rule in self.kb.rules.items()
+                       if any(c.fact in ("place", "origin") for c in rule.conditions)}
+        judged = [p for p in parts if p[1][0] == "clause" and
+                  any(cid == p[1][1] or cid.startswith(p[1][1] + ".") for cid in tests_place)]
+        if not judged or not self.u.new_facts().get("place"):
+            return parts
+        out: List[List[Any]] = []
+        for text, target in parts:
+            if target[0] == "county" and target[1] == self.u.new_facts().get("place"):
+                judged[0][0] = f"{text}，{judged[0][0]}"
+                continue
+            out.append([text, target])
+        return out
+
+    def _per_department(self, text: str) -> List[Understanding]:
+        """"省教育厅和省农业农村厅在文件里负责的是哪一条": the same question of each department."""
+        mentions = self.kb.department_mentions(text)
+        depts = list(dict.fromkeys(d.id for _, _, d in mentions))
+        if len(depts) < 2 or not re.search(r"负责|牵头|管|哪些|哪几|哪一|哪条|哪项", text) or self.kb.clauses_for_topic(text):
+            return []
+        norm = normalise(text)
+        tail = re.sub(r"^(和|与|以及|跟|及|、|，|,)", "", norm[mentions[-1][1]:])
+        names = {d.id: d.name for _, _, d in mentions}
+        return [self._part_understanding(names[d] + tail, ("department", d)) for d in depts]
 
     def _split_pair(self, piece: str) -> List[str]:
         """"职称评审倾斜和卫生中级单独分数线这两块分别是哪些部门负责": two measures joined by 和
         and asked about together are two questions, each with the shared ending."""
         if not _EACH.search(piece):
             return [piece]
-        for m in re.finditer(r"和|与|以及|跟|及", piece):
+        for m in re.finditer(r"和|与|以及|跟|及|又|还想|也想", piece):
             left, right = piece[:m.start()], piece[m.end():]
             a, b = self.kb.clauses_for_topic(left), self.kb.clauses_for_topic(right)
             if a and b and a[0][1] >= 3 and b[0][1] >= 3 and a[0][0].id != b[0][0].id:
@@ -211,7 +246,7 @@ class Answerer:
                 and not kb.clauses_for_topic(piece):
             return ("county", found[0].name)
         topics = kb.clauses_for_topic(piece)
-        if topics:
+        if topics and topics[0][1] >= _OWN_PART_WEIGHT:
             return ("clause", topics[0][0].id.split(".")[0] if topics[0][0].is_parent else topics[0][0].id)
         hits = kb.search(piece, k=1)
         if hits and hits[0].score >= PLAUSIBLE:

@@ -80,7 +80,7 @@ SHOW_QUOTE = re.compile(r"^(请|麻烦)?(发|给我|看看|查看|看下|看一�
 PROVINCIAL_DEPARTMENT = re.compile(r"省(?!委组织部)[\u4e00-\u9fff]{1,5}?(厅|委员会|委|局|办公室|办)")
 # A return to the case judged earlier ("刚才那个到底能不能享受").
 RESUME = re.compile(r"(刚才|之前|前面|上面|回到)(问的|说的|那个|那件|的)|为啥不行|为什么不行|为什么不符合|为啥不符合|怎么不行|"
-                    r"为什么不能|为啥不能|凭什么")
+                    r"为什么不能|为啥不能|凭什么|(有|有没有|会不会|会|受)影响")
 
 
 def _specificity(match) -> int:
@@ -181,8 +181,8 @@ class Understanding:
             return "units"  # "那这块到底是卫健委说了算还是人社厅"
         if self.aspect() and not self.new_facts() and (self._explicit_topic() or self._follows_up()):
             return "aspect"  # "那能补多少钱", "创业担保贷款额度是多少"
-        if RESUME.search(self.text) and self.case_clause and not self._explicit_topic():
-            return "resume"  # "那我刚才问的那个到底能不能享受"
+        if RESUME.search(self.text) and self.case_clause and not self._names_a_measure():
+            return "resume"  # "那我刚才问的那个到底能不能享受", "我户口在义乌，这有影响吗"
         if SINGLE_UNIT.search(self.text):
             return "single_unit"  # "哪一条只写了一个责任单位"
         if self.pending_clause and (self.intent in ("inform", "ask_eligibility", "ask_applicable")
@@ -196,8 +196,11 @@ class Understanding:
         kind = INTENT_KIND.get(self.intent)
         if kind is None:
             return self._kind_from_evidence()  # "开化县是山区县吗啊啊啊" read as "affirm": the words decide
-        if kind == "county" and self.describes_someone() and not COUNTY_QUESTION.search(self.text):
-            return "applicable"  # "博士后出站 在衢州柯城一家企业": a person described, not a place asked
+        if kind == "county" and self.describes_someone() and (
+                not COUNTY_QUESTION.search(self.text) or self.strong_topic() is not None):
+            # "博士后出站 在衢州柯城一家企业": a person described, not a place asked; "博后出站去柯城区民企
+            # 有补不": a measure asked about for them (the verdict says whether the place is covered)
+            return "applicable"
         if kind == "document" and self._names_a_measure():
             return "clause"  # "主要举措第三项是什么", "这份意见想达到哪些目标"
         if kind == "county" and not self.place_matches() and self._names_a_measure():
@@ -404,6 +407,9 @@ class Understanding:
                 value = cn_number(stated[-1].group(2))
                 if value is not None and value < 60:
                     facts["years_since_graduation"] = value
+        if self.pending_fact in ("place", "origin") and "place" not in facts and reading.places:
+            # Asked where, "老家在丽水庆元" is the answer, whatever a place of one's past would count for.
+            facts["place"] = sorted(reading.places, key=_specificity)[0].name
         if not reading.places and "place" not in facts:
             for label in ("place", "city"):
                 for value in self.entities.get(label, []):

@@ -22,7 +22,8 @@ _YEAR2 = r"(\d{2})"
 
 _YEARS_PATTERNS = [
     # 毕业7年 / 毕业了七年 / 毕业已经三年了 / 毕业快十年 / 毕业第8年 / 毕业有5年
-    re.compile(r"毕业(?:了|已经|已|都|有|快|将近|差不多|才|刚|刚刚|刚好|正好|恰好|满|第|整|大概|大约|约)*" + _NUM + r"(?:个)?(?:整)?年"),
+    re.compile(r"毕业(?:了|已经|已|都|有|快|将近|差不多|才|刚|刚刚|刚好|正好|恰好|满|第|整|大概|大约|约|不到|不满|没到|没满|"
+               r"未满|还不到|超过|超出|已超过|早就超过|多于)*" + _NUM + r"(?:个)?(?:整)?(?:多)?年(?:多)?"),
     # 7年前毕业 / 三年前毕业的 / 毕业 11 年前 ("graduated 11 years ago")
     re.compile(_NUM + r"(?:个)?年前(?:大学|本科|研究生|硕士|博士)?毕业"),
     re.compile(r"毕业\s*" + _NUM + r"\s*(?:个)?年前"),
@@ -35,6 +36,17 @@ _YEAR_OF_GRADUATION = [
     re.compile(r"毕业(?:于|时间是|时间为|年份是|年份为)?" + _YEAR4 + r"年"),
     re.compile(r"(?:19|20)\d{2}届"),
 ]
+_UNDER = re.compile(r"不到|不满|没到|没满|未满")
+_OVER = re.compile(r"超过|超出|多于|年多|多年")
+
+
+def _side_of(said: str) -> int:
+    """Whole years from "不到两年" (1), "超过10年" / "十年多" (11): the side of the number it lies on."""
+    if _UNDER.search(said):
+        return -1
+    return 1 if _OVER.search(said) else 0
+
+
 _RELATIVE = {"今年": 0, "去年": 1, "前年": 2, "大前年": 3}
 _FRESH = re.compile(r"(刚毕业|应届|今年毕业)")
 _CN_YEAR_DIGITS = {c: str(i) for i, c in enumerate("〇一二三四五六七八九")}
@@ -58,7 +70,7 @@ def parse_years_since_graduation(text: str, today: date) -> Optional[int]:
         if m:
             value = cn_number(m.group(1))
             if value is not None and value < 100:
-                return value
+                return max(0, value + _side_of(m.group(0)))
     for word, delta in sorted(_RELATIVE.items(), key=lambda kv: -len(kv[0])):
         if word + "毕业" in text or word + "刚毕业" in text:
             return delta
@@ -82,7 +94,7 @@ def parse_years_since_graduation(text: str, today: date) -> Optional[int]:
 # A fact's polarity: a value the person denies is kept as "not:<value>" ("单位不是民营企业").
 DENIED = "not:"
 # Words that deny what follows them within the same clause of the sentence.
-_NEGATORS = ("并不是", "也不是", "而不是", "不是", "并非", "不属于", "不算", "不在", "没有在", "没在", "没去", "不去",
+_NEGATORS = ("没有做过", "没做过", "没当过", "没干过", "没读过", "没念过", "没上过", "并不是", "也不是", "而不是", "不是", "并非", "不属于", "不算", "不在", "没有在", "没在", "没去", "不去",
              "没有", "没", "非", "未", "不")
 # What may stand between a negator and the word it denies ("不是在民企", "不是去国企的").
 _FILLER = "在去到的个家是一所"
@@ -98,6 +110,36 @@ _HOMETOWN = re.compile(r"人(?![民才社事力员])")
 _BACK_HOME = re.compile(r"回(到)?老家|在老家|回家乡|回乡|返乡|回村")
 _CORRECTION = re.compile(r"不对|说错|搞错|记错|搞混|弄错|更正|纠正|其实是|应该是")
 _PAST = re.compile(r"(以前|之前|原来|原先|过去|曾经|早年|老家|户籍|户口|祖籍|出生)[^，,。；;！!？?]{0,8}$")
+
+
+# The person speaking of themselves ("我自己是…", "像我这种情况"), not of a relative.
+_SELF_AFTER = re.compile(r"我自己|像我这|我本人|本人是|我是(?!他|她)|我今年|我毕业|我大学")
+# A clause that asks about others rather than telling about the person ("是不是只有县里大医院的才有？").
+_ASKED_ABOUT = re.compile(r"是不是只有|只有[^，,。；;！!？?]{0,12}才|难道")
+
+
+def _in_question(norm: str, pos: int) -> bool:
+    start = _clause_start(norm, pos)
+    end = _CLAUSE_END.search(norm, pos)
+    return bool(_ASKED_ABOUT.search(norm, start, end.start() if end else len(norm)))
+
+
+# After a place: where one was born or grew up ("我在淳安出生长大的").
+_BORN = re.compile(r"[^，,。；;！!？?]{0,4}?(出生|长大|土生土长)")
+# A clause that tells of something done and over ("在杭州一个工作站做了两年"), before a clause of now.
+_DONE = re.compile(r"了|过")
+# ... where one has gone or is now ("现在去了一家私企", "现在在杭州"), not where one is sent
+# from ("在宁波工作了十年，现在被派去景宁": still in 宁波).
+_NOW = re.compile(r"(现在|目前|如今|眼下)(已经|已)?(去了|到了|来了|调到|换到|进了|在)")
+
+
+def _left_behind(norm: str, start: int, end: int) -> bool:
+    """The place is in a clause of what was done there, and a later clause says where one is now."""
+    clause_end = _CLAUSE_END.search(norm, end)
+    stop = clause_end.start() if clause_end else len(norm)
+    if not _DONE.search(norm, end, stop):
+        return False
+    return bool(_NOW.search(norm, stop))
 
 
 def denied(value: Any) -> Optional[str]:
@@ -146,6 +188,10 @@ class FactExtractor:
                     self._terms.setdefault(normalise(syn), (key, value))
         for phrase in not_facts:
             self._terms[normalise(phrase)] = None
+        self._patterns: List[Tuple[re.Pattern, str, str]] = [
+            (re.compile(pattern), key, value)
+            for key, fdef in facts.items() if fdef.type == "enum"
+            for value, ev in fdef.values.items() for pattern in ev.patterns]
         self._max_len = max((len(t) for t in self._terms), default=1)
         subjects = subjects or Subjects()
         self._relatives = sorted(((normalise(w), rel) for rel, words in subjects.relatives.items() for w in words),
@@ -157,6 +203,7 @@ class FactExtractor:
         """(fact, value, matched text, span) for each enum synonym, longest match first."""
         norm = normalise(text)
         out = []
+        masked: List[Tuple[int, int]] = []  # phrases that are not facts ("创业担保贷款" is no startup)
         i = 0
         while i < len(norm):
             for length in range(min(self._max_len, len(norm) - i), 0, -1):
@@ -165,10 +212,22 @@ class FactExtractor:
                     hit = self._terms[chunk]
                     if hit is not None:
                         out.append((hit[0], hit[1], chunk, (i, i + length)))
+                    else:
+                        masked.append((i, i + length))
                     i += length
                     break
             else:
                 i += 1
+        # Patterns say what a list of words cannot ("开了家土特产店"); a synonym of the same fact
+        # found in the same place comes first.
+        for pattern, key, value in self._patterns:
+            for m in pattern.finditer(norm):
+                span = m.span()
+                if span[0] == span[1] or any(f == key and s < span[1] and span[0] < e for f, _, _, (s, e) in out) \
+                        or any(s < span[1] and span[0] < e for s, e in masked):
+                    continue
+                out.append((key, value, m.group(0), span))
+        out.sort(key=lambda hit: hit[3][0])
         return out
 
     def _inner_mentions(self, chunk: str) -> List[Tuple[str, str, str, Tuple[int, int]]]:
@@ -191,7 +250,12 @@ class FactExtractor:
         norm = normalise(text)
         for word, relation in self._relatives:
             for prefix in ("我的", "我家", "我", "俺", "咱家"):
-                if prefix + word in norm:
+                at = norm.rfind(prefix + word)
+                if at >= 0:
+                    if _SELF_AFTER.search(norm, at + len(prefix + word)):
+                        # "我老婆也觉得老家房价便宜。我自己是学计算机的…像我这种情况": the person
+                        # tells of themselves after the relative.
+                        return Subject()
                     return Subject(kind="relative", relation=relation)
         if any(w in norm for w in self._employer):
             return Subject(kind="employer")
@@ -208,14 +272,19 @@ class FactExtractor:
         denials: Dict[str, str] = {}
         mentions = self.enum_mentions(norm)
         correcting = bool(_CORRECTION.search(norm))
+        own: Dict[str, bool] = {}  # whether the value kept was stated, not only asked about
         for fact, value, _, (start, _end) in mentions:
+            mine = not _in_question(norm, start)
             if _is_denied(norm, start):
                 denials.setdefault(fact, value)
             elif fact not in out or value in self._narrower(fact, out[fact]) or (
-                    correcting and out[fact] not in self._narrower(fact, value)):
-                # The first stated value, a narrower one ("公司…私企"), or in a correction the
-                # last one that is not broader ("国企那个是他同学，他去的是一家民营的电子厂": 民营).
+                    correcting and out[fact] not in self._narrower(fact, value)) or (mine and not own[fact]):
+                # The first stated value, a narrower one ("公司…私企"), in a correction the last
+                # one that is not broader ("国企那个是他同学，他去的是一家民营的电子厂": 民营), or one
+                # stated over one only asked about ("是不是只有县里大医院的才有？我就是村卫生室的村医":
+                # 村卫生室).
                 out[fact] = value
+                own[fact] = mine
         # A phrase can state two facts: "公立医院" is a public institution and a hospital. Words of
         # other facts inside a matched phrase count.
         for fact, _, chunk, (start, _end) in mentions:
@@ -224,6 +293,13 @@ class FactExtractor:
             for inner_fact, inner_value, _, _ in self._inner_mentions(chunk):
                 if inner_fact != fact:
                     out.setdefault(inner_fact, inner_value)
+        # "从博士后工作站出站的博士": said in one breath, 出站 makes the 博士 a postdoc, unless the
+        # message denies it ("我是博士，没做过博士后").
+        for fact, value in list(out.items()):
+            ev = self.facts[fact].values.get(value) if self.facts[fact].type == "enum" else None
+            for other, implied in (ev.implies.items() if ev else ()):
+                if out.get(other) in ev.implies_over.get(other, ()) and denials.get(other) != implied:
+                    out[other] = implied
         for fact, value in denials.items():
             out.setdefault(fact, DENIED + value)  # a stated value wins over a denied one
         if subject.kind == "employer":
@@ -254,8 +330,11 @@ class FactExtractor:
                 here.append(m)
             elif _TO.search(before) and not _FROM.search(before):
                 going.append(m)  # "回老家嘉善创业", "出站后想去丽水"
-            elif _PAST.search(before) or _HOMETOWN.match(norm, end):
-                home.append(m)  # "以前在天台", "老家在开化", "我是椒江人": not where one is now
+            elif _PAST.search(before) or _HOMETOWN.match(norm, end) or _BORN.match(norm, end) \
+                    or _left_behind(norm, start, end):
+                # "以前在天台", "老家在开化", "我是椒江人", "在淳安出生长大的", "在杭州的工作站做了
+                # 两年，…现在去了…": not where one is now
+                home.append(m)
                 continue
             else:
                 here.append(m)

@@ -240,8 +240,16 @@ class KnowledgeBase:
         return found[0] if found else None
 
     def departments_in_text(self, text: str) -> List[Department]:
+        out: List[Department] = []
+        for _, _, dept in self.department_mentions(text):
+            if dept not in out:
+                out.append(dept)
+        return out
+
+    def department_mentions(self, text: str) -> List[Tuple[int, int, Department]]:
+        """(start, end, department) of each name of a department in the normalised text, in order."""
         norm = normalise(text)
-        hits: List[Tuple[int, Department]] = []
+        hits: List[Tuple[int, int, Department]] = []
         taken = [False] * len(norm)
         for alias, dept in self._dept_aliases:
             start = norm.find(alias)
@@ -249,13 +257,9 @@ class KnowledgeBase:
                 if not any(taken[start : start + len(alias)]):
                     for i in range(start, start + len(alias)):
                         taken[i] = True
-                    hits.append((start, dept))
+                    hits.append((start, start + len(alias), dept))
                 start = norm.find(alias, start + 1)
-        out: List[Department] = []
-        for _, dept in sorted(hits, key=lambda h: h[0]):
-            if dept not in out:
-                out.append(dept)
-        return out
+        return sorted(hits, key=lambda h: h[0])
 
     # ------------------------------------------------------------------ places
 

@@ -348,6 +348,20 @@ class EnumValue(_Model):
     narrower: List[str] = []
     # Facts this value implies when they are not stated ("考卫生中级" implies a health worker).
     implies: Dict[str, str] = {}
+    # Values stated in the same message that the implication still replaces: one who "出站" is a
+    # postdoc, even when called "博士" ("从博士后工作站出站的博士").
+    implies_over: Dict[str, List[str]] = {}
+    # Regular expressions for ways of saying it that a list of words cannot hold ("开了家土特产店",
+    # "公办初中"); they count where no synonym of the same fact was found.
+    patterns: List[str] = []
+
+    @validator("patterns", each_item=True)
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as e:
+            raise ValueError(f"pattern {value!r} is not a regular expression: {e}") from e
+        return value
 
 
 class Button(_Model):

@@ -325,6 +325,12 @@ def _load_eligibility(
                     raise _fail(ELIGIBILITY_FILE, vloc + ("implies",), f"unknown fact '{fact}'")
                 if target.type == "enum" and implied not in target.values:
                     raise _fail(ELIGIBILITY_FILE, vloc + ("implies", fact), f"unknown value '{implied}'")
+            for fact, replaced in ev.implies_over.items():
+                if fact not in ev.implies:
+                    raise _fail(ELIGIBILITY_FILE, vloc + ("implies_over",), f"'{fact}' is not implied")
+                unknown = [v for v in replaced if v not in facts[fact].values]
+                if unknown:
+                    raise _fail(ELIGIBILITY_FILE, vloc + ("implies_over", fact), f"unknown values {unknown}")
     rules: Dict[str, Rule] = {}
     for i, rule in enumerate(parsed.rules):
         loc = ("rules", i)

@@ -39,7 +39,7 @@ def test_policy_today_env(kb, monkeypatch):
     ("毕业7年，在泰顺创业，算不算高校毕业生创业扶持对象",
      {"place": "泰顺县", "origin": "泰顺县", "role": "graduate", "years_since_graduation": 7, "activity": "startup"}),
     ("我是淳安县乡镇卫生院的护士", {"place": "淳安县", "origin": "淳安县", "role": "health_worker", "institution_type": "township_health_center"}),
-    ("村医考卫生中级", {"role": "health_worker", "activity": "health_exam"}),
+    ("村医考卫生中级", {"role": "health_worker", "activity": "health_exam", "institution_type": "village_clinic"}),
     ("我在杭州的三甲医院当医生", {"place": "杭州市", "origin": "杭州市", "role": "health_worker", "institution_type": "hospital"}),
     ("畢業七年，在龍泉開店", {"place": "龙泉市", "origin": "龙泉市", "years_since_graduation": 7, "activity": "startup"}),
     ("我们公司是景宁的私企", {"place": "景宁畲族自治县", "origin": "景宁畲族自治县", "role": "employer", "employer_type": "private"}),

@@ -1,0 +1,92 @@
+"""How a message's words become facts: patterns beside synonyms, years on either side of a
+number, places one has left, values only asked about, and whom the message is about."""
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from policy_kb import KBError, get_kb, load_kb
+from policy_kb.models import EnumValue
+
+KB = get_kb()
+
+
+def facts(text: str) -> dict:
+    return KB.read_facts(text).facts
+
+
+@pytest.mark.parametrize("text, fact, value", [
+    ("去年在磐安开了一家小面馆", "activity", "startup"),          # 开了一家…馆 is not in any list of words
+    ("我打算办个竹制品作坊", "activity", "startup"),
+    ("毕业以后想回去自己当老板", "activity", "startup"),
+    ("她是公办小学的语文老师", "employer_type", "public_institution"),
+    ("单位是公立的", "employer_type", "public_institution"),
+    ("我是专科毕业", "role", "graduate"),
+    ("两年期满离站了", "postdoc_status", "completed"),
+    ("县里打算把他下派到云和", "activity", "secondment"),
+    ("我在村里当乡村医生", "institution_type", "village_clinic"),
+])
+def test_patterns_say_what_lists_of_words_cannot(text, fact, value):
+    assert facts(text).get(fact) == value
+
+
+def test_a_pattern_does_not_read_inside_a_longer_term():
+    # "农村医疗卫生单位" holds the letters of 村医 but names no village clinic.
+    assert "institution_type" not in facts("考试时农村医疗卫生单位有单独的线吗")
+    # "开化县的店" is no shop of one's own.
+    assert facts("我在开化县的店里打工").get("activity") is None
+
+
+def test_a_pattern_that_is_not_a_regular_expression_is_refused_at_load():
+    with pytest.raises(ValueError, match="not a regular expression"):
+        EnumValue(label="x", patterns=["(unclosed"])
+
+
+@pytest.mark.parametrize("text, years", [
+    ("毕业还不到三年", 2),
+    ("毕业不满一年", 0),
+    ("毕业超过十年了", 11),
+    ("毕业已经十年多了", 11),
+    ("毕业快六年了", 6),
+    ("毕业整十年", 10),
+])
+def test_years_on_either_side_of_the_number(text, years):
+    assert facts(text)["years_since_graduation"] == years
+
+
+def test_a_place_one_was_born_in_or_has_left_is_not_where_one_is():
+    born = facts("我在文成出生的，毕业六年，现在在温州市区开公司")
+    assert born["place"] == "温州市"
+    left = facts("之前在宁波的流动站做了两年，今年出站了，现在去了一家民企")
+    assert "place" not in left and "origin" not in left
+    # Sent from where one still works: the origin stays.
+    sent = facts("我在嘉兴的医院干了十年，现在被派去泰顺")
+    assert sent["origin"] == "嘉兴市" and sent["place"] == "泰顺县"
+
+
+def test_a_value_only_asked_about_gives_way_to_one_stated():
+    said = facts("难道只有医院的才算？我就是松阳一个乡镇卫生院的护士")
+    assert said["institution_type"] == "township_health_center"
+    # Without such a question the first stated value stays ("大学没读完" before the topic's words).
+    assert facts("大学没读完 现在在云和搞民宿 高校毕业生创业扶持的年限我适用吗")["role"] == "non_graduate"
+
+
+def test_one_who_leaves_a_postdoc_station_is_a_postdoc_unless_they_deny_it():
+    assert facts("有个从博士后站出站的博士想来我们厂")["role"] == "postdoc"
+    denied = facts("我是博士，没做过博士后，出站这事跟我无关")
+    assert denied["role"] == "phd"
+
+
+def test_implies_over_names_only_implied_facts(data_copy):
+    path = data_copy / "eligibility.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["facts"]["postdoc_status"]["values"]["completed"]["implies_over"] = {"employer_type": ["private"]}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with pytest.raises(KBError, match="implies_over: 'employer_type' is not implied"):
+        load_kb(data_copy)
+
+
+def test_the_person_who_tells_of_themselves_after_a_relative_is_the_subject():
+    assert KB.read_facts("我老公也说这边机会多。我自己大学毕业四年，想在龙泉开店").subject.kind == "self"
+    told = KB.read_facts("我老公是博士后，出站后想去遂昌的民企，他能拿补助吗").subject
+    assert told.kind == "relative"
