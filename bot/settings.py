@@ -3,6 +3,8 @@
     from bot.settings import Settings
     settings = Settings.from_env()          # os.environ, or any mapping: Settings.from_env(env)
     settings.rasa_port, settings.rasa_enable_api, settings.child_env()
+    current().staff_timezone                 # per request: os.environ as it is now
+    current_value("staff_timezone")          # the same, reading only that variable (per row)
 
 Each field names the environment variable it is read from (``metadata["env"]``). An unset or
 empty variable takes the field's default; a value that is not of the field's kind (a port that is
@@ -12,9 +14,11 @@ Yes/no settings take ``1/true/yes/on`` and ``0/false/no/off``, the same under ``
 launcher of the tests, evaluation and benchmark, and systemd.
 
 Readers: the entry point of the Rasa server (``bot/entry.py``) and the patches it applies, the
-supervisor, the launcher, the staff shell and the channels. ``scripts/env.sh`` sets only what
-the shell scripts themselves use (``tests/test_settings.py`` checks its defaults against these);
-docs/zh/deploy.md §6 and the README's table are checked against them too.
+supervisor, the launcher, the stores, the staff console and shell, the channels and the scripts
+(preflight, purge, train). Code called per request reads ``current()`` or ``current_value()``,
+the settings of the environment as it is now. ``scripts/env.sh`` sets only what the shell scripts themselves use;
+no other file writes a default for one of these variables, and docs/zh/deploy.md §6 and the
+README's table give these defaults (all checked by ``tests/test_settings.py``).
 
     python -m bot.settings            # every setting with its value (secrets masked)
 """
@@ -25,12 +29,15 @@ import logging
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Dict, Mapping, Optional, Tuple
+from datetime import date
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 logger = logging.getLogger(__name__)
 
 TRUE = ("1", "true", "yes", "on")
 FALSE = ("0", "false", "no", "off")
+# STAFF_TRUSTED_PROXIES when it and TRUSTED_PROXIES are empty.
+LOOPBACK = "127.0.0.1, ::1"
 # Masked by `python -m bot.settings`.
 SECRET = ("password", "secret", "token", "aes_key")
 
@@ -39,8 +46,24 @@ class SettingError(ValueError):
     """A setting's value cannot be read; the message names the variable."""
 
 
-def _setting(env: str, default: Any, doc: str) -> Any:
-    return field(default=default, metadata={"env": env, "doc": doc})
+def _setting(env: str, default: Any, doc: str, positive: bool = False,
+             valid: Optional[Callable[[str], Any]] = None) -> Any:
+    """``positive``: a number above 0; ``valid``: raises ValueError for a value it refuses."""
+    return field(default=default, metadata={"env": env, "doc": doc, "positive": positive,
+                                            "valid": valid})
+
+
+def _date(text: str) -> None:
+    date.fromisoformat(text)
+
+
+def _timezone(name: str) -> None:
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(name)
+    except Exception:
+        raise ValueError(f"no time zone named {name!r}") from None
 
 
 def default_workers() -> int:
@@ -61,6 +84,8 @@ class Settings:
     sanic_workers: int = _setting("SANIC_WORKERS", 0,
                                   "Rasa server processes; 0: one per core, at most 2")
     rasa_extra_args: str = _setting("RASA_EXTRA_ARGS", "", "more arguments for `rasa run`")
+    # Empty: the model trained from this checkout (scripts/train.py --print-path).
+    rasa_model: str = _setting("RASA_MODEL", "", "the model archive the Rasa server loads")
     # -- stores ------------------------------------------------------------------------------
     var_dir: str = _setting("VAR_DIR", "var", "data directory (stores, keys, logs)")
     # Empty: sqlite:///VAR_DIR/tracker.db.
@@ -72,6 +97,15 @@ class Settings:
     redis_password: str = _setting("REDIS_PASSWORD", "", "Redis lock store: password")
     redis_db: int = _setting("REDIS_DB", 1, "Redis lock store: database number")
     redis_key_prefix: str = _setting("REDIS_KEY_PREFIX", "shanqu26", "Redis key prefix")
+    # Empty: beside a SQLite tracker store (tracker.locks.db, tracker.state.db), else VAR_DIR.
+    lock_db_path: str = _setting("LOCK_DB_PATH", "", "SQLite lock store's file")
+    state_db_path: str = _setting("STATE_DB_PATH", "",
+                                  "the channels' state shared by the workers (limits, retries)")
+    # Read by Rasa's SQL tracker store itself (the same defaults as Rasa's, tests/test_settings.py).
+    sql_pool_size: int = _setting("SQL_POOL_SIZE", 50, "SQL connections kept per Rasa server",
+                                  positive=True)
+    sql_max_overflow: int = _setting("SQL_MAX_OVERFLOW", 100,
+                                     "SQL connections a Rasa server may open beyond the pool")
     sqlite_busy_timeout_s: float = _setting("SQLITE_BUSY_TIMEOUT_S", 0.5,
                                             "seconds a busy SQLite store is waited for")
     store_retry_s: float = _setting("STORE_RETRY_S", 3.0,
@@ -111,8 +145,47 @@ class Settings:
     # -- Rasa's HTTP API -----------------------------------------------------------------------
     rasa_enable_api: bool = _setting("RASA_ENABLE_API", False, "serve Rasa's HTTP API")
     rasa_api_token: str = _setting("RASA_API_TOKEN", "", "token the HTTP API requires")
-    conversation_retention_days: int = _setting("CONVERSATION_RETENTION_DAYS", 180,
-                                                "days an idle conversation is kept")
+    conversation_retention_days: float = _setting("CONVERSATION_RETENTION_DAYS", 180.0,
+                                                  "days an idle conversation is kept (make purge)",
+                                                  positive=True)
+    # -- staff console (docs/staff.md) ----------------------------------------------------------
+    staff_admin_user: str = _setting("STAFF_ADMIN_USER", "",
+                                     "with STAFF_ADMIN_PASSWORD: the admin created (or reset) at start")
+    staff_admin_password: str = _setting("STAFF_ADMIN_PASSWORD", "", "that admin's password")
+    staff_session_idle_minutes: float = _setting("STAFF_SESSION_IDLE_MINUTES", 30.0,
+                                                 "minutes without a request that end a session",
+                                                 positive=True)
+    staff_session_hours: float = _setting("STAFF_SESSION_HOURS", 8.0,
+                                          "hours after sign-in that end a session", positive=True)
+    staff_max_failures: int = _setting("STAFF_MAX_FAILURES", 5,
+                                       "wrong passwords in a row that lock an account",
+                                       positive=True)
+    staff_lock_minutes: float = _setting("STAFF_LOCK_MINUTES", 15.0,
+                                         "minutes an account stays locked", positive=True)
+    staff_low_confidence: float = _setting("STAFF_LOW_CONFIDENCE", 0.6,
+                                           "questions understood less surely are unanswered")
+    staff_handoff_after_failures: int = _setting("STAFF_HANDOFF_AFTER_FAILURES", 3,
+                                                 "unanswered turns in a row before 留言 is offered",
+                                                 positive=True)
+    staff_reply_within: str = _setting("STAFF_REPLY_WITHIN", "1个工作日",
+                                       "when a person who left a message is told to expect a reply")
+    staff_timezone: str = _setting("STAFF_TIMEZONE", "Asia/Shanghai",
+                                   "time zone of the console's times and days", valid=_timezone)
+    staff_shell_poll_s: float = _setting("STAFF_SHELL_POLL_S", 5.0,
+                                         "seconds between the staff shell's looks for a reply",
+                                         positive=True)
+    # Empty: TRUSTED_PROXIES, and when that is empty too, this machine (127.0.0.1, ::1).
+    staff_trusted_proxies: str = _setting("STAFF_TRUSTED_PROXIES", "",
+                                          "proxies whose X-Forwarded-For/-Proto the console trusts")
+    # -- the action server and its answers --------------------------------------------------------
+    hotline: str = _setting("HOTLINE", "12333", "the hotline the replies send people to")
+    oos_trust_confidence: float = _setting("OOS_TRUST_CONFIDENCE", 0.80,
+                                           "an out-of-scope reading less sure than this is "
+                                           "checked against the knowledge base first")
+    # Empty: today.
+    policy_today: str = _setting("POLICY_TODAY", "",
+                                 "the day years are counted to (YYYY-MM-DD; for tests)",
+                                 valid=_date)
     # -- supervision (make run) ---------------------------------------------------------------
     supervise_backoff_s: float = _setting("SUPERVISE_BACKOFF_S", 1.0, "first restart delay")
     supervise_backoff_max_s: float = _setting("SUPERVISE_BACKOFF_MAX_S", 30.0,
@@ -157,6 +230,8 @@ class Settings:
             derived["tracker_db_url"] = f"sqlite:///{settings.var_dir}/tracker.db"
         if settings.sanic_workers <= 0:
             derived["sanic_workers"] = default_workers()
+        if not settings.staff_trusted_proxies:
+            derived["staff_trusted_proxies"] = settings.trusted_proxies or LOOPBACK
         settings = dataclasses.replace(settings, **derived)
         if check:
             settings.check()
@@ -224,24 +299,67 @@ def _parse(f: "dataclasses.Field[Any]", raw: str) -> Any:
         raise SettingError(f"{name}={raw!r}: use one of {'/'.join(TRUE)} or {'/'.join(FALSE)}")
     if kind in ("int", int):
         try:
-            return int(raw)
+            value = int(raw)
         except ValueError:
             raise SettingError(f"{name}={raw!r} is not a whole number") from None
-    if kind in ("float", float):
+    elif kind in ("float", float):
         try:
             value = float(raw)
         except ValueError:
             raise SettingError(f"{name}={raw!r} is not a number") from None
-        if value < 0:
+        if value < 0 and not f.metadata.get("positive"):
             raise SettingError(f"{name}={raw!r} must not be negative")
-        return value
-    if kind.startswith("Tuple"):
+    elif kind.startswith("Tuple"):
         return tuple(p.strip() for p in raw.replace(",", " ").split() if p.strip())
-    return raw
+    else:
+        if f.metadata.get("valid"):
+            try:
+                f.metadata["valid"](raw)
+            except ValueError as e:
+                raise SettingError(f"{name}={raw!r}: {e}") from None
+        return raw
+    if f.metadata.get("positive") and value <= 0:
+        raise SettingError(f"{name}={raw!r} must be a positive number")
+    return value
 
 
 def fields() -> Tuple["dataclasses.Field[Any]", ...]:
     return dataclasses.fields(Settings)
+
+
+# The variables a derived setting is computed from (Settings.from_env), besides its own.
+DERIVED_FROM = {
+    "action_endpoint_url": ("ACTIONS_HOST", "ACTIONS_PORT"),
+    "tracker_db_url": ("VAR_DIR",),
+    "staff_trusted_proxies": ("TRUSTED_PROXIES",),
+}
+_current: Tuple[Tuple[Optional[str], ...], Optional[Settings]] = ((), None)
+_values: Dict[str, Tuple[Tuple[Optional[str], ...], Any]] = {}
+
+
+def current() -> Settings:
+    """The settings of os.environ as it is now, read leniently (inside a server whose entry
+    point has read them strictly): read again only when one of their variables has changed."""
+    global _current
+    key = tuple(os.environ.get(f.metadata["env"]) for f in fields())
+    seen, settings = _current
+    if settings is None or seen != key:
+        settings = Settings.from_env(check=False, lenient=True)
+        _current = (key, settings)
+    return settings
+
+
+def current_value(name: str) -> Any:
+    """One setting (by field name) of os.environ as it is now, like ``current()`` but reading
+    only its own variables: for code called per row or per turn."""
+    f = Settings.__dataclass_fields__[name]
+    names = (f.metadata["env"], *DERIVED_FROM.get(name, ()))
+    key = tuple(os.environ.get(n) for n in names)
+    cached = _values.get(name)
+    if cached is None or cached[0] != key:
+        env = {n: v for n, v in zip(names, key) if v is not None}
+        cached = _values[name] = (key, getattr(Settings.from_env(env, check=False, lenient=True), name))
+    return cached[1]
 
 
 def main() -> int:

@@ -117,7 +117,8 @@ class SQLTrackerStore(RasaSQLTrackerStore):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.retry_s = Settings.from_env(check=False, lenient=True).store_retry_s
+        settings = Settings.from_env(check=False, lenient=True)
+        self.retry_s = settings.store_retry_s
         self.health = StoreHealth()
         self.sqlite_path: Optional[str] = None
         if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
@@ -128,7 +129,7 @@ class SQLTrackerStore(RasaSQLTrackerStore):
                 url, poolclass=sa.pool.QueuePool, pool_size=SQLITE_POOL_SIZE, max_overflow=8,
                 pool_pre_ping=False, connect_args={
                     "check_same_thread": False,
-                    "timeout": Settings.from_env(check=False, lenient=True).sqlite_busy_timeout_s},
+                    "timeout": settings.sqlite_busy_timeout_s},
             )
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         # The staff console's per-turn index (bot/staff/turns.py), in the same database.

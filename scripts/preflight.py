@@ -21,18 +21,20 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import List, Mapping, Optional, Union
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-TRUE = ("1", "true", "yes", "on")
+from bot.settings import Settings, SettingError  # noqa: E402
 
 
-def default_model() -> Optional[Path]:
-    if os.environ.get("RASA_MODEL"):
-        return Path(os.environ["RASA_MODEL"])
+def default_model(settings: Optional[Settings] = None) -> Optional[Path]:
+    """RASA_MODEL, else the model trained from this checkout."""
+    settings = settings or Settings.from_env(check=False, lenient=True)
+    if settings.rasa_model:
+        return Path(settings.rasa_model)
     try:
         out = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"), "--print-path"],
                              cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
@@ -138,13 +140,15 @@ def _check_sqlite(url: str) -> List[str]:
     return []
 
 
-def check_api(env: Dict[str, str]) -> List[str]:
+def check_api(settings: Union[Settings, Mapping[str, str]]) -> List[str]:
+    """Rasa's HTTP API as ``settings`` (or the settings of an environment) configure it."""
+    if not isinstance(settings, Settings):
+        settings = Settings.from_env(settings, check=False, lenient=True)
     problems = []
-    enabled = env.get("RASA_ENABLE_API", "0").strip().lower() in TRUE
-    if enabled and not env.get("RASA_API_TOKEN", "").strip():
+    if settings.rasa_enable_api and not settings.rasa_api_token.strip():
         problems.append("HTTP API: RASA_ENABLE_API=1 needs RASA_API_TOKEN (the conversation and "
                         "model endpoints are never served without a token)")
-    extra = shlex.split(env.get("RASA_EXTRA_ARGS", "") or "")
+    extra = shlex.split(settings.rasa_extra_args)
     if "--enable-api" in extra and not any(a.startswith(("--auth-token", "--jwt-secret"))
                                            for a in extra):
         problems.append("HTTP API: RASA_EXTRA_ARGS has --enable-api without --auth-token; "
@@ -153,24 +157,22 @@ def check_api(env: Dict[str, str]) -> List[str]:
 
 
 def problems(model: Optional[Path] = None, kb_dir: Optional[Path] = None,
-             tracker_db: Optional[str] = None, env: Optional[Dict[str, str]] = None,
+             tracker_db: Optional[str] = None, env: Optional[Mapping[str, str]] = None,
              check_model_file: bool = True) -> List[str]:
     """Everything that would keep the assistant from starting or working, one line each."""
     env = dict(os.environ) if env is None else env
     found: List[str] = []
+    # The settings as the servers will read them (bot/settings.py holds every default).
     try:
-        # The settings as the servers will read them: bot/settings.py holds every default
-        # (scripts/env.sh no longer exports them), what the environment sets wins.
-        from bot.settings import Settings
-
-        env = {**Settings.from_env(env, check=False).env(), **env}
-    except Exception as e:  # a value that cannot be read: the servers would refuse it too
+        settings = Settings.from_env(env, check=False)
+    except SettingError as e:  # a value that cannot be read: the servers would refuse it too
         found.append(f"settings: {_first_line(e)}")
+        settings = Settings.from_env(env, check=False, lenient=True)
     if check_model_file:
-        found += check_model(model if model is not None else default_model())
+        found += check_model(model if model is not None else default_model(settings))
     found += check_kb(kb_dir)
-    found += check_tracker_db(tracker_db if tracker_db is not None else env.get("TRACKER_DB_URL"))
-    found += check_api(env)
+    found += check_tracker_db(tracker_db if tracker_db is not None else settings.tracker_db_url)
+    found += check_api(settings)
     return found
 
 

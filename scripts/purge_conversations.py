@@ -1,7 +1,7 @@
 """Deletes conversations that have been idle for longer than the retention period.
 
-A conversation is kept while its last event is younger than CONVERSATION_RETENTION_DAYS (default
-180) days; after that all its events are deleted from Rasa's SQL tracker store (the ``events``
+A conversation is kept while its last event is younger than CONVERSATION_RETENTION_DAYS days
+(bot/settings.py); after that all its events are deleted from Rasa's SQL tracker store (the ``events``
 table), in batches, and with them everything the staff console keeps of it (its turn index,
 ratings, search rows, hand-off tickets and its share of the dashboard's daily counts,
 bot/staff/retention.py), also for a conversation whose events an earlier purge deleted. Works on
@@ -24,9 +24,9 @@ from typing import List, Optional
 import sqlalchemy as sa
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bot.settings import Settings  # noqa: E402
 from bot.staff import retention  # noqa: E402
 
-DEFAULT_RETENTION_DAYS = 180
 BATCH = 500
 
 
@@ -39,13 +39,14 @@ class PurgeResult:
 
 
 def retention_days(value: Optional[str] = None) -> float:
-    raw = (value if value is not None else os.environ.get("CONVERSATION_RETENTION_DAYS", "")).strip()
-    if not raw:
-        return float(DEFAULT_RETENTION_DAYS)
-    days = float(raw)
-    if days <= 0:
-        raise ValueError(f"CONVERSATION_RETENTION_DAYS must be a positive number of days, got {raw!r}")
-    return days
+    """``value`` (--days), else CONVERSATION_RETENTION_DAYS; a ValueError names what is wrong."""
+    if value is None:
+        return Settings.from_env(check=False).conversation_retention_days
+    try:
+        return Settings.from_env({"CONVERSATION_RETENTION_DAYS": value},
+                                 check=False).conversation_retention_days
+    except ValueError as e:
+        raise ValueError(str(e).replace("CONVERSATION_RETENTION_DAYS=", "--days ", 1)) from None
 
 
 def purge(db_url: str, days: float, now: Optional[float] = None, dry_run: bool = False) -> PurgeResult:
@@ -113,17 +114,17 @@ def purge(db_url: str, days: float, now: Optional[float] = None, dry_run: bool =
 
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--days", help="retention in days (default: CONVERSATION_RETENTION_DAYS or 180)")
-    ap.add_argument("--db-url", default=os.environ.get("TRACKER_DB_URL", "sqlite:///var/tracker.db"),
-                    help="tracker store URL (default: TRACKER_DB_URL)")
+    ap.add_argument("--days", help="retention in days (default: CONVERSATION_RETENTION_DAYS)")
+    ap.add_argument("--db-url", help="tracker store URL (default: TRACKER_DB_URL)")
     ap.add_argument("--dry-run", action="store_true", help="count, delete nothing")
     args = ap.parse_args(argv)
     try:
         days = retention_days(args.days)
+        db_url = args.db_url or Settings.from_env(check=False).tracker_db_url
     except ValueError as e:
         print(f"purge: {e}", file=sys.stderr)
         return 2
-    result = purge(args.db_url, days, dry_run=args.dry_run)
+    result = purge(db_url, days, dry_run=args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
     print(f"purge: {verb} {result.events} events of {result.conversations} conversations idle "
           f"for more than {days:g} days (last event before "

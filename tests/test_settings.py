@@ -1,11 +1,15 @@
-"""One settings object: its defaults are those scripts/env.sh and the deployment guide give; a yes
-or no means the same under `make run`, the launcher and systemd; a wrong value names its variable."""
+"""One settings object: its defaults are those scripts/env.sh, the deployment guide and the README
+give, and no other file writes a default for one of its variables or reads one itself; a yes or no
+means the same under `make run`, the launcher and systemd; a wrong value names its variable."""
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
+import yaml
 
 from bot import launcher, supervisor
 from bot.launcher import ROOT
@@ -33,6 +37,12 @@ def test_env_sh_gives_only_the_defaults_of_the_settings_object():
 
 DERIVED = {"ACTION_ENDPOINT_URL": "ACTIONS_HOST:ACTIONS_PORT", "SANIC_WORKERS": "最多 2",
            "TRACKER_DB_URL": "sqlite:///var/tracker.db", "PATCHES_OFF": "空"}
+# Read only by the install scripts (bootstrap.sh, bundle.sh, fetch_debs.sh), before the Python
+# environment that could read bot/settings.py exists.
+INSTALL_SETTINGS = {"BUNDLE_DIR", "DEB_DIR", "PYTHON310"}
+# What the README says of a default computed at run time (or of an empty one that means more).
+README_DERIVED = {"SANIC_WORKERS": "at most 2", "TRACKER_DB_URL": "`sqlite:///var/tracker.db`",
+                  "WIDGET_SESSION_SECRET": "var/widget-session.key", "POLICY_TODAY": "today"}
 
 
 def test_the_guides_table_lists_every_setting_with_its_default():
@@ -54,23 +64,218 @@ def test_the_guides_table_lists_every_setting_with_its_default():
     assert not wrong, f"docs/zh/deploy.md §6 differs from bot/settings.py: {wrong}"
 
 
-def test_the_readmes_table_names_only_settings_with_their_defaults():
+def readme_table():
+    """[(names of a row, its default cell)] of the README's table of settings."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8").split("## Configuration", 1)[1]
     readme = readme.split("\n## ", 1)[0]
-    known = {f.metadata["env"]: f for f in fields()}
+    rows = []
     for line in readme.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) != 3 or not cells[0].startswith("`"):
+        if len(cells) == 3 and cells[0].startswith("`"):
+            rows.append((re.findall(r"`([A-Z][A-Z0-9_]+)`", cells[0]), cells[1]))
+    return rows
+
+
+def test_the_readmes_table_names_only_settings_with_their_defaults():
+    known = {f.metadata["env"]: f for f in fields()}
+    rows = readme_table()
+    assert len(rows) >= 10, "README.md: no table of settings under ## Configuration"
+    wrong = {}
+    for names, cell in rows:
+        unknown = [n for n in names if n not in known and n not in INSTALL_SETTINGS
+                   and not cell.startswith("see ")]
+        assert not unknown, f"README.md's table names what is not a setting: {unknown}"
+        if cell.startswith("see "):  # a pointer to the page that gives them
             continue
-        names = re.findall(r"`([A-Z][A-Z0-9_]+)`", cells[0])
-        defaults = [d.strip() for d in cells[1].split(",")]
-        if len(names) != len(defaults):
-            continue
-        for name, shown in zip(names, defaults):
-            f = known.get(name)
-            if f is None or " " in shown or shown in ("–", "empty") or name in DERIVED:
+        shown = [d.strip() for d in cell.split(",")] if len(names) > 1 else [cell]
+        if len(shown) == 1:
+            shown *= len(names)
+        assert len(shown) == len(names), (names, cell)
+        for name, text in zip(names, shown):
+            if name in INSTALL_SETTINGS:
                 continue
-            assert shown.strip("`") == _text(f.default), (name, shown, _text(f.default))
+            default = _text(known[name].default)
+            if name in README_DERIVED:
+                ok = README_DERIVED[name] in text
+            elif default == "":
+                ok = text in ("empty", "–")
+            else:
+                ok = text.strip("`") == default
+            if not ok:
+                wrong[name] = (text, default)
+    assert not wrong, f"README.md's table differs from bot/settings.py (README, settings): {wrong}"
+
+
+def test_every_setting_says_what_it_is():
+    for f in fields():
+        assert re.fullmatch(r"[A-Z][A-Z0-9_]+", f.metadata["env"]), f.name
+        assert f.metadata["doc"].strip(), f"{f.metadata['env']}: no doc in bot/settings.py"
+    names = [f.metadata["env"] for f in fields()]
+    assert len(names) == len(set(names))
+
+
+def test_rasas_own_pool_settings_keep_rasas_defaults():
+    """Rasa's SQL tracker store reads SQL_POOL_SIZE and SQL_MAX_OVERFLOW itself; the entry point
+    writes them from the settings, whose defaults must stay Rasa's."""
+    from rasa.core import constants, tracker_store
+
+    env = {f.name: f.metadata["env"] for f in fields()}
+    assert (env["sql_pool_size"], env["sql_max_overflow"]) == \
+        (constants.POSTGRESQL_POOL_SIZE, constants.POSTGRESQL_MAX_OVERFLOW)
+    s = Settings()
+    assert s.sql_pool_size == tracker_store.POSTGRESQL_DEFAULT_POOL_SIZE
+    assert s.sql_max_overflow == tracker_store.POSTGRESQL_DEFAULT_MAX_OVERFLOW
+
+
+# ---------------------------------------------------------------------------------------------
+# No other file writes a default for a setting, or reads one from the environment itself.
+
+ENV_NAMES = {f.metadata["env"] for f in fields()}
+READ_CALLS = {"get", "getenv", "setdefault", "pop"}
+
+
+def python_reads(path: Path):
+    """(line, variable) where ``path`` reads a setting's variable from a mapping itself:
+    ``os.environ.get("X", ...)``, ``env.get("X") or ...``, ``os.getenv("X")``, ``environ["X"]``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        key = None
+        if isinstance(node, ast.Call) and node.args:
+            fn = node.func
+            name = fn.attr if isinstance(fn, ast.Attribute) else getattr(fn, "id", None)
+            if name in READ_CALLS:
+                key = node.args[0]
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+            key = node.slice
+        if isinstance(key, ast.Constant) and key.value in ENV_NAMES:
+            found.append((node.lineno, key.value))
+    return found
+
+
+SHELL_DEFAULT = re.compile(r"\$\{([A-Z][A-Z0-9_]*):?[-=]([^}]*)\}")
+
+
+def shell_defaults(text: str):
+    """(line, variable, default) of every ``${X:-default}`` / ``${X:=default}`` of a setting."""
+    return [(text.count("\n", 0, m.start()) + 1, m.group(1), m.group(2))
+            for m in SHELL_DEFAULT.finditer(text) if m.group(1) in ENV_NAMES and m.group(2)]
+
+
+SOURCES = sorted(str(p.relative_to(ROOT)) for top in ("bot", "scripts") for p in (ROOT / top).rglob("*")
+                 if p.suffix in (".py", ".sh") and "__pycache__" not in p.parts
+                 and p.name not in ("settings.py", "env.sh"))
+# Still to be moved to bot.settings by the owners of these files (strict: once a file reads its
+# settings there, its test passes and the mark must go).
+NOT_YET = {
+    "bot/shell.py": "VAR_DIR, STAFF_SHELL_POLL_S",
+    "bot/shared_state.py": "SANIC_WORKERS, TRACKER_DB_URL, VAR_DIR (and LOCK_DB_PATH, STATE_DB_PATH)",
+    "bot/launcher.py": "RASA_MODEL",
+    "bot/channels/rest.py": "WIDGET_ALLOWED_ORIGINS",
+    "bot/channels/widget.py": "VAR_DIR, WIDGET_SESSION_SECRET",
+    "bot/staff/channel.py": "STAFF_TRUSTED_PROXIES, TRUSTED_PROXIES",
+    # In the model's content hash: changed with the next training.
+    "scripts/train.py": "RASA_MODEL",
+}
+
+
+@pytest.mark.parametrize("rel", [
+    pytest.param(r, marks=pytest.mark.xfail(strict=True, reason=f"reads {NOT_YET[r]} itself"))
+    if r in NOT_YET else r for r in SOURCES])
+def test_no_other_file_reads_a_setting_itself_or_gives_it_a_default(rel):
+    path = ROOT / rel
+    text = path.read_text(encoding="utf-8")
+    found = python_reads(path) if path.suffix == ".py" else shell_defaults(text)
+    assert not found, (f"{rel} reads settings itself {found}: read them through bot.settings "
+                       "(Settings.from_env(), or current() per request), where their one default is")
+
+
+def test_the_files_checked_for_their_own_defaults_are_found(tmp_path):
+    assert {"bot/stores.py", "bot/staff/auth.py", "scripts/preflight.py", "scripts/serve.sh"} <= set(SOURCES)
+    assert set(NOT_YET) <= set(SOURCES)
+    # The checks see what they look for.
+    sample = tmp_path / "sample.py"
+    sample.write_text('import os\nos.environ.get("RASA_PORT", "5005")\nenv = {}\n'
+                      'env.get("STAFF_TIMEZONE") or "Asia/Shanghai"\nos.environ["VAR_DIR"]\n')
+    assert sorted(n for _, n in python_reads(sample)) == ["RASA_PORT", "STAFF_TIMEZONE", "VAR_DIR"]
+    assert shell_defaults('x=${RASA_PORT:-5005} ${VAR_DIR:=var} ${WECHAT_TOKEN:-} ${HOME:-/}') == \
+        [(1, "RASA_PORT", "5005"), (1, "VAR_DIR", "var")]
+
+
+def test_the_production_profile_gives_no_default_of_its_own():
+    """deploy/docker-compose.yml passes a setting on (``${X:-}``: unset stays unset, and the
+    settings' default applies) or sets the profile's own value, never another default."""
+    text = (ROOT / "deploy" / "docker-compose.yml").read_text(encoding="utf-8")
+    assert not shell_defaults(text), shell_defaults(text)
+    rasa = yaml.safe_load(text)["x-rasa"]
+    # The Rasa servers start through the entry point, which reads these settings.
+    assert rasa["entrypoint"][-2:] == ["-m", "bot.entry"]
+
+
+def test_endpoints_expand_only_settings_and_name_only_lock_stores_that_exist():
+    """The entry point writes every setting into the environment before Rasa expands
+    endpoints.yml's ${X}: each must be a setting (and so has its default)."""
+    from bot import locks
+
+    text = (ROOT / "endpoints.yml").read_text(encoding="utf-8")
+    expanded = set(re.findall(r"\$\{(\w+)\}", text))
+    assert expanded and expanded <= ENV_NAMES, expanded - ENV_NAMES
+    named = set(re.findall(r"LOCK_STORE_TYPE=([\w.]+)", text)) | {Settings().lock_store_type}
+    for type_name in named:
+        module, _, cls = type_name.rpartition(".")
+        assert module == "bot.locks" and hasattr(locks, cls), f"endpoints.yml: no lock store {type_name}"
+
+
+def test_per_request_settings_follow_the_environment(monkeypatch):
+    from bot.settings import current
+
+    monkeypatch.delenv("STAFF_TIMEZONE", raising=False)
+    assert current().staff_timezone == "Asia/Shanghai"
+    monkeypatch.setenv("STAFF_TIMEZONE", "Europe/Paris")
+    assert current().staff_timezone == "Europe/Paris"
+    # A value a server would refuse at start: the default, not an error in a request.
+    monkeypatch.setenv("STAFF_TIMEZONE", "Mars/Olympus")
+    assert current().staff_timezone == "Asia/Shanghai"
+    with pytest.raises(SettingError, match="STAFF_TIMEZONE='Mars/Olympus': no time zone"):
+        Settings.from_env({"STAFF_TIMEZONE": "Mars/Olympus"})
+
+
+def test_one_setting_read_alone_is_the_one_of_all_settings(monkeypatch):
+    """current_value() reads only a setting's own variables (and those DERIVED_FROM names): with
+    every variable set to something else than its default, each value is that of from_env()."""
+    from bot.settings import current_value
+
+    changed = {"ACTIONS_HOST": "10.1.1.1", "ACTIONS_PORT": "6055", "VAR_DIR": "/srv/x",
+               "TRUSTED_PROXIES": "10.0.0.9", "STAFF_TIMEZONE": "Asia/Urumqi",
+               "STAFF_LOW_CONFIDENCE": "0.3", "WECHAT_APPID": "wx1"}
+    for f in fields():
+        monkeypatch.delenv(f.metadata["env"], raising=False)
+    for name, value in changed.items():
+        monkeypatch.setenv(name, value)
+    whole = Settings.from_env(check=False)
+    for f in fields():
+        assert current_value(f.name) == getattr(whole, f.name), f.name
+    assert current_value("tracker_db_url") == "sqlite:////srv/x/tracker.db"
+    monkeypatch.setenv("TRACKER_DB_URL", "postgresql://db/rasa")
+    assert current_value("tracker_db_url") == "postgresql://db/rasa"
+
+
+def test_staff_proxies_fall_back_to_the_servers_then_to_this_machine():
+    assert Settings.from_env({}).staff_trusted_proxies == "127.0.0.1, ::1"
+    assert Settings.from_env({"TRUSTED_PROXIES": "10.0.0.1"}).staff_trusted_proxies == "10.0.0.1"
+    assert Settings.from_env({"TRUSTED_PROXIES": "10.0.0.1", "STAFF_TRUSTED_PROXIES": "10.0.0.2"}) \
+        .staff_trusted_proxies == "10.0.0.2"
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"STAFF_SESSION_HOURS": "0"}, "STAFF_SESSION_HOURS='0' must be a positive number"),
+    ({"STAFF_MAX_FAILURES": "-2"}, "STAFF_MAX_FAILURES='-2' must be a positive number"),
+    ({"STAFF_LOW_CONFIDENCE": "high"}, "STAFF_LOW_CONFIDENCE='high' is not a number"),
+    ({"POLICY_TODAY": "2024-13-01"}, "POLICY_TODAY='2024-13-01'"),
+    ({"CONVERSATION_RETENTION_DAYS": "0"}, "CONVERSATION_RETENTION_DAYS='0' must be a positive"),
+])
+def test_a_value_the_console_or_the_actions_cannot_use_names_its_variable(env, message):
+    with pytest.raises(SettingError, match=re.escape(message)):
+        Settings.from_env(env)
 
 
 @pytest.mark.parametrize("word", ["1", "on", "true", "yes", "ON"])

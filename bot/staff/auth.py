@@ -3,11 +3,11 @@
 - Passwords are hashed with argon2id (argon2-cffi's defaults); a hash made with older parameters
   is rehashed at the next sign-in.
 - A session is a random token in an HttpOnly cookie; the database keeps only its SHA-256. It ends
-  after ``STAFF_SESSION_IDLE_MINUTES`` (30) without a request, and at the latest
-  ``STAFF_SESSION_HOURS`` (8) after sign-in.
+  after ``STAFF_SESSION_IDLE_MINUTES`` without a request, and at the latest
+  ``STAFF_SESSION_HOURS`` after sign-in (defaults in bot/settings.py, like every setting's).
 - Each session has its own CSRF token, which every write must send back (``X-CSRF-Token``).
-- ``STAFF_MAX_FAILURES`` (5) wrong passwords in a row lock the account for
-  ``STAFF_LOCK_MINUTES`` (15); the lock and the failures are in the database, so every worker
+- ``STAFF_MAX_FAILURES`` wrong passwords in a row lock the account for
+  ``STAFF_LOCK_MINUTES``; the lock and the failures are in the database, so every worker
   and every server sharing it sees them.
 - Roles: ``view`` (查看: read everything) and ``manage`` (管理: also reply to hand-offs,
   manage accounts).
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import secrets
 import time
@@ -27,6 +26,8 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from bot.settings import Settings
+from bot.settings import current as current_settings
 from bot.staff import db
 
 logger = logging.getLogger(__name__)
@@ -42,22 +43,15 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
-def _env_number(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        logger.warning("ignoring %s=%r: not a number", name, raw)
-        return default
-    return value if value > 0 else default
-
-
 def settings() -> Dict[str, float]:
+    """Session and lock-out limits in seconds (bot/settings.py: STAFF_SESSION_*, STAFF_MAX_FAILURES,
+    STAFF_LOCK_MINUTES)."""
+    s = current_settings()
     return {
-        "idle": _env_number("STAFF_SESSION_IDLE_MINUTES", 30) * 60,
-        "absolute": _env_number("STAFF_SESSION_HOURS", 8) * 3600,
-        "max_failures": int(_env_number("STAFF_MAX_FAILURES", 5)),
-        "lock": _env_number("STAFF_LOCK_MINUTES", 15) * 60,
+        "idle": s.staff_session_idle_minutes * 60,
+        "absolute": s.staff_session_hours * 3600,
+        "max_failures": s.staff_max_failures,
+        "lock": s.staff_lock_minutes * 60,
     }
 
 
@@ -180,11 +174,10 @@ def set_disabled(engine: sa.engine.Engine, username: str, disabled: bool) -> Non
 
 
 def bootstrap_admin(engine: sa.engine.Engine, env: Optional[Dict[str, str]] = None) -> Optional[str]:
-    """``STAFF_ADMIN_USER`` + ``STAFF_ADMIN_PASSWORD``, when both are set: create that admin or
-    reset its password. Returns what was done, or None."""
-    env = env if env is not None else os.environ
-    user = (env.get("STAFF_ADMIN_USER") or "").strip()
-    password = env.get("STAFF_ADMIN_PASSWORD") or ""
+    """``STAFF_ADMIN_USER`` + ``STAFF_ADMIN_PASSWORD`` (of ``env``, default the environment), when
+    both are set: create that admin or reset its password. Returns what was done, or None."""
+    s = current_settings() if env is None else Settings.from_env(env, check=False, lenient=True)
+    user, password = s.staff_admin_user.strip(), s.staff_admin_password
     if not user or not password:
         if user or password:
             logger.warning("staff console: STAFF_ADMIN_USER and STAFF_ADMIN_PASSWORD must both be set")

@@ -27,6 +27,8 @@ from typing import Dict, Optional
 
 import sqlalchemy as sa
 
+from bot.settings import current_value
+
 logger = logging.getLogger(__name__)
 
 metadata = sa.MetaData()
@@ -229,7 +231,8 @@ handoff_pending = sa.Table(
 
 
 def database_url() -> str:
-    return os.environ.get("TRACKER_DB_URL", "").strip() or "sqlite:///var/tracker.db"
+    """TRACKER_DB_URL: the conversations' database, which holds the console's tables too."""
+    return current_value("tracker_db_url")
 
 
 _engines: Dict[tuple, sa.engine.Engine] = {}

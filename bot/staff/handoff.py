@@ -2,11 +2,11 @@
 
 1. When the person asks for a person (intent ``request_human``: "转人工", "我要找人工") or the
    assistant failed several answers in a row (out of scope, not understood, asked to rephrase;
-   ``STAFF_HANDOFF_AFTER_FAILURES``, 3), the assistant offers to leave a message (a "留言" button,
+   ``STAFF_HANDOFF_AFTER_FAILURES``), the assistant offers to leave a message (a "留言" button,
    a numbered option on WeChat).
 2. "留言" asks for the message, with optional contact details; the next message opens a ticket
    carrying the conversation so far (masked) and tells the person when to expect an answer
-   (``STAFF_REPLY_WITHIN``, "1个工作日"). "取消" gives up.
+   (``STAFF_REPLY_WITHIN``). "取消" gives up.
 3. Staff reply from the console. The reply is added to the conversation (the widget shows it when
    the person comes back, and at once while the page is open); on WeChat it is sent through the
    customer-service message API, which allows messages only within 48 hours of the person's last
@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import re
 import time
 from typing import Any, Dict, List, Optional
@@ -26,6 +25,7 @@ from typing import Any, Dict, List, Optional
 import sqlalchemy as sa
 
 from bot.privacy import mask_text
+from bot.settings import current_value
 from bot.staff import db
 
 logger = logging.getLogger(__name__)
@@ -78,14 +78,11 @@ def is_cancel(text: str) -> bool:
 
 
 def reply_within() -> str:
-    return os.environ.get("STAFF_REPLY_WITHIN", "").strip() or "1个工作日"
+    return current_value("staff_reply_within").strip()
 
 
 def failures_before_offer() -> int:
-    try:
-        return max(1, int(os.environ.get("STAFF_HANDOFF_AFTER_FAILURES", "") or 3))
-    except ValueError:
-        return 3
+    return current_value("staff_handoff_after_failures")
 
 
 def contact_in(text: str) -> Optional[str]:
@@ -185,13 +182,13 @@ class ReplyRefused(Exception):
 
 
 def wechat_client() -> Optional[Any]:
-    appid = os.environ.get("WECHAT_APPID", "").strip()
-    secret = os.environ.get("WECHAT_SECRET", "").strip()
+    appid = current_value("wechat_appid").strip()
+    secret = current_value("wechat_secret").strip()
     if not appid or not secret:
         return None
     from bot.channels.wechat_api import CustomerServiceClient
 
-    return CustomerServiceClient(appid, secret, api_base=os.environ.get("WECHAT_API_BASE") or None)
+    return CustomerServiceClient(appid, secret, api_base=current_value("wechat_api_base"))
 
 
 def _wechat_window(engine: sa.engine.Engine, sender: str, now: float) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import time
 import unicodedata
@@ -20,6 +19,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 
+from bot.settings import current_value
 from bot.staff import db
 from bot.staff.turns import timezone
 
@@ -35,10 +35,7 @@ SMALL_TALK = {"greet", "goodbye", "thank", "bot_challenge", "affirm", "deny", "r
 
 
 def low_confidence() -> float:
-    try:
-        return float(os.environ.get("STAFF_LOW_CONFIDENCE", "") or 0.6)
-    except ValueError:
-        return 0.6
+    return current_value("staff_low_confidence")
 
 
 class BadFilter(ValueError):

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from datetime import datetime
 from typing import Any, Dict, Iterable, List, Optional
 
 import sqlalchemy as sa
 
 from bot.privacy import mask_text
+from bot.settings import current_value
 from bot.staff import db, summary
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ MAX_TEXT = 4000
 def timezone():
     from zoneinfo import ZoneInfo
 
-    return ZoneInfo(os.environ.get("STAFF_TIMEZONE", "").strip() or "Asia/Shanghai")
+    return ZoneInfo(current_value("staff_timezone"))
 
 
 def day_of(ts: float) -> str:

@@ -34,6 +34,11 @@ def python_settings() -> Dict[str, Set[str]]:
 
 def code_settings() -> Dict[str, Set[str]]:
     found = python_settings()
+    # Every field of the settings object (bot/settings.py), whatever its name's shape (HOTLINE).
+    from bot.settings import fields
+
+    for f in fields():
+        found.setdefault(f.metadata["env"], set()).add("bot/settings.py")
 
     def add(name: str, where: str) -> None:
         if name not in SYSTEM:
