@@ -59,9 +59,36 @@ def test_the_guides_table_lists_every_setting_with_its_default():
         elif default == "":
             if not cell.startswith("空"):
                 wrong[name] = cell
-        elif default not in cell.replace("`", ""):
+        elif not same_value(cell.split("（")[0], default):  # 50（Rasa 默认）
             wrong[name] = (default, cell)
     assert not wrong, f"docs/zh/deploy.md §6 differs from bot/settings.py: {wrong}"
+
+
+def same_value(shown: str, default: str) -> bool:
+    """A default as a table shows it (`follow`, 0.80) is the settings' (follow, 0.8)."""
+    shown = shown.replace("`", "").strip()
+    if shown == default:
+        return True
+    try:
+        return float(shown) == float(default)
+    except ValueError:
+        return False
+
+
+def test_the_operations_tables_defaults_are_those_of_the_settings():
+    """docs/operations.md's table of limits and faults gives the same defaults."""
+    known = {f.metadata["env"]: _text(f.default) for f in fields()}
+    text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    shown = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        names = re.findall(r"`([A-Z][A-Z0-9_]+)`", cells[0]) if line.startswith("|") else []
+        if len(cells) >= 3 and len(names) == 1 and names[0] in known:
+            shown[names[0]] = cells[1]
+    assert {"GUARD_MAX_MESSAGE_CHARS", "ACTION_REPLY_TIMEOUT", "CONVERSATION_RETENTION_DAYS"} <= set(shown)
+    wrong = {name: (cell, known[name]) for name, cell in shown.items()
+             if not (cell == "empty" and known[name] == "") and not same_value(cell, known[name])}
+    assert not wrong, f"docs/operations.md differs from bot/settings.py (doc, settings): {wrong}"
 
 
 def readme_table():
