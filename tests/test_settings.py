@@ -35,6 +35,19 @@ def test_env_sh_gives_only_the_defaults_of_the_settings_object():
     assert not wrong, f"scripts/env.sh and bot/settings.py disagree (env.sh, settings): {wrong}"
 
 
+def test_env_sh_sets_the_process_settings_of_both_servers_alike():
+    """What scripts/env.sh exports for the processes it starts (TensorFlow's log level, no
+    telemetry, reproducible hashing) is what the launcher and the supervisor give both servers."""
+    from bot.settings import PROCESS_ENV
+
+    text = (ROOT / "scripts" / "env.sh").read_text(encoding="utf-8")
+    exported = {}
+    for name, value in re.findall(r'^export ([A-Z][A-Z0-9_]*)=(.*)$', text, re.M):
+        m = re.fullmatch(r'"\$\{%s:-([^}]*)\}"' % name, value)
+        exported[name] = m.group(1) if m else value.strip('"')
+    assert {k: exported.get(k) for k in PROCESS_ENV} == PROCESS_ENV
+
+
 DERIVED = {"ACTION_ENDPOINT_URL": "ACTIONS_HOST:ACTIONS_PORT", "SANIC_WORKERS": "最多 2",
            "TRACKER_DB_URL": "sqlite:///var/tracker.db", "PATCHES_OFF": "空"}
 # Read only by the install scripts (bootstrap.sh, bundle.sh, fetch_debs.sh), before the Python
