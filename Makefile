@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 ENV := source scripts/env.sh &&
 
-.PHONY: setup run test train validate shell eval bench crossval purge staff-user bundle kb-check kb-answers kb-diff clean
+.PHONY: setup run test train validate shell eval bench bench-costs crossval purge staff-user bundle kb-check kb-answers kb-diff clean
 
 setup:
 	@scripts/bootstrap.sh
@@ -33,6 +33,10 @@ crossval: setup
 
 bench: train
 	@$(ENV) $(PY) -m bench.run $(BENCH_ARGS) && $(PY) -m bench.staff $(STAFF_BENCH_ARGS)
+
+# One message's time part by part (NLU nodes, policies, action call, store), in one process.
+bench-costs: train
+	@$(ENV) $(PY) -m bench.costs $(COSTS_ARGS)
 
 purge: setup
 	@$(ENV) $(PY) scripts/purge_conversations.py $(PURGE_ARGS)

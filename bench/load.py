@@ -8,11 +8,13 @@ comes first; every request has its own timeout.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import itertools
 import time
 import uuid
-from typing import List, Optional, Sequence, Tuple
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import aiohttp
 
@@ -35,8 +37,9 @@ def classify(data) -> Optional[str]:
                 return kind
     return None
 
-# (weight, turns). Single questions, follow-ups and a several-turn eligibility check, in roughly
-# the proportions a citizen-facing policy assistant sees: most conversations are one question.
+# (weight, turns). Short single questions, follow-ups and a several-turn eligibility check, in
+# roughly the proportions a citizen-facing policy assistant sees: most conversations are one
+# question. Every other conversation of the plan is one of these, the rest real-phrasing ones.
 CONVERSATIONS: List[Tuple[int, Tuple[str, ...]]] = [
     (2, ("博士后出站补助我能拿吗", "去遂昌", "民营企业")),
     (2, ("第七条讲什么", "由哪个部门负责")),
@@ -49,8 +52,34 @@ CONVERSATIONS: List[Tuple[int, Tuple[str, ...]]] = [
 ]
 
 
-def schedule(conversations: Sequence[Tuple[int, Tuple[str, ...]]] = CONVERSATIONS) -> List[Tuple[str, ...]]:
-    """The weighted mix as one list of conversations, interleaved so that every prefix is mixed."""
+# The real-phrasing evaluation sets (eval/README.md): people's own longer wordings, corrections
+# and several-turn conversations, 390 conversations, 570 messages of 21 characters on average
+# (the short questions above: 8). Their `turns` are played as written.
+ROOT = Path(__file__).resolve().parent.parent
+REAL_SETS = tuple(ROOT / "eval" / "real" / f"part{i}.yml" for i in (1, 2, 3))
+
+
+@functools.lru_cache(maxsize=None)
+def real_conversations(paths: Tuple[Path, ...] = REAL_SETS) -> Tuple[Tuple[str, ...], ...]:
+    """The `turns` of every case of the real-phrasing sets, in file order."""
+    import yaml
+
+    out = []
+    for path in paths:
+        cases = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        for case in cases:
+            turns = case.get("turns") if isinstance(case, dict) else None
+            if not turns or not all(isinstance(t, str) and t.strip() for t in turns):
+                name = case.get("id") if isinstance(case, dict) else repr(case)
+                raise ValueError(f"{path.name}: case {name} has no list of non-empty `turns`")
+            out.append(tuple(turns))
+    if not out:
+        raise ValueError(f"no conversations in {', '.join(p.name for p in paths)}")
+    return tuple(out)
+
+
+def weighted(conversations: Sequence[Tuple[int, Tuple[str, ...]]]) -> List[Tuple[str, ...]]:
+    """A weighted list as one list of conversations, interleaved so that every prefix is mixed."""
     pools = [[turns] * weight for weight, turns in conversations]
     out: List[Tuple[str, ...]] = []
     for row in itertools.zip_longest(*pools):
@@ -58,8 +87,47 @@ def schedule(conversations: Sequence[Tuple[int, Tuple[str, ...]]] = CONVERSATION
     return out
 
 
-def messages_per_round(conversations=CONVERSATIONS) -> int:
-    return sum(len(c) for c in schedule(conversations))
+def schedule(conversations: Sequence[Tuple[int, Tuple[str, ...]]] = CONVERSATIONS,
+             real: Optional[Sequence[Tuple[str, ...]]] = None) -> List[Tuple[str, ...]]:
+    """The plan every user walks through: a short-question conversation (the weighted mix, cycled)
+    and a real-phrasing one (each once, in order) by turns, until every real one has been played.
+    ``real=()`` gives the short mix alone."""
+    short = weighted(conversations)
+    real = real_conversations() if real is None else tuple(real)
+    if not real:
+        return short
+    out: List[Tuple[str, ...]] = []
+    for i, conversation in enumerate(real):
+        out.append(short[i % len(short)])
+        out.append(conversation)
+    return out
+
+
+def warm_up_plan() -> List[Tuple[str, ...]]:
+    """Every short conversation once, and every 13th real one (30 of them, long and short)."""
+    return weighted(CONVERSATIONS) + list(real_conversations()[::13])
+
+
+def messages_per_round(conversations=CONVERSATIONS, real=()) -> int:
+    return sum(len(c) for c in schedule(conversations, real))
+
+
+def describe_mix() -> Dict[str, Any]:
+    """What the mix is made of, for the result file (the texts themselves are in the repository)."""
+    plan = schedule()
+    msgs = [t for c in plan for t in c]
+    real = real_conversations()
+    real_msgs = [t for c in real for t in c]
+    return {
+        "short": [{"weight": w, "turns": list(t)} for w, t in CONVERSATIONS],
+        "real": {"files": [str(p.relative_to(ROOT)) for p in REAL_SETS], "conversations": len(real),
+                 "messages": len(real_msgs),
+                 "mean_chars": round(sum(map(len, real_msgs)) / len(real_msgs), 1),
+                 "max_chars": max(map(len, real_msgs))},
+        "plan": {"conversations": len(plan), "messages": len(msgs),
+                 "real_share_of_messages": round(len(real_msgs) / len(msgs), 2),
+                 "mean_chars": round(sum(map(len, msgs)) / len(msgs), 1)},
+    }
 
 
 async def _post(session: aiohttp.ClientSession, url: str, sender: str, text: str,
@@ -87,15 +155,16 @@ async def _post(session: aiohttp.ClientSession, url: str, sender: str, text: str
 
 
 async def _drive(url: str, users: int, max_messages: int, max_seconds: float,
-                 request_timeout: float, tag: str) -> Tuple[List[Sample], float]:
-    plan = schedule()
+                 request_timeout: float, tag: str,
+                 plan: Optional[List[Tuple[str, ...]]] = None) -> Tuple[List[Sample], float]:
+    plan = plan or schedule()
     samples: List[Sample] = []
     budget = [max_messages]
     t0 = time.perf_counter()
     deadline = t0 + max_seconds
 
     async def user(i: int, session: aiohttp.ClientSession) -> None:
-        k = i  # users start at different places in the mix
+        k = i * len(plan) // users  # users start at different places in the mix
         while True:
             turns = plan[k % len(plan)]
             k += 1
@@ -113,12 +182,14 @@ async def _drive(url: str, users: int, max_messages: int, max_seconds: float,
 
 
 def drive(url: str, users: int, max_messages: int, max_seconds: float,
-          request_timeout: float = 30.0, tag: str = "load") -> Tuple[List[Sample], float]:
-    """Run the mix with `users` concurrent users; (samples, elapsed seconds)."""
-    return asyncio.run(_drive(url, users, max_messages, max_seconds, request_timeout, tag))
+          request_timeout: float = 30.0, tag: str = "load",
+          plan: Optional[List[Tuple[str, ...]]] = None) -> Tuple[List[Sample], float]:
+    """Run the mix (or ``plan``) with `users` concurrent users; (samples, elapsed seconds)."""
+    return asyncio.run(_drive(url, users, max_messages, max_seconds, request_timeout, tag, plan))
 
 
 def warm_up(url: str, request_timeout: float = 60.0) -> List[Sample]:
-    """Every conversation once, one user, not counted: first calls trace TensorFlow graphs."""
-    samples, _ = drive(url, 1, messages_per_round(), 120.0, request_timeout, tag="warmup")
+    """`warm_up_plan` once, one user, not counted: first calls trace TensorFlow graphs."""
+    plan = warm_up_plan()
+    samples, _ = drive(url, 1, sum(map(len, plan)), 120.0, request_timeout, tag="warmup", plan=plan)
     return samples

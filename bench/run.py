@@ -28,7 +28,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import psutil
 
-from bench import load, procs, profile, report
+from bench import costs, load, procs, profile, report
 from bench.reference import CACHE, reference_model, rasa_version
 from bench.stats import evaluate_targets, summarize
 from bot.launcher import ROOT, ActionServer, RasaServer, base_env, current_model, free_port
@@ -168,6 +168,8 @@ def measure(name: str, model: Path, with_actions: bool, levels: List[Tuple[int, 
         "model_size_mb": procs.mb(model.stat().st_size),
         "load": [],
     }
+    for old in ("rasa.log", "actions.log"):  # the logs are appended to: this run's only
+        (log_dir / old).unlink(missing_ok=True)
     servers = Servers(model, with_actions, log_dir, env or {}, extra_args or [])
     log(f"[bench] {name}: starting ({out['model']}, {out['model_size_mb']} MB)")
     try:
@@ -203,7 +205,7 @@ def measure(name: str, model: Path, with_actions: bool, levels: List[Tuple[int, 
                 profile_to.update(profile.record_during(
                     pids, lambda: load.drive(servers.rasa.rest, users, max_messages, max_seconds,
                                              tag=f"{name}-profile"),
-                    RESULTS, profile_to["stamp"], log=log))
+                    profile_to["stamp"], log=log))
         out["memory"] = {
             **{f"idle_{k}_mb": procs.mb(v) for k, v in idle.items()},
             "idle_total_mb": procs.mb(sum(idle.values())),
@@ -217,6 +219,61 @@ def measure(name: str, model: Path, with_actions: bool, levels: List[Tuple[int, 
         }
     finally:
         servers.stop()
+    out["jieba_reads"] = {k: jieba_reads(log_dir / f"{k}.log") for k in ("rasa", "actions")
+                          if (log_dir / f"{k}.log").exists()}
+    return out
+
+
+JIEBA_READ = "Building prefix dict"  # what jieba logs each time it reads its dictionary
+
+
+def jieba_reads(log_file: Path) -> int:
+    """How many times the processes writing this log read jieba's dictionary."""
+    return log_file.read_text(encoding="utf-8", errors="replace").count(JIEBA_READ)
+
+
+READY_LINE = "已就绪"
+
+
+def shell_start(tmp: Path, question: str = "开化县是山区县吗", timeout: float = 300) -> Dict[str, Any]:
+    """`make shell`'s own start: `python -m bot.shell` on a pipe, timed from the command to its
+    ready line and to the first answer, with jieba's dictionary reads counted in its output. It
+    finds its model itself (as `make shell` does) and keeps its log and staff database in tmp."""
+    env = base_env(VAR_DIR=str(tmp / "shell-var"), TRACKER_DB_URL=f"sqlite:///{tmp}/shell-staff.db",
+                   PYTHONUNBUFFERED="1")
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "bot.shell"], cwd=ROOT, env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
+                            start_new_session=True)
+    out: Dict[str, Any] = {}
+    lines: List[str] = []
+    timer = threading.Timer(timeout, proc.kill)
+    timer.start()
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if READY_LINE in line and "ready_s" not in out:
+                out["ready_s"] = round(time.perf_counter() - started, 2)
+                proc.stdin.write(question + "\n")
+                proc.stdin.flush()
+            elif "ready_s" in out and "first_answer_s" not in out and "助手：" in line:
+                out["first_answer_s"] = round(time.perf_counter() - started, 2)
+                proc.stdin.write("/exit\n")
+                proc.stdin.flush()
+        proc.wait(timeout=60)
+    finally:
+        timer.cancel()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = "".join(lines)
+    out["jieba_reads"] = text.count(JIEBA_READ)
+    out["exit_code"] = proc.returncode
+    if "ready_s" not in out:
+        out["error"] = f"no ready line (exit code {proc.returncode}): {text[-300:]!r}"
+    log(f"[bench] staff shell: ready in {out.get('ready_s', '–')} s, first answer at "
+        f"{out.get('first_answer_s', '–')} s, jieba dictionary read {out['jieba_reads']} time(s)")
     return out
 
 
@@ -397,7 +454,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "git_commit": _git("rev-parse", "--short", "HEAD"),
         "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
         "settings": {"levels": [{"users": u, "max_messages": m, "max_seconds": s} for u, m, s in levels],
-                     "mix": [{"weight": w, "turns": list(t)} for w, t in load.CONVERSATIONS],
+                     "mix": load.describe_mix(),
                      "quick": a.quick},
     }
     result["machine"]["busy_processes_at_start"] = procs.busy_processes(exclude=[os.getpid()])
@@ -442,6 +499,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             if prof:
                 prof.pop("level")
                 result["profile"] = prof
+            save(result, started, stamp, a.no_save)
+            result["costs"] = costs.measure_in_child(tmp, messages=100 if a.quick else 300, log=log)
+            save(result, started, stamp, a.no_save)
+            result["shell"] = shell_start(tmp)
             save(result, started, stamp, a.no_save)
             result["ours"]["training"] = time_training(tmp) if a.train else previous_training(model)
             result["actions_import"] = actions_import_footprint()
