@@ -197,9 +197,13 @@ class Answerer:
                   any(cid == p[1][1] or cid.startswith(p[1][1] + ".") for cid in tests_place)]
         if not judged or not self.u.new_facts().get("place"):
             return parts
+        place = self.u.new_facts()["place"]
         out: List[List[Any]] = []
         for text, target in parts:
-            if target[0] == "county" and target[1] == self.u.new_facts().get("place"):
+            about_place = target[0] == "county" and target[1] == place or (
+                target[0] == "clause" and self.kb.clause(target[1]).measure is None
+                and any(m.name == place for m in self.kb.places_in_text(text)))
+            if about_place:
                 judged[0][0] = f"{text}，{judged[0][0]}"
                 continue
             out.append([text, target])

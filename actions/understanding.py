@@ -68,12 +68,6 @@ SINGLE_UNIT = re.compile(r"(只|仅)(写了|有|列了|列)?[^，,。？?]{0,10}
                          r"(一家|一个部门|一个单位)(单独)?负责|单独负责")
 # Words that ask whether a place is covered.
 COUNTY_QUESTION = re.compile(r"山区县|山区26县|范围|覆盖|算不算|算吗|是不是|属于|包括|哪些县|名单")
-# Matters this document never covers, whatever else the message names ("公积金贷款最多能贷多少").
-OTHER_MATTERS = re.compile(r"公积金|医保报销|医疗保险报销|养老金|退休金|退休工资|社保缴费|缴费基数|失业金|失业保险金|"
-                           r"工伤|生育保险|下雨|下雪|天气|气温|彩票|股票")
-# Another document than this one: another number, an implementation rule, another year's policy.
-OTHER_DOCUMENT = re.compile(r"[\u4e00-\u9fff]{1,6}发〔(?!2021〕22)\d{4}〕\d+号|实施方案|实施细则|配套政策|实施办法|"
-                            r"(?<!20)(20(1\d|2[2-9]))年[^，,。？?]{0,6}(出台|出的|新出|发布|印发|新政|政策)|国务院关于|人才新政")
 # A request to see the clause just discussed in full.
 SHOW_QUOTE = re.compile(r"^(请|麻烦)?(发|给我|看看|查看|看下|看一下|显示)?(一下)?(条文)?原文(呢|吧|看看)?[。！!？?]*$|^(看|查看)条文$")
 # How people name a provincial department: 省 + a few characters + 厅/委/局/办.
@@ -172,7 +166,7 @@ class Understanding:
             return "county"  # "我说的是龙游那个溪口，不是奉化的"
         if self.intent == "deny":
             return "drop"
-        if OTHER_MATTERS.search(self.text) or OTHER_DOCUMENT.search(self.text):
+        if get_kb().not_covered(self.text):
             return "out_of_scope"  # another matter or another document
         if get_kb().unnamed_group(self.text) and not self.strong_topic() \
                 and not (self.place_matches() and COUNTY_QUESTION.search(self.text)):
@@ -197,7 +191,7 @@ class Understanding:
         if kind is None:
             return self._kind_from_evidence()  # "开化县是山区县吗啊啊啊" read as "affirm": the words decide
         if kind == "county" and self.describes_someone() and (
-                not COUNTY_QUESTION.search(self.text) or self.strong_topic() is not None):
+                not COUNTY_QUESTION.search(self.text) or self._strong_measure()):
             # "博士后出站 在衢州柯城一家企业": a person described, not a place asked; "博后出站去柯城区民企
             # 有补不": a measure asked about for them (the verdict says whether the place is covered)
             return "applicable"
@@ -214,6 +208,11 @@ class Understanding:
         """The measure the message names by a strong keyword ("创业担保贷款", "卫生高级自主评聘")."""
         topics = get_kb().clauses_for_topic(self.text)
         return topics[0][0] if topics and topics[0][1] >= 3 else None
+
+    def _strong_measure(self) -> bool:
+        """A measure (not the document's scope or dates) named by a strong keyword."""
+        topic = self.strong_topic()
+        return topic is not None and topic.measure is not None
 
     def describes_someone(self) -> bool:
         """The message tells about a person or employer (two facts or more besides the place)."""

@@ -43,6 +43,10 @@ _PAREN_REF = re.compile(r"[（(]\s*(?P<n>" + _CN_NUM + r")\s*[）)]")
 _BARE_REF = re.compile(r"^\s*(?P<n>" + _CN_NUM + r")\s*$")
 
 
+# A document number ("浙人社发〔2022〕5号") and a year's policy ("2023年新出的人才政策").
+_DOCUMENT_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,6}发〔\d{4}〕\d+号")
+_YEARS_POLICY = re.compile(r"(?<!\d)(20[0-9]{2})年[^，,。？?毕届]{0,6}(出台|出的|新出|发布|印发|新政|政策)")
+
 class KnowledgeBase:
     def __init__(self, data: KBData) -> None:
         self._data = data
@@ -234,6 +238,22 @@ class KnowledgeBase:
         if dept_id not in self.departments:
             raise KBError(f"unknown department '{dept_id}'")
         return [c for c in self.clauses.values() if not c.is_parent and dept_id in c.units]
+
+    def not_covered(self, text: str) -> Optional[str]:
+        """What the message asks about that this document does not cover: another matter, another
+        document (another number, an implementation rule, another year's policy), or None."""
+        norm = normalise(text)
+        doc = self.document
+        for word in [*doc.other_matters, *doc.other_documents]:
+            if word in norm:
+                return word
+        for m in _DOCUMENT_NUMBER.finditer(norm):
+            if m.group(0) != normalise(doc.number):
+                return m.group(0)
+        for m in _YEARS_POLICY.finditer(norm):
+            if int(m.group(1)) != doc.issued.year:
+                return m.group(0)
+        return None
 
     def find_department(self, text: str) -> Optional[Department]:
         found = self.departments_in_text(text)

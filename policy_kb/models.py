@@ -42,6 +42,10 @@ class DocumentFacts(_Model):
     addressees: str
     preamble: str
     source_file: str
+    # What this document does not cover, whatever else a message names: other matters
+    # ("公积金贷款最多能贷多少") and other documents (an implementation rule, another policy).
+    other_matters: List[str] = []
+    other_documents: List[str] = []
 
 
 class DocumentFile(_Model):

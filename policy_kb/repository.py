@@ -285,6 +285,12 @@ def _load_places(
                 raise _fail(PLACES_FILE, ("areas", i, "counties", j), f"'{name}' is not a place of {area.city}")
         area.places = [places[n] for n in area.counties]
         areas[area.name] = area
+    # "杭州市区", "温州市区": a city's urban area is its districts (区), where places.yml names no other.
+    for city in cities.values():
+        name = city.name + "区"
+        districts = [p for p in city.counties if p.kind == "district"]
+        if name not in areas and districts:
+            areas[name] = Area(name=name, city=city.name, counties=[p.name for p in districts], places=districts)
 
     outside: Dict[str, OutsidePlace] = {}
     zj_names = {alias for _, alias in surface}

@@ -56,7 +56,7 @@ def test_years_on_either_side_of_the_number(text, years):
 
 def test_a_place_one_was_born_in_or_has_left_is_not_where_one_is():
     born = facts("我在文成出生的，毕业六年，现在在温州市区开公司")
-    assert born["place"] == "温州市"
+    assert born["place"] == "温州市区"
     left = facts("之前在宁波的流动站做了两年，今年出站了，现在去了一家民企")
     assert "place" not in left and "origin" not in left
     # Sent from where one still works: the origin stays.
@@ -90,3 +90,33 @@ def test_the_person_who_tells_of_themselves_after_a_relative_is_the_subject():
     assert KB.read_facts("我老公也说这边机会多。我自己大学毕业四年，想在龙泉开店").subject.kind == "self"
     told = KB.read_facts("我老公是博士后，出站后想去遂昌的民企，他能拿补助吗").subject
     assert told.kind == "relative"
+
+
+@pytest.mark.parametrize("text, found", [
+    ("想问下住房公积金怎么提取", "公积金"),
+    ("宁波给人才的租房补贴怎么领", "租房补贴"),
+    ("浙人社发〔2022〕5号讲什么", "浙人社发〔2022〕5号"),
+    ("2024年新出台的人才政策有哪些", "2024年新出台的人才政策"),
+    ("丽水出的实施细则在哪看", "实施细则"),
+])
+def test_what_the_document_does_not_cover_is_named(text, found):
+    assert KB.not_covered(text) == found
+
+
+@pytest.mark.parametrize("text", [
+    f"{KB.document.number}从哪天开始施行",                    # its own number
+    f"{KB.document.issued.year}年出台的这个意见有几条措施",     # its own year
+    "2019年毕业的大学生能享受创业政策吗",                     # a year of graduation, not of a policy
+])
+def test_this_document_is_not_another(text):
+    assert KB.not_covered(text) is None
+
+
+def test_a_citys_urban_area_is_its_districts():
+    area = KB.find_place("杭州市区")
+    assert area.area is not None and "西湖区" in area.area.counties and "淳安县" not in area.area.counties
+    verdict = KB.evaluate("m7", {"place": "杭州市区", "role": "graduate", "years_since_graduation": 3,
+                                 "activity": "startup"})
+    assert verdict.verdict == "not_eligible"
+    # places.yml's own areas stand: 衢州市区 is its two districts, both covered.
+    assert KB.find_place("衢州市区").area.counties == ["柯城区", "衢江区"]
