@@ -7,6 +7,7 @@ from typing import Any, Optional, Tuple
 from policy_kb import get_kb
 
 from actions.render import Reply, join, quote
+from actions.config import HOTLINE
 
 # Which fact about the document a question asks for, by the words people use for it.
 ASPECTS = [
@@ -52,7 +53,7 @@ def document_reply(text: str, aspect: Optional[str] = None) -> Tuple[Reply, Any]
     when_iss = f"{doc.issued.year}年{doc.issued.month}月{doc.issued.day}日"
     if aspect == "validity":
         lead = (f"文件规定本意见从{when_eff}起施行，但没有规定有效期或截止日期，也没有写明何时废止。"
-                "文件本身未规定终止时间；如需确认现行效力，请咨询省人力资源和社会保障厅或拨打12333。")
+                f"文件本身未规定终止时间；如需确认现行效力，请咨询省人力资源和社会保障厅或拨打{HOTLINE}。")
         clause = eff
     elif aspect == "effective":
         lead = f"本意见从{when_eff}起施行。"
