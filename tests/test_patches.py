@@ -195,3 +195,98 @@ def test_jieba_reads_its_dictionary_once_and_every_tokenizer_cuts_as_before(tmp_
         assert patched[key] == stock[key], key
     # Each tokenizer still has only its own words.
     assert patched["own"] == [[False, False, True], [True, False, False], [False, True, False]]
+
+
+SQLITE_WRITES = r'''
+import json, subprocess, sys, threading, time
+import sqlalchemy as sa
+
+mode, path = sys.argv[1], sys.argv[2]
+from bot import patches
+from bot.settings import Settings
+patches.apply("sqlite_wal", Settings.from_env())
+if mode == "patched":
+    patches.apply("sqlite_writes", Settings.from_env())
+from bot.patches import sqlite_writes
+
+# No busy timeout at all: a writer that meets another one's transaction fails at once, unless
+# it waits for its turn.
+engine = sa.create_engine(f"sqlite:///{path}", poolclass=sa.pool.QueuePool, pool_size=4,
+                          connect_args={"timeout": 0, "check_same_thread": False})
+with engine.begin() as c:
+    c.exec_driver_sql("CREATE TABLE IF NOT EXISTS t (who TEXT, n INTEGER)")
+
+def insert(who, n, hold=0.0, end="commit"):
+    with engine.connect() as c:
+        tx = c.begin()
+        c.execute(sa.text("INSERT INTO t VALUES (:w, :n)"), {"w": who, "n": n})
+        time.sleep(hold)
+        c.execute(sa.text("UPDATE t SET n = n + 1 WHERE who = :w"), {"w": who})
+        getattr(tx, end)()
+
+out = {"errors": []}
+def second(who):
+    try:
+        insert(who, 1)
+    except Exception as e:
+        out["errors"].append(f"{who}: {type(e).__name__}: {str(e)[:60]}")
+
+# 1. two threads of this process: the second writes while the first holds its transaction
+first = threading.Thread(target=insert, args=("first", 1, 0.3))
+first.start(); time.sleep(0.1)
+t0 = time.monotonic(); second("thread"); out["thread_wait_s"] = round(time.monotonic() - t0, 3)
+first.join()
+# 2. another process writes while this one holds its transaction
+holder = threading.Thread(target=insert, args=("holder", 1, 0.6))
+holder.start(); time.sleep(0.1)
+child = subprocess.run([sys.executable, "-c", CHILD, mode, path], capture_output=True, text=True)
+holder.join()
+out["child"] = child.stdout.strip() or child.stderr.strip()[-300:]
+# 3. the turn is given back after a rollback, and by a connection closed with its transaction open
+insert("rolled back", 1, end="rollback")
+c = engine.connect(); tx = c.begin(); c.execute(sa.text("INSERT INTO t VALUES ('left open', 1)")); c.close()
+t0 = time.monotonic(); second("after"); out["after_wait_s"] = round(time.monotonic() - t0, 3)
+with engine.connect() as c:
+    out["rows"] = sorted(r[0] for r in c.execute(sa.text("SELECT who FROM t")))
+out["held"] = len(sqlite_writes._held)
+print(json.dumps(out))
+'''
+
+SQLITE_WRITES_CHILD = r'''
+import sys, time
+import sqlalchemy as sa
+mode, path = sys.argv[1], sys.argv[2]
+from bot import patches
+from bot.settings import Settings
+patches.apply("sqlite_wal", Settings.from_env())
+if mode == "patched":
+    patches.apply("sqlite_writes", Settings.from_env())
+engine = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 0})
+try:
+    with engine.begin() as c:
+        c.execute(sa.text("INSERT INTO t VALUES ('process', 1)"))
+    print("written")
+except Exception as e:
+    print(f"process: {type(e).__name__}")
+'''
+
+
+def test_sqlite_writers_take_turns_instead_of_failing_or_sleeping(tmp_path):
+    def run(mode):
+        db = tmp_path / f"{mode}.db"
+        script = SQLITE_WRITES.replace("CHILD, mode", "SQLITE_WRITES_CHILD, mode")
+        r = subprocess.run([sys.executable, "-c", f"SQLITE_WRITES_CHILD = {SQLITE_WRITES_CHILD!r}\n" + script,
+                            mode, str(db)], cwd=ROOT, env=base_env(), capture_output=True, text=True,
+                           timeout=300)
+        assert r.returncode == 0, r.stderr[-3000:]
+        return json.loads(r.stdout.strip().splitlines()[-1])
+
+    stock = run("stock")  # SQLite alone: with no busy timeout, both later writers fail at once
+    assert any("thread" in e and "OperationalError" in e for e in stock["errors"]), stock
+    assert stock["child"] == "process: OperationalError", stock
+    patched = run("patched")
+    assert patched["errors"] == [] and patched["child"] == "written", patched
+    assert 0.1 < patched["thread_wait_s"] < 0.5  # it waited for the first one's commit, no longer
+    assert patched["after_wait_s"] < 0.1  # nothing left holding the turn
+    assert patched["held"] == 0
+    assert patched["rows"] == ["after", "first", "holder", "process", "thread"]

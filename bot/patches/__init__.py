@@ -8,6 +8,7 @@
 | `action_timeout` | `rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT`: `ACTION_CALL_TIMEOUT`, below the lock's lifetime | Rasa 3.6 |
 | `tracker_store` | `Agent._create_tracker_store`, `MessageProcessor.handle_message`: no silent fail-safe store; a lost turn is told | Rasa 3.6 |
 | `sqlite_wal` | a `connect` listener on every SQLAlchemy engine: SQLite in write-ahead-log mode | SQLAlchemy 1.4 |
+| `sqlite_writes` | `SQLiteDialect.do_commit`/`do_rollback` and listeners: writers to one SQLite file queue for their turn instead of SQLite's sleeping retries | SQLAlchemy 1.4 |
 | `http_limits` | `HttpProtocol`, `Http.init_for_request`: request framing and whole-request time | Sanic 21.12 |
 | `jieba_dictionary` | `jieba.Tokenizer.initialize`: the default dictionary read once per process, each tokenizer a copy of its table | jieba 0.42 |
 | `prefork` | knowledge data built before Sanic forks its workers; the workers' stop signals while they load | Sanic 21.12 |
@@ -31,7 +32,7 @@ from typing import Any, List, Mapping
 logger = logging.getLogger(__name__)
 
 NAMES = ("action_validation", "diet_loading", "action_connections", "action_timeout",
-         "tracker_store", "sqlite_wal", "http_limits", "jieba_dictionary", "prefork")
+         "tracker_store", "sqlite_wal", "sqlite_writes", "http_limits", "jieba_dictionary", "prefork")
 
 _lock = threading.RLock()
 _applied: List[str] = []
