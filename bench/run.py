@@ -89,11 +89,11 @@ class Servers:
     """Action server (optional) and Rasa server started together, as scripts/serve.sh does."""
 
     def __init__(self, model: Path, with_actions: bool, log_dir: Path, env: Dict[str, str],
-                 extra_args: List[str]) -> None:
+                 extra_args: List[str], stock: bool = False) -> None:
         log_dir.mkdir(parents=True, exist_ok=True)
         self.actions = ActionServer(env=env, log=log_dir / "actions.log") if with_actions else None
         self.rasa = RasaServer(self.actions.url if self.actions else None, model=model, env=env,
-                               extra_args=extra_args, log=log_dir / "rasa.log")
+                               extra_args=extra_args, log=log_dir / "rasa.log", stock=stock)
         self.timings: Dict[str, float] = {}
 
     def start(self) -> Dict[str, float]:
@@ -161,7 +161,7 @@ def cpu_seconds(pid: int) -> float:
 
 def measure(name: str, model: Path, with_actions: bool, levels: List[Tuple[int, int, float]],
             log_dir: Path, env: Optional[Dict[str, str]] = None, extra_args: Optional[List[str]] = None,
-            profile_to: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+            profile_to: Optional[Dict[str, Any]] = None, stock: bool = False) -> Dict[str, Any]:
     """Start, warm up, drive each (users, max_messages, max_seconds) level, stop; the figures."""
     out: Dict[str, Any] = {
         "model": os.path.relpath(model, ROOT),
@@ -170,7 +170,7 @@ def measure(name: str, model: Path, with_actions: bool, levels: List[Tuple[int, 
     }
     for old in ("rasa.log", "actions.log"):  # the logs are appended to: this run's only
         (log_dir / old).unlink(missing_ok=True)
-    servers = Servers(model, with_actions, log_dir, env or {}, extra_args or [])
+    servers = Servers(model, with_actions, log_dir, env or {}, extra_args or [], stock=stock)
     log(f"[bench] {name}: starting ({out['model']}, {out['model_size_mb']} MB)")
     try:
         out["startup"] = servers.start()
@@ -472,8 +472,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             stock_credentials.write_text("rest:\n", encoding="utf-8")
             stock_endpoints = tmp / "endpoints-stock.yml"
             stock_endpoints.write_text("# rasa init's endpoints.yml: every entry commented out\n", encoding="utf-8")
+            # Started with Rasa's own `rasa run`: none of our patches (bot/entry.py) apply to it.
             result["reference"] = measure("reference", ref["model"], False, levels, LOGS / "reference",
-                                          env={"SANIC_WORKERS": "1"},
+                                          env={"SANIC_WORKERS": "1"}, stock=True,
                                           extra_args=["--credentials", str(stock_credentials),
                                                       "--endpoints", str(stock_endpoints)])
             save(result, started, stamp, a.no_save)
@@ -484,7 +485,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 f"tracker_store:\n  type: SQL\n  url: sqlite:///{tmp}/stock-tracker.db\n", encoding="utf-8")
             result["reference_sqlite"] = measure(
                 "reference (SQLite store)", ref["model"], False, [lv for lv in levels if lv[0] == 20],
-                LOGS / "reference-sqlite", env={"SANIC_WORKERS": "1"},
+                LOGS / "reference-sqlite", env={"SANIC_WORKERS": "1"}, stock=True,
                 extra_args=["--credentials", str(stock_credentials), "--endpoints", str(sqlite_endpoints)])
             save(result, started, stamp, a.no_save)
             result["reference"]["training"] = {

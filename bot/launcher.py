@@ -117,8 +117,9 @@ class RasaServer:
     def __init__(self, action_url: Optional[str], model: Optional[Path] = None,
                  port: Optional[int] = None, tracker_db: Optional[str] = None,
                  env: Optional[Dict[str, str]] = None, extra_args: Optional[List[str]] = None,
-                 log: Optional[Path] = None) -> None:
+                 log: Optional[Path] = None, stock: bool = False) -> None:
         self.port = port or free_port()
+        self.stock = stock  # Rasa's own `rasa run`, no entry point and no patches (the bench's reference)
         self.base = f"http://127.0.0.1:{self.port}"
         self.rest = f"{self.base}/webhooks/rest/webhook"
         self.model = model or current_model()
@@ -144,8 +145,8 @@ class RasaServer:
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL
         Settings.from_env(self.env)  # a wrong setting is named here, before a process starts
         # The entry point reads the settings, applies the patches and runs `rasa run`.
-        cmd = [sys.executable, "-m", "bot.entry", "--model", str(self.model),
-               "-i", "127.0.0.1", "--port", str(self.port), *self.extra_args]
+        cmd = [sys.executable, "-m", "rasa" if self.stock else "bot.entry", *(["run"] if self.stock else []),
+               "--model", str(self.model), "-i", "127.0.0.1", "--port", str(self.port), *self.extra_args]
         shared_state.remove_stale_server_files(self.env)
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=out,
                                      stderr=subprocess.STDOUT, start_new_session=True)

@@ -204,3 +204,24 @@ def test_costs_add_up_the_parts_of_each_message_and_what_is_left():
     assert "## One message, part by part" in md
     assert "| DIET (one pass) | 7.00 ms | 7.00 ms |" in md
     assert "| Rasa's own work between them (tracker, events, prediction loop) | 4.50 ms | 4.50 ms |" in md
+
+
+def test_the_reference_runs_rasa_itself_and_ours_the_entry_point(monkeypatch, tmp_path):
+    """The stock assistant gets none of our patches: `rasa run`, not bot/entry.py."""
+    from bot import launcher
+
+    started = []
+
+    def popen(cmd, **kwargs):
+        started.append(cmd)
+        raise RuntimeError("not started in this test")
+
+    monkeypatch.setattr(launcher.subprocess, "Popen", popen)
+    for stock in (True, False):
+        server = launcher.RasaServer(None, model=tmp_path / "m.tar.gz", stock=stock)
+        with pytest.raises(RuntimeError, match="not started"):
+            server.start()
+        server.cleanup()
+    assert started[0][1:4] == ["-m", "rasa", "run"] and "bot.entry" not in started[0]
+    assert started[1][1:3] == ["-m", "bot.entry"]
+    assert started[0][started[0].index("--model") + 1] == str(tmp_path / "m.tar.gz")
