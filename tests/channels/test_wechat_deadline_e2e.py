@@ -12,7 +12,8 @@ import uuid
 
 import pytest
 
-from tests.channels.fake_wechat import APPID, SECRET, TOKEN, FakeWeChatAPI, WeChatPlatform
+from tests.channels.fake_wechat import TOKEN, WeChatPlatform
+from tests.channels.wechat_assistant import wechat_api, wechat_assistant  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 
@@ -20,22 +21,9 @@ WECHAT_WAITS = 5.0  # the platform's wait for a passive reply
 
 
 @pytest.fixture(scope="module")
-def wechat_api():
-    server = FakeWeChatAPI(APPID, SECRET).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def assistant(wechat_api, tmp_path_factory):
-    from tests.robustness.conftest import need_model
-
-    need_model()
-    from bot.launcher import Assistant
-
-    env = {"WECHAT_TOKEN": TOKEN, "WECHAT_APPID": APPID, "WECHAT_SECRET": SECRET,
-           "WECHAT_API_BASE": wechat_api.base, "SANIC_WORKERS": "2", "ACTION_REPLY_TIMEOUT": "30"}
-    with Assistant(env=env, log_dir=tmp_path_factory.mktemp("wechat-deadline")) as a:
+    with wechat_assistant(wechat_api, tmp_path_factory.mktemp("wechat-deadline"),
+                          SANIC_WORKERS="2", ACTION_REPLY_TIMEOUT="30") as a:
         yield a
 
 

@@ -2,38 +2,23 @@
 started as `make run` starts them, spoken to as the WeChat platform speaks to it."""
 from __future__ import annotations
 
-import subprocess
 import uuid
 
 import pytest
 
-from tests.channels.fake_wechat import AES_KEY, APPID, SECRET, TOKEN, FakeWeChatAPI, WeChatPlatform
+from tests.channels.fake_wechat import AES_KEY, APPID, TOKEN, WeChatPlatform
+from tests.channels.wechat_assistant import wechat_api, wechat_assistant  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def wechat_api():
-    server = FakeWeChatAPI(APPID, SECRET).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def assistant(wechat_api):
-    from bot.launcher import ROOT, Assistant, current_model
+    from bot.launcher import ROOT
 
-    try:
-        current_model()
-    except (FileNotFoundError, subprocess.CalledProcessError) as e:
-        pytest.skip(f"no trained model: {e}")
-    env = {
-        "WECHAT_TOKEN": TOKEN, "WECHAT_APPID": APPID, "WECHAT_SECRET": SECRET,
-        "WECHAT_AES_KEY": AES_KEY, "WECHAT_API_BASE": wechat_api.base,
-        # Generous on a loaded test machine; the timing itself is covered by test_wechat.py.
-        "WECHAT_PASSIVE_TIMEOUT": "30",
-    }
-    with Assistant(env=env, log_dir=ROOT / "results" / "test-logs" / "wechat") as a:
+    # Generous on a loaded test machine; the timing itself is covered by test_wechat.py.
+    with wechat_assistant(wechat_api, ROOT / "results" / "test-logs" / "wechat",
+                          WECHAT_AES_KEY=AES_KEY, WECHAT_PASSIVE_TIMEOUT="30") as a:
         yield a
 
 

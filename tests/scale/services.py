@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
@@ -383,3 +384,67 @@ def running(*services) -> Iterator[tuple]:
                 service.stop()
             except Exception:
                 pass
+
+
+def in_parallel(calls: Sequence[Callable[[], Any]]) -> None:
+    """Runs the calls at once (starting a Rasa server is mostly loading its model; stopping one
+    waits for it to exit) and re-raises the first failure."""
+    import threading
+
+    errors: List[BaseException] = []
+
+    def run(call) -> None:
+        try:
+            call()
+        except BaseException as e:  # noqa: BLE001 - re-raised below
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
+@dataclass
+class Cluster:
+    """The production profile on loopback: two Rasa servers on one PostgreSQL tracker store and
+    one Redis lock store, one action server, and (when asked for) nginx in front."""
+
+    pg: Postgres
+    redis: Redis
+    actions: Any  # bot.launcher.ActionServer
+    a: Any  # bot.launcher.RasaServer
+    b: Any
+    nginx: Optional[Nginx]
+
+
+@contextmanager
+def cluster(logs: Path, env: Optional[Dict[str, str]] = None, nginx: bool = True) -> Iterator[Cluster]:
+    """Starts a `Cluster` (``env`` added to both Rasa servers' environment), logs in ``logs``,
+    and stops all of it on exit."""
+    from contextlib import ExitStack
+
+    from bot.launcher import ActionServer, RasaServer
+
+    logs.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        pg, redis = Postgres(), Redis()
+        stack.enter_context(running(pg, redis))
+        actions = ActionServer(log=logs / "actions.log")
+        stack.callback(actions.stop)
+        shared = {"LOCK_STORE_TYPE": "bot.locks.RedisLockStore", "REDIS_HOST": LOOPBACK,
+                  "REDIS_PORT": str(redis.port), "REDIS_PASSWORD": "", "REDIS_DB": "1",
+                  **(env or {})}
+        a = RasaServer(actions.url, tracker_db=pg.url, env=shared, log=logs / "rasa-a.log")
+        b = RasaServer(actions.url, tracker_db=pg.url, env=shared, log=logs / "rasa-b.log")
+        stack.callback(in_parallel, [a.cleanup, b.cleanup])
+        actions.start()
+        in_parallel([a.start, b.start])
+        front = None
+        if nginx:
+            front = Nginx([a.port, b.port])
+            stack.enter_context(running(front))
+        yield Cluster(pg, redis, actions, a, b, front)

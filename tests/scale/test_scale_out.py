@@ -10,17 +10,14 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
-from typing import List
 
 import pytest
 import requests
 
-from bot.launcher import ActionServer, RasaServer
 from eval.scoring import customs
-from tests.scale.services import Nginx, Postgres, Redis, running
+from tests.scale import services
+from tests.scale.services import Cluster
 from tests.scale.soak import soak, user_events
 
 pytestmark = pytest.mark.e2e
@@ -30,54 +27,10 @@ LOGS = ROOT / "results" / "test-logs" / "scale"
 ELIGIBILITY = ("博士后出站补助我能拿吗", "去遂昌", "民营企业")
 
 
-@dataclass
-class Cluster:
-    pg: Postgres
-    redis: Redis
-    actions: ActionServer
-    a: RasaServer
-    b: RasaServer
-    nginx: Nginx
-
-
 @pytest.fixture(scope="module")
 def cluster(scale_binaries):
-    LOGS.mkdir(parents=True, exist_ok=True)
-    with ExitStack() as stack:
-        pg, redis = Postgres(), Redis()
-        stack.enter_context(running(pg, redis))
-        actions = ActionServer(log=LOGS / "actions.log")
-        stack.callback(actions.stop)
-        shared = {"LOCK_STORE_TYPE": "bot.locks.RedisLockStore", "REDIS_HOST": "127.0.0.1",
-                  "REDIS_PORT": str(redis.port), "REDIS_PASSWORD": "", "REDIS_DB": "1"}
-        a = RasaServer(actions.url, tracker_db=pg.url, env=shared, log=LOGS / "rasa-a.log")
-        b = RasaServer(actions.url, tracker_db=pg.url, env=shared, log=LOGS / "rasa-b.log")
-        stack.callback(_in_parallel, [a.cleanup, b.cleanup])
-        actions.start()
-        _in_parallel([a.start, b.start])
-        nginx = Nginx([a.port, b.port])
-        stack.enter_context(running(nginx))
-        yield Cluster(pg, redis, actions, a, b, nginx)
-
-
-def _in_parallel(calls) -> None:
-    """Runs the calls at once (starting a Rasa server is mostly loading its model; stopping one
-    waits for it to exit) and re-raises the first failure."""
-    errors: List[BaseException] = []
-
-    def run(call) -> None:
-        try:
-            call()
-        except BaseException as e:  # noqa: BLE001 - re-raised below
-            errors.append(e)
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
+    with services.cluster(LOGS) as running_cluster:
+        yield running_cluster
 
 
 def say(url: str, sender: str, text: str) -> list:

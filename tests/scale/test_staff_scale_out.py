@@ -13,15 +13,12 @@ import subprocess
 import sys
 import time
 import uuid
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 import requests
 
-from bot.launcher import ActionServer, RasaServer
-from tests.scale.services import Postgres, Redis, running
-from tests.scale.test_scale_out import _in_parallel
+from tests.scale import services
 
 pytestmark = pytest.mark.e2e
 
@@ -32,22 +29,10 @@ ADMIN, PASSWORD = "lead", "correct-horse-battery"
 
 @pytest.fixture(scope="module")
 def pair(scale_binaries):
-    LOGS.mkdir(parents=True, exist_ok=True)
-    with ExitStack() as stack:
-        pg, redis = Postgres(), Redis()
-        stack.enter_context(running(pg, redis))
-        actions = ActionServer(log=LOGS / "actions.log")
-        stack.callback(actions.stop)
-        shared = {"LOCK_STORE_TYPE": "bot.locks.RedisLockStore", "REDIS_HOST": "127.0.0.1",
-                  "REDIS_PORT": str(redis.port), "REDIS_PASSWORD": "", "REDIS_DB": "1",
-                  "SANIC_WORKERS": "1", "STAFF_ADMIN_USER": "", "STAFF_ADMIN_PASSWORD": "",
-                  "GUARD_SENDER_PER_MINUTE": "100"}
-        a = RasaServer(actions.url, tracker_db=pg.url, env=shared, log=LOGS / "rasa-a.log")
-        b = RasaServer(actions.url, tracker_db=pg.url, env=shared, log=LOGS / "rasa-b.log")
-        stack.callback(_in_parallel, [a.cleanup, b.cleanup])
-        actions.start()
-        _in_parallel([a.start, b.start])
-        yield pg, a, b
+    env = {"SANIC_WORKERS": "1", "STAFF_ADMIN_USER": "", "STAFF_ADMIN_PASSWORD": "",
+           "GUARD_SENDER_PER_MINUTE": "100"}
+    with services.cluster(LOGS, env, nginx=False) as c:
+        yield c.pg, c.a, c.b
 
 
 def say(server, sender, text):
