@@ -22,7 +22,7 @@ from policy_kb.text import normalise
 
 from actions import messages, places, render
 from actions.document import OVERVIEW, aspect_of, aspects_of, document_reply
-from actions.understanding import PROVINCIAL_DEPARTMENT, Understanding
+from actions.understanding import PROVINCIAL_DEPARTMENT, SMALL_TALK, Understanding
 
 logger = logging.getLogger(__name__)
 
@@ -139,30 +139,35 @@ class Answerer:
         """The questions of a message that asks about two or more different things, in order;
         a piece that names nothing of its own belongs to the question before it."""
         u = self.u
-        if u.intent in ("greet", "goodbye", "thank", "affirm", "deny") or len(u.text) < 12:
+        if u.intent in ("affirm", "deny") or len(u.text) < 12 or (u.intent in SMALL_TALK and not u.carries_content()):
             return []
         by_department = self._per_department(u.text)
         if by_department:
             return by_department
-        pieces = []
-        for sentence in _PART_SPLIT.split(u.text):
-            # Within a sentence, a clause after a comma is a question of its own only when it
-            # names a measure or a point of the document strongly ("…有没有支持，分配全省招录名额有没有倾斜").
-            for i, piece in enumerate(re.split(r"[，,]", sentence or "")):
+        pieces: List[str] = []
+        asked: set = set()  # pieces that ended with a question mark ("景宁是山区县吧？")
+        for sentence, mark in self._sentences(u.text):
+            # Within a sentence, a clause after a comma is a question of its own when it names a
+            # measure or a point of the document strongly ("…有没有支持，分配全省招录名额有没有倾斜"),
+            # or when it and the clause before it each ask about something else ("乐清算不算山区县，
+            # 乐清人去文成创业能享受…吗").
+            for i, piece in enumerate(re.split(r"[，,]", sentence)):
                 piece = piece.strip(" 、")
                 if not piece:
                     continue
-                if i and pieces and not self._strong_target(piece):
+                if i and pieces and not self._strong_target(piece) and not self._asks_apart(pieces[-1], piece):
                     pieces[-1] += "，" + piece
                 else:
                     pieces.append(piece)
+            if mark and pieces:
+                asked.add(pieces[-1])
         pieces = [half for piece in pieces for half in self._split_pair(piece)]
         if len(pieces) < 2:
             return []
         parts: List[List[Any]] = []  # [text, target]
         carry = ""  # words that ask nothing themselves, kept for the question that follows them
         for piece in pieces:
-            if not _ASKS.search(piece):
+            if not _ASKS.search(piece) and piece not in asked:
                 # Background ("去年引进了几个大学生"), or the subject of the question that follows
                 # ("…，高校毕业生去基层公共管理岗位，招录名额有没有倾斜").
                 carry = f"{carry}，{piece}" if carry else piece
@@ -193,7 +198,7 @@ class Answerer:
         covered is part of the verdict on a measure that tests it, not a question of its own."""
         tests_place = {cid for cid, rule in self.kb.rules.items()
                        if any(c.fact in ("place", "origin") for c in rule.conditions)}
-        judged = [p for p in parts if p[1][0] == "clause" and
+        judged = [p for p in parts if p[1][0] == "clause" and not _UNIT_CUE.search(p[0]) and
                   any(cid == p[1][1] or cid.startswith(p[1][1] + ".") for cid in tests_place)]
         if not judged or not self.u.new_facts().get("place"):
             return parts
@@ -220,6 +225,22 @@ class Answerer:
         names = {d.id: d.name for _, _, d in mentions}
         return [self._part_understanding(names[d] + tail, ("department", d)) for d in depts]
 
+    @staticmethod
+    def _sentences(text: str):
+        """(sentence, whether it ended with a question mark) in order."""
+        start = 0
+        for m in _PART_SPLIT.finditer(text):
+            yield text[start:m.start()], bool(re.search(r"[？?]", m.group(0)))
+            start = m.end()
+        yield text[start:], False
+
+    def _asks_apart(self, before: str, piece: str) -> bool:
+        """Two clauses of a sentence that each ask, about different things."""
+        if not (_ASKS.search(before) and _ASKS.search(piece)):
+            return False
+        a, b = self._target(before, None), self._target(piece, None)
+        return a is not None and b is not None and a != b
+
     def _split_pair(self, piece: str) -> List[str]:
         """"职称评审倾斜和卫生中级单独分数线这两块分别是哪些部门负责": two measures joined by 和
         and asked about together are two questions, each with the shared ending."""
@@ -243,8 +264,8 @@ class Answerer:
         kb = self.kb
         doc = aspect_of(piece)
         if doc in ("effective", "issued", "issuers", "number", "validity", "title", "addressees") \
-                and not kb.clauses_for_topic(piece):
-            return ("document", doc)
+                and not any(c.measure is not None for c, _ in kb.clauses_for_topic(piece)):
+            return ("document", doc)  # "有没有写有效期到什么时候": the document's own facts, not a measure
         found = kb.places_in_text(piece)
         if found and (_COUNTY_CUE.search(piece) or (previous and previous[0] == "county")) \
                 and not kb.clauses_for_topic(piece):
@@ -323,8 +344,10 @@ class Answerer:
         self.remember("out_of_scope")
         return [render.outside_reply(self.u.place_matches()[0])]
 
-    def on_bot_challenge(self):
-        return [render.Reply(messages.BOT_CHALLENGE)]
+    def on_small_talk(self):
+        """A greeting, thanks, goodbye, "are you a person", "I want a person": the fixed reply;
+        a case under way stays as it is."""
+        return [render.Reply(messages.SMALL_TALK[self.u.intent])]
 
     def on_empty(self):
         return [render.Reply(messages.EMPTY)]
@@ -349,14 +372,15 @@ class Answerer:
             return self.on_document()  # "文件里有多少条具体措施"
         if not ranked:
             return self._unclear()
-        if self.u.only_outside_zhejiang():
+        if self.u.only_outside_zhejiang() and not self.u.describes_a_case(ranked[0][0]):
             return [render.outside_reply(self.u.place_matches()[0])]  # "福建的山区县有什么扶持政策"
         if self.u.is_ambiguous(ranked):
             clauses = [c for c, _ in ranked[:3]]
             return [render.choices_reply(clauses, "您问的可能是以下哪一项？")]
         clause, _ = ranked[0]
         if self.u.describes_a_case(clause):
-            return self.on_eligibility()  # "出站博士后到民企工作有补助吗": a case to judge
+            # "出站博士后到民企工作有补助吗", "毕业9年 在江西婺源 能按山区县那个放宽到十年的吗": a case to judge
+            return self.on_eligibility()
         facts = self.u.merged_facts()
         if facts:
             self.slots["facts"] = facts

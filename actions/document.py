@@ -11,7 +11,7 @@ from actions.config import HOTLINE
 
 # Which fact about the document a question asks for, by the words people use for it.
 ASPECTS = [
-    ("validity", re.compile(r"有效期|还有效|有效吗|失效|过期|废止|截止|到期|到什么时候|什么时候结束|期限|还管用|还在执行|仍然有效|继续有效")),
+    ("validity", re.compile(r"有效期|还有效|有效吗|失效|过期|废止|截止|到期|到什么时候|什么时候结束|为止|管到|管多久|到哪年|期限|还管用|还在执行|仍然有效|继续有效")),
     ("effective", re.compile(r"施行|生效|实施|执行|起效|开始|哪天起|什么时候起")),
     ("issued", re.compile(r"成文|发文日期|印发|发布|出台|落款|哪天发|什么时候发|签发|日期|哪一年|哪年")),
     ("addressees", re.compile(r"主送|发给谁|发给哪些|下发给|印发给|发到哪|发给了|送给哪")),

@@ -23,7 +23,7 @@ _YEAR2 = r"(\d{2})"
 _YEARS_PATTERNS = [
     # 毕业7年 / 毕业了七年 / 毕业已经三年了 / 毕业快十年 / 毕业第8年 / 毕业有5年
     re.compile(r"毕业(?:了|已经|已|都|有|快|将近|差不多|才|刚|刚刚|刚好|正好|恰好|满|第|整|大概|大约|约|不到|不满|没到|没满|"
-               r"未满|还不到|超过|超出|已超过|早就超过|多于)*" + _NUM + r"(?:个)?(?:整)?(?:多)?年(?:多)?"),
+               r"未满|还不到|没超过|没有超过|不超过|未超过|超过|超出|已超过|早就超过|多于)*" + _NUM + r"(?:个)?(?:整)?(?:多)?年(?:多)?"),
     # 7年前毕业 / 三年前毕业的 / 毕业 11 年前 ("graduated 11 years ago")
     re.compile(_NUM + r"(?:个)?年前(?:大学|本科|研究生|硕士|博士)?毕业"),
     re.compile(r"毕业\s*" + _NUM + r"\s*(?:个)?年前"),
@@ -37,6 +37,7 @@ _YEAR_OF_GRADUATION = [
     re.compile(r"(?:19|20)\d{2}届"),
 ]
 _UNDER = re.compile(r"不到|不满|没到|没满|未满")
+_AT_MOST = re.compile(r"(没|没有|不|未)超过")
 _OVER = re.compile(r"超过|超出|多于|年多|多年")
 
 
@@ -44,6 +45,8 @@ def _side_of(said: str) -> int:
     """Whole years from "不到两年" (1), "超过10年" / "十年多" (11): the side of the number it lies on."""
     if _UNDER.search(said):
         return -1
+    if _AT_MOST.search(said):
+        return 0  # "没超过十年": ten at the most
     return 1 if _OVER.search(said) else 0
 
 
@@ -186,8 +189,10 @@ class FactExtractor:
             for value, ev in fdef.values.items():
                 for syn in ev.synonyms:
                     self._terms.setdefault(normalise(syn), (key, value))
+        self._not_fact_patterns = [p for p in not_facts if not isinstance(p, str)]
         for phrase in not_facts:
-            self._terms[normalise(phrase)] = None
+            if isinstance(phrase, str):
+                self._terms[normalise(phrase)] = None
         self._patterns: List[Tuple[re.Pattern, str, str]] = [
             (re.compile(pattern), key, value)
             for key, fdef in facts.items() if fdef.type == "enum"
@@ -203,14 +208,15 @@ class FactExtractor:
         """(fact, value, matched text, span) for each enum synonym, longest match first."""
         norm = normalise(text)
         out = []
-        masked: List[Tuple[int, int]] = []  # phrases that are not facts ("创业担保贷款" is no startup)
+        # Phrases that are not facts ("创业担保贷款" is no startup, "那条博士后补助" no postdoc).
+        masked: List[Tuple[int, int]] = [m.span() for p in self._not_fact_patterns for m in p.finditer(norm)]
         i = 0
         while i < len(norm):
             for length in range(min(self._max_len, len(norm) - i), 0, -1):
                 chunk = norm[i : i + length]
                 if chunk in self._terms:
                     hit = self._terms[chunk]
-                    if hit is not None:
+                    if hit is not None and not any(s < i + length and i < e for s, e in masked):
                         out.append((hit[0], hit[1], chunk, (i, i + length)))
                     else:
                         masked.append((i, i + length))
@@ -305,7 +311,9 @@ class FactExtractor:
         if subject.kind == "employer":
             out.setdefault("role", "employer")
         places = self.places.places_in_text(norm, fuzzy=True)
-        out.update(self._place_facts(norm, places))
+        # "我哥在磐安一家民企，我嫂子在庆元一家民企…问我嫂子": the places said of the one asked about.
+        about = [w for w, rel in self._relatives if subject.kind == "relative" and rel == subject.relation]
+        out.update(self._place_facts(norm, _said_of(norm, places, about)))
         years = parse_years_since_graduation(norm, today)
         if years is not None and out.get("role") not in ("student", "non_graduate"):
             out["years_since_graduation"] = years
@@ -349,6 +357,17 @@ class FactExtractor:
             out["origin"] = origin
             out.setdefault("place", origin)
         return out
+
+
+def _said_of(norm: str, places: List[PlaceMatch], words: List[str]) -> List[PlaceMatch]:
+    """Of the places, those in a clause that names one of `words` (when some are, and others not)."""
+    if not words or len(places) < 2:
+        return places
+    def clause_of(pos: int) -> str:
+        end = _CLAUSE_END.search(norm, pos)
+        return norm[_clause_start(norm, pos):end.start() if end else len(norm)]
+    mine = [m for m in places if any(w in clause_of(m.span[0]) for w in words)]
+    return mine if mine and len(mine) < len(places) else places
 
 
 def _most_specific(matches: List[PlaceMatch]) -> PlaceMatch:

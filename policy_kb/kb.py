@@ -57,7 +57,7 @@ class KnowledgeBase:
         self.glossary: Dict[str, GlossaryEntry] = data.glossary
         self.facts_vocabulary = data.facts
         self.rules = data.rules
-        self.not_facts = data.not_facts
+        self.not_facts = [p for p in data.not_facts if isinstance(p, str)]
         dept_names = [n for d in data.departments.values() for n in d.all_names]
         self.places = PlaceIndex(
             data.cities,

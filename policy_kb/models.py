@@ -464,7 +464,18 @@ class EligibilityFile(_Model):
     facts: Dict[str, FactDef]
     rules: List[Rule]
     not_facts: List[str] = []
+    # Ways of naming a measure that hold a fact's word without stating it ("那条博士后补助我能套用吗":
+    # the person is not said to be a postdoc).
+    not_fact_patterns: List[str] = []
     subjects: Subjects = Subjects()
+
+    @validator("not_fact_patterns", each_item=True)
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as e:
+            raise ValueError(f"pattern {value!r} is not a regular expression: {e}") from e
+        return value
 
 
 class Question(_Model):

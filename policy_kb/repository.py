@@ -7,9 +7,10 @@ raises :class:`KBError` naming the file and the field.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple, Type, TypeVar
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Type, TypeVar, Union
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -73,7 +74,7 @@ class KBData:
     confusable: Dict[str, str]
     facts: Dict[str, FactDef]
     rules: Dict[str, Rule]
-    not_facts: List[str]
+    not_facts: List[Union[str, "re.Pattern"]]  # phrases, and patterns of phrases, that state no fact
     subjects: Subjects
     glossary: Dict[str, GlossaryEntry]
 
@@ -381,7 +382,7 @@ def _load_eligibility(
             if key not in facts:
                 raise _fail(ELIGIBILITY_FILE, loc + ("questions", key), f"unknown fact '{key}'")
         rules[rule.clause] = rule
-    return facts, rules, parsed.not_facts, parsed.subjects
+    return facts, rules, parsed.not_facts + [re.compile(p) for p in parsed.not_fact_patterns], parsed.subjects
 
 
 def _load_glossary(data_dir: Path, clauses: Dict[str, Clause]) -> Dict[str, GlossaryEntry]:

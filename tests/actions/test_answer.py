@@ -189,3 +189,57 @@ def test_only_slots_that_change_are_set(matcher):
     assert again == {}
     _, other = run("开化县是山区县吗", "ask_county", matcher, first)
     assert other.get("last_place") == "开化县" and other.get("last_kind") == "county"
+
+
+@pytest.mark.parametrize("text, intent", [("你好", "greet"), ("好的谢谢", "thank"), ("拜拜", "goodbye"),
+                                          ("你是机器人吗", "bot_challenge"), ("我要找人工", "request_human")])
+def test_small_talk_gets_its_fixed_reply_and_leaves_the_case_as_it_was(matcher, text, intent):
+    from actions import messages
+
+    case = {"pending_clause": "m7", "facts": {"role": "graduate"}, "last_kind": "eligibility"}
+    out, slots = run(text, intent, matcher, slots=case)
+    assert [m["text"] for m in out] == [messages.SMALL_TALK[intent]]
+    assert "pending_clause" not in slots and "facts" not in slots  # nothing of the case changes
+
+
+def test_words_of_the_document_outweigh_a_small_talk_reading(matcher):
+    # A question the NLU read as a greeting or a goodbye is answered on its words.
+    out, _ = run("你好，飞地人才的认定由谁负责", "greet", matcher)
+    assert payloads(out) and payloads(out)[0]["citations"][0]["clause_id"] == "m2"
+    out, _ = run("再见之前问一句，开化县是山区县吗", "goodbye", matcher)
+    assert any(p.get("county", {}).get("name") == "开化县" for p in payloads(out))
+
+
+def test_a_denial_that_tells_facts_opens_a_case_instead_of_ending_one(matcher):
+    out, slots = run("我不是高校毕业生，高中毕业就出来做事了", "deny", matcher)
+    assert slots.get("facts", {}).get("role") == "non_graduate"
+    assert out and out[0]["text"] != "好的。如有其他问题，欢迎随时提问。"
+
+
+def test_a_place_and_nothing_else_is_asked_whether_it_is_covered(matcher):
+    out, _ = run("这个政策 海宁能享受吗", "ask_eligibility", matcher)
+    counties = [p["county"] for p in payloads(out) if p.get("county")]
+    assert counties and counties[0]["name"] == "海宁市" and counties[0]["is_mountain_county"] is False
+    assert not any(p.get("eligibility") for p in payloads(out))
+
+
+def test_still_the_place_just_discussed_when_doubted(matcher):
+    out, _ = run("真的不算吗", "out_of_scope", matcher, slots={"last_kind": "county", "last_place": "海宁市"})
+    assert [p["county"]["name"] for p in payloads(out) if p.get("county")] == ["海宁市"]
+
+
+def test_two_questions_in_one_sentence_or_after_a_question_mark_are_both_answered(matcher):
+    out, _ = run("龙港算不算山区县，龙港人去泰顺开店能享受毕业10年放宽吗", "ask_county", matcher)
+    ps = payloads(out)
+    assert any(p.get("county", {}).get("name") == "龙港市" for p in ps)
+    assert any(c["clause_id"] == "m7" for p in ps for c in p.get("citations", []))
+    out, _ = run("开化是山区县吧？那里乡镇卫生院考卫生中级由谁负责", "ask_county", matcher)
+    ps = payloads(out)
+    assert ps[0].get("county", {}).get("name") == "开化县"
+    assert any(c["clause_id"] == "m3.2" for p in ps[1:] for c in p.get("citations", []))
+
+
+def test_the_documents_own_facts_asked_together_are_each_answered(matcher):
+    out, _ = run("这个意见是谁发的？它管到哪年为止？", "ask_document", matcher)
+    texts = [m["text"] for m in out if m.get("text")]
+    assert len(texts) == 2 and "没有规定有效期" in texts[1]

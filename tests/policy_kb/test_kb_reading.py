@@ -49,6 +49,7 @@ def test_a_pattern_that_is_not_a_regular_expression_is_refused_at_load():
     ("毕业已经十年多了", 11),
     ("毕业快六年了", 6),
     ("毕业整十年", 10),
+    ("毕业没超过十年", 10),
 ])
 def test_years_on_either_side_of_the_number(text, years):
     assert facts(text)["years_since_graduation"] == years
@@ -120,3 +121,14 @@ def test_a_citys_urban_area_is_its_districts():
     assert verdict.verdict == "not_eligible"
     # places.yml's own areas stand: 衢州市区 is its two districts, both covered.
     assert KB.find_place("衢州市区").area.counties == ["柯城区", "衢江区"]
+
+
+def test_a_measure_named_by_whom_it_is_for_says_nothing_of_the_person():
+    assert "role" not in facts("在常山一家私企上班，那个博士后补贴我能不能沾点光")
+    # Said of oneself, the same words are a fact.
+    assert facts("我是博士后，在常山一家私企上班")["role"] == "postdoc"
+
+
+def test_the_places_of_the_one_asked_about_count_when_several_people_are_named():
+    said = KB.read_facts("我姐在永嘉开店，我弟媳在海宁开店，两人都是大学毕业三年，我替弟媳问问创业扶持")
+    assert said.subject.relation == "嫂子" and said.facts["place"] == "海宁市"
