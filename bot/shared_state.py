@@ -1,11 +1,13 @@
 """Small, short-lived state of the channels, kept right when the Rasa server runs several workers.
 
 The channels remember a few things for a minute or so: how many messages a conversation (or a
-browser) sent in the last minute, which WeChat deliveries are already being answered, and which
-options were last offered to a WeChat user. With one Rasa process this lives in memory. With
-several Sanic workers (SANIC_WORKERS > 1) any request may reach any worker, so the same state is
-kept in a small SQLite file shared by the workers of this server, with each change one atomic
-transaction. The file belongs to one running server: the start scripts remove it with the lock
+browser) sent in the last minute (`limiter`), and which WeChat deliveries and signed URLs were
+seen and which answers are ready (`expiring`). With one Rasa process this lives in memory
+(`SlidingWindowLimiter`, `LocalTTL`). With several Sanic workers (SANIC_WORKERS > 1) any request
+may reach any worker, so the same state is kept in a small SQLite file shared by the workers of
+this server (`SharedSlidingWindowLimiter`, `SharedTTL`), with each change one atomic
+transaction; each pair has one interface. What the assistant last offered a conversation is
+not kept here: it is read from the stored conversation (bot/channels/guard.py). The file belongs to one running server: the start scripts remove it with the lock
 file (``remove_stale``); nothing in it matters after a restart.
 """
 from __future__ import annotations
@@ -17,7 +19,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from pathlib import Path
-from typing import Any, Callable, Deque, Dict, Iterable, Mapping, Optional
+from typing import Any, Callable, Deque, Dict, Generic, Iterable, Mapping, Optional, TypeVar, Union
 
 MAX_KEYS = 10_000
 
@@ -63,6 +65,74 @@ class SlidingWindowLimiter:
         while len(self._hits) > self.max_keys:
             self._hits.popitem(last=False)
         return True
+
+
+V = TypeVar("V")
+
+
+class LocalTTL(Generic[V]):
+    """Expiring keys in this process: `SharedTTL`'s get / set / pop / claim / setdefault, for any
+    value. Entries expire ``ttl`` seconds after they were set; beyond ``max_keys`` the oldest go
+    first."""
+
+    def __init__(self, ttl: float, max_keys: int = MAX_KEYS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if max_keys < 1 or ttl <= 0:
+            raise ValueError("max_keys and ttl must be positive")
+        self.max_keys = max_keys
+        self.ttl = ttl
+        self._clock = clock
+        self._data: "OrderedDict[str, tuple]" = OrderedDict()
+
+    def get(self, key: str) -> Optional[V]:
+        item = self._data.get(key)
+        if item is None:
+            return None
+        expires, value = item
+        if expires <= self._clock():
+            del self._data[key]
+            return None
+        return value
+
+    def set(self, key: str, value: V) -> None:
+        self._data.pop(key, None)
+        self._data[key] = (self._clock() + self.ttl, value)
+        self._prune()
+
+    def pop(self, key: str) -> Optional[V]:
+        item = self._data.pop(key, None)
+        return None if item is None or item[0] <= self._clock() else item[1]
+
+    def claim(self, key: str) -> bool:
+        """True for the first caller to claim ``key`` within ``ttl`` seconds."""
+        if key in self:
+            return False
+        self.set(key, True)  # type: ignore[arg-type]
+        return True
+
+    def setdefault(self, key: str, value: V) -> Optional[V]:
+        """The live value kept for ``key``, else None after keeping ``value``."""
+        existing = self.get(key)
+        if existing is not None:
+            return existing
+        self.set(key, value)
+        return None
+
+    def __contains__(self, key: str) -> bool:
+        return self.get(key) is not None
+
+    def __len__(self) -> int:
+        self._prune()
+        return len(self._data)
+
+    def _prune(self) -> None:
+        now = self._clock()
+        # Entries are in insertion order and share one ttl, so expired ones are at the front.
+        while self._data:
+            _, (expires, _) = next(iter(self._data.items()))
+            if expires > now and len(self._data) <= self.max_keys:
+                break
+            self._data.popitem(last=False)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -280,7 +350,8 @@ def limiter(per_minute: int, window: float = 60.0, namespace: str = "limit"):
 
 
 class SharedTTL(_OnSharedState):
-    """TTLCache's get / set / pop for JSON values, shared between the workers of the server."""
+    """`LocalTTL`'s get / set / pop / claim / setdefault for JSON values, shared between the
+    workers of the server."""
 
     def __init__(self, namespace: str, ttl: float, state: Optional[SharedState] = None) -> None:
         self.namespace = namespace
@@ -304,6 +375,14 @@ class SharedTTL(_OnSharedState):
     def setdefault(self, key: str, value: Any) -> Any:
         """The value already kept for ``key`` (in any worker), else None after keeping ``value``."""
         return self.state.setdefault(f"{self.namespace}:{key}", value, self.ttl)
+
+
+def expiring(namespace: str, ttl: float, max_keys: int = MAX_KEYS) -> Union[LocalTTL, SharedTTL]:
+    """Expiring keys for this server: shared between workers when there are several (values
+    then must be JSON)."""
+    if shared_between_workers():
+        return SharedTTL(namespace, ttl)
+    return LocalTTL(ttl, max_keys)
 
 
 if __name__ == "__main__":  # python -m bot.shared_state --remove-stale (scripts/serve.sh)

@@ -1,41 +1,49 @@
-"""What every public channel (REST, widget, WeChat) does with a person's message before and after
-the assistant answers it, in one place.
+"""The one path of a person's message to the assistant and back, for every channel.
 
-Before: the text is cleaned (control, zero-width and bidi characters dropped, HTML tags removed,
-white space collapsed) and bounded (`GUARD_MAX_MESSAGE_CHARS`, the person is told when the rest
-was dropped); an empty message or one without a single letter, digit or Chinese character
-(emoji only, punctuation only) gets a polite request for a question instead of reaching the
-assistant; each conversation may send `GUARD_SENDER_PER_MINUTE` messages a minute, beyond that
-it is asked to slow down. A message typed as ``/intent{...}`` cannot force an intent or set
-slots: unless it is exactly the payload of a button the assistant offered in its last answer
-(slot ``offered_payloads``), its leading slashes are dropped and it is read as ordinary text.
+Each channel hands a message to Rasa through `Guard.answer`, and only through it; the channel
+modules keep their own protocol (parsing, signatures, sessions, rendering). `Guard.answer`:
 
-After: the assistant's answer is awaited at most `ACTION_REPLY_TIMEOUT` seconds; when it fails,
-times out or says nothing (Rasa swallows a failed custom action and then answers nothing), the
-person gets an apology and the 12333 hotline instead of silence or an error. Tag-like text in
-answers is neutralised so that no client renders it as markup.
+1. cleans the text (control, zero-width and bidi characters dropped, HTML tags removed, white
+   space collapsed) and bounds it (`GUARD_MAX_MESSAGE_CHARS`, the person is told when the rest
+   was dropped); an empty message or one without a single letter, digit or Chinese character
+   (emoji only, punctuation only) gets a polite request for a question instead of reaching the
+   assistant. A message typed as ``/intent{...}`` cannot force an intent or set slots: unless it
+   is exactly the payload of a button the assistant offered in its last answer (`offered`), its
+   leading slashes are dropped and it is read as ordinary text;
+2. limits each conversation to `GUARD_SENDER_PER_MINUTE` messages a minute (beyond that it is
+   asked to slow down), unless the channel keeps its own limits (the widget answers 429);
+3. delivers the message (`deliver`): the answer is awaited at most `ACTION_REPLY_TIMEOUT`
+   seconds after the message's turn holds the conversation lock;
+4. finishes the reply (`Reply.messages`): notices first, an apology with the hotline when the
+   assistant failed, timed out or said nothing (Rasa swallows a failed custom action and then
+   answers nothing), every message addressed to the sender as the client named it;
+5. sanitises it: tag-like text in answers and button titles is neutralised so that no client
+   renders it as markup.
 
-Also here, because every public channel needs them the same way: each channel's own namespace
-of conversation ids (`conversation_id`), the address of the client behind trusted proxies
-(`ClientAddresses`), the Origin policy shared by REST and the widget (`OriginPolicy`), and JSON
-bodies read with a bound on their nesting (`load_json_object`).
+What the assistant last offered a conversation (its buttons, in order) is read from the
+conversation itself (`offered`): the bot messages of its last answer, as stored by the tracker
+store, so a click is recognised by any worker and any server, and after a restart.
 
+The fixed sentences are in bot/channels/wording.py, the HTTP helpers in bot/channels/http.py.
 The log filter that masks ID-card and mobile numbers (`bot.privacy`) is installed by the
 server's entry point (bot/entry.py), not by importing this module.
 """
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import json
 import logging
 import re
+import time
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Union
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional
 
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, UserUttered
 
+from bot.channels.wording import (  # noqa: F401  (the sentences this path says)
+    APOLOGY, EMPTY, NO_TEXT, RATE_LIMITED, STILL_ANSWERING, TRUNCATED,
+)
 from bot.locks import LOCK_TAKEN, AtomicLockStore
 from bot.settings import Settings
 from bot.shared_state import limiter
@@ -47,17 +55,6 @@ logger = logging.getLogger(__name__)
 _DEFAULTS = Settings()
 DEFAULT_MAX_MESSAGE_CHARS = _DEFAULTS.guard_max_message_chars
 DEFAULT_ACTION_REPLY_TIMEOUT = _DEFAULTS.action_reply_timeout
-# Deeper JSON than any client of these channels sends; json.loads fails far deeper (~1000).
-MAX_JSON_DEPTH = 20
-
-EMPTY = "请输入您想咨询的问题，例如“开化县是山区县吗”“创业担保贷款有什么优惠”。"
-NO_TEXT = "抱歉，我只能理解文字提问。请用文字描述您的问题，例如“开化县是山区县吗”。"
-TRUNCATED = "您的消息较长，只处理了前{limit}个字符。"
-RATE_LIMITED = "您发送消息过于频繁，请稍等片刻再试。"
-APOLOGY = "抱歉，系统暂时无法回答您的问题，请稍后再试，或拨打12333人力资源和社会保障服务热线咨询。"
-STILL_ANSWERING = "您的上一个问题还在解答中，这条消息没有处理。请等上一个回答出来后再发送一次。"
-
-OFFERED_SLOT = "offered_payloads"
 
 # Control characters other than ordinary white space, zero-width characters, bidi controls,
 # the BOM, soft hyphens, interlinear annotation and Unicode "tag" characters.
@@ -95,176 +92,6 @@ def conversation_id(channel: str, sender: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------
-# Client addresses (per-address rate limits)
-
-Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
-Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
-
-
-def parse_networks(value: Any, setting: str) -> List[Network]:
-    """``"10.0.0.5, 192.168.0.0/16 ::1"`` -> networks; a wrong entry is an error naming the setting."""
-    items = value if isinstance(value, (list, tuple)) else re.split(r"[,\s]+", str(value or ""))
-    networks = []
-    for item in items:
-        item = str(item).strip()
-        if not item:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(item, strict=False))
-        except ValueError:
-            raise ValueError(f"{setting}: {item!r} is not an IP address or network "
-                             "(e.g. 10.0.0.5 or 10.0.0.0/24)") from None
-    return networks
-
-
-def _address(text: str) -> Optional[Address]:
-    try:
-        ip = ipaddress.ip_address(text.strip().strip("[]"))
-    except ValueError:
-        return None
-    return getattr(ip, "ipv4_mapped", None) or ip
-
-
-def _within(ip: Address, networks: Iterable[Network]) -> bool:
-    return any(ip.version == n.version and ip in n for n in networks)
-
-
-class ClientAddresses:
-    """The address a request comes from: the connection's peer, or, when the peer is one of the
-    ``TRUSTED_PROXIES`` (nginx), the last address in ``X-Forwarded-For`` that is not itself a
-    trusted proxy. ``X-Forwarded-For`` from anyone else is ignored: a client cannot choose the
-    address it is counted under."""
-
-    def __init__(self, trusted: Any = None, exempt: Any = None) -> None:
-        settings = _settings()
-        self.trusted = parse_networks(settings.trusted_proxies if trusted is None else trusted,
-                                      "TRUSTED_PROXIES")
-        self.exempt = parse_networks(settings.guard_client_exempt if exempt is None else exempt,
-                                     "GUARD_CLIENT_EXEMPT")
-
-    def of(self, request: Any) -> str:
-        peer_text = getattr(request, "ip", "") or ""
-        peer = _address(peer_text)
-        if peer is None:
-            return peer_text or "unknown"
-        if not _within(peer, self.trusted):
-            return str(peer)
-        hops = [hop for value in request.headers.getall("x-forwarded-for", [])
-                for hop in value.split(",")]
-        client = peer
-        for hop in reversed(hops):
-            ip = _address(hop)
-            if ip is None:  # garbage: the last proxy that can be trusted is what we know
-                break
-            client = ip
-            if not _within(ip, self.trusted):
-                break
-        return str(client)
-
-    def is_exempt(self, address: str) -> bool:
-        """The address is one of ``GUARD_CLIENT_EXEMPT`` (REST does not limit it per address)."""
-        ip = _address(address)
-        return ip is not None and _within(ip, self.exempt)
-
-
-def client_per_minute() -> int:
-    return _settings().guard_client_per_minute
-
-
-# ------------------------------------------------------------------------------------------
-# Origins
-
-
-def parse_origins(value: Any) -> List[str]:
-    """``"https://a.gov.cn, https://b.gov.cn"`` (or a YAML list) -> normalised origins."""
-    if value is None:
-        return []
-    items: Iterable[Any] = value if isinstance(value, (list, tuple)) else re.split(r"[,\s]+", str(value))
-    origins = []
-    for item in items:
-        origin = str(item).strip().rstrip("/")
-        if origin:
-            origins.append(origin if origin == "*" else origin.lower())
-    return origins
-
-
-class OriginPolicy:
-    """Which web pages may call a channel from a browser: the configured public origins
-    (``WIDGET_ALLOWED_ORIGINS``; ``*`` for any) and the assistant's own loopback address (the
-    demo page under ``make run``), whose port is the connection's own, never the ``Host`` header
-    (which the page's own server, or DNS rebinding, can choose). A request without ``Origin`` (a
-    server, curl, the answer checks) is not a browser's cross-site request and is allowed."""
-
-    LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-
-    def __init__(self, allowed: Any = None) -> None:
-        self.allowed = parse_origins(allowed)
-
-    def check(self, request: Any) -> Optional[bool]:
-        """None: no Origin header; True: an allowed origin; False: any other."""
-        origin = (request.headers.get("origin") or "").strip().rstrip("/").lower()
-        if not origin:
-            return None
-        if "*" in self.allowed or origin in self.allowed:
-            return True
-        conn = getattr(request, "conn_info", None)
-        port = getattr(conn, "server_port", 0)
-        own = {f"http://{host}:{port}" for host in self.LOOPBACK_HOSTS}
-        if port == 80:
-            own |= {f"http://{host}" for host in self.LOOPBACK_HOSTS}
-        return origin in own
-
-
-# ------------------------------------------------------------------------------------------
-# JSON bodies
-
-
-class BadJSON(ValueError):
-    """A body that is not the JSON object a channel expects; the message says what is wrong."""
-
-
-def json_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> int:
-    """How deeply arrays and objects nest in ``value`` (counted without recursion, and only up
-    to just past ``limit``)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        deepest = max(deepest, depth)
-        if deepest > limit:
-            break
-        stack.extend((child, depth + 1) for child in children)
-    return deepest
-
-
-def load_json_object(raw: Optional[bytes], max_depth: int = MAX_JSON_DEPTH) -> Dict[str, Any]:
-    """The JSON object in a request body; raises `BadJSON` for anything else, nesting deeper than
-    ``max_depth`` included (the whole body, a message or metadata)."""
-    try:
-        value = json.loads(raw or b"")
-    except RecursionError:
-        raise BadJSON(f"JSON nested deeper than {max_depth} levels") from None
-    except (ValueError, UnicodeDecodeError):
-        raise BadJSON("body must be JSON") from None
-    if json_depth(value, max_depth) > max_depth:
-        raise BadJSON(f"JSON nested deeper than {max_depth} levels")
-    if not isinstance(value, dict):
-        raise BadJSON("body must be a JSON object")
-    return value
-
-
-def is_json_request(request: Any) -> bool:
-    """The request says its body is JSON (``Content-Type: application/json``, any parameters)."""
-    ctype = str(request.headers.get("content-type") or "")
-    return ctype.split(";", 1)[0].strip().lower() == "application/json"
-
-
-# ------------------------------------------------------------------------------------------
 # Text
 
 
@@ -296,7 +123,7 @@ def neutralise_markup(text: Any) -> Any:
 
 
 # ------------------------------------------------------------------------------------------
-# The guard (its rate limit: bot/shared_state.py)
+# The path (its rate limit: bot/shared_state.py)
 
 
 @dataclass
@@ -310,11 +137,71 @@ class Checked:
     reason: str = "ok"  # ok | empty | no_text | rate_limited
 
 
+@dataclass
+class Reply:
+    """What `Guard.answer` gives back for one message.
+
+    ``messages`` is the reply in the REST shape, ready to send: the guard's own reply (an empty,
+    emoji-only or too frequent message), or the notices, the assistant's messages and, when it
+    said nothing, the apology. A channel that renders the answer its own way (WeChat) reads the
+    parts: ``direct`` (the guard's own reply, or None), ``notices``, ``answer`` (the assistant's
+    messages, sanitised) and ``delivered`` (False: it failed or timed out)."""
+
+    sender: str
+    checked: Checked
+    answer: List[Dict[str, Any]] = field(default_factory=list)
+    delivered: bool = False
+
+    @classmethod
+    def refused(cls, sender: str, text: str, reason: str) -> "Reply":
+        """A reply the channel gives without the assistant (REST's per-address limit)."""
+        return cls(sender, Checked(reply=text, reason=reason))
+
+    @property
+    def direct(self) -> Optional[str]:
+        return self.checked.reply
+
+    @property
+    def notices(self) -> List[str]:
+        return self.checked.notices
+
+    @property
+    def said(self) -> bool:
+        return any(m.get("text") or m.get("image") or m.get("attachment")
+                   for m in self.answer if isinstance(m, dict))
+
+    @property
+    def messages(self) -> List[Dict[str, Any]]:
+        if self.direct is not None:
+            return [{"recipient_id": self.sender, "text": self.direct}]
+        out = [{"recipient_id": self.sender, "text": n} for n in self.notices]
+        out.extend(self.answer)
+        if not self.said:
+            out.append({"recipient_id": self.sender, "text": APOLOGY})
+        return out
+
+
+def button_options(buttons: Any) -> List[Dict[str, str]]:
+    """The options of a message's buttons, in order: ``{"title", "payload"}`` (a button with
+    only one of them has it as both)."""
+    options = []
+    for button in buttons if isinstance(buttons, list) else []:
+        if not isinstance(button, dict):
+            continue
+        title = str(button.get("title") or "").strip()
+        payload = str(button.get("payload") or title).strip()
+        if title or payload:
+            options.append({"title": title or payload, "payload": payload})
+    return options
+
+
 class Guard:
-    """The shared checks; one instance per channel (rate limits are per channel and sender)."""
+    """The message path of one channel (rate limits are per channel and sender). ``limit_senders``
+    False: the channel limits its senders itself (the widget, which answers 429)."""
 
     def __init__(self, channel: str, max_chars: Optional[int] = None,
-                 per_minute: Optional[int] = None, timeout: Optional[float] = None) -> None:
+                 per_minute: Optional[int] = None, timeout: Optional[float] = None,
+                 limit_senders: bool = True) -> None:
         self.channel = channel
         settings = _settings()
         self.max_chars = max_chars if max_chars is not None else settings.guard_max_message_chars
@@ -323,8 +210,8 @@ class Guard:
         self.timeout = timeout if timeout is not None else settings.action_reply_timeout
         if self.timeout <= 0:
             self.timeout = DEFAULT_ACTION_REPLY_TIMEOUT
-        self.limiter = limiter(per_minute if per_minute is not None
-                               else settings.guard_sender_per_minute)
+        self.limiter = (limiter(per_minute if per_minute is not None
+                                else settings.guard_sender_per_minute) if limit_senders else None)
         self._app: Any = None
         self._late: "set[asyncio.Future]" = set()
 
@@ -335,24 +222,35 @@ class Guard:
         if app is not None:
             self._app = app
 
-    async def offered_payloads(self, sender: str, app: Any = None) -> List[str]:
-        """The button payloads the assistant offered in its last answer to this conversation."""
+    async def offered(self, conversation: str, max_age: Optional[float] = None
+                      ) -> List[Dict[str, str]]:
+        """The options (buttons) the assistant offered in its last answer to this conversation,
+        in order, read from the stored conversation: the bot messages after its last user
+        message. None (an empty list) when that answer is older than ``max_age`` seconds, or
+        when the conversation cannot be read (a payload is then read as text: fail closed)."""
         try:
-            agent = getattr((app or self._app).ctx, "agent", None)
+            agent = getattr(getattr(self._app, "ctx", None), "agent", None)
             store = getattr(agent, "tracker_store", None)
-            if store is None:
+            tracker = await store.retrieve(conversation) if store is not None else None
+            if tracker is None:
                 return []
-            tracker = await store.retrieve(sender)
-            value = tracker.get_slot(OFFERED_SLOT) if tracker is not None else None
+            last: List[BotUttered] = []
+            for event in reversed(tracker.events):
+                if isinstance(event, UserUttered):
+                    break
+                if isinstance(event, BotUttered):
+                    last.append(event)
         except Exception:
             logger.warning("could not read the offered buttons of a conversation", exc_info=True)
             return []
-        return [str(v) for v in value] if isinstance(value, list) else []
+        if not last or (max_age is not None and time.time() - last[0].timestamp > max_age):
+            return []
+        return [option for event in reversed(last)
+                for option in button_options((event.data or {}).get("buttons"))]
 
     # ---- before ----------------------------------------------------------------------------
 
-    def check_text(self, text: Any, sender: str, offered: Iterable[str] = (),
-                   rate_limit: bool = True) -> Checked:
+    def check_text(self, text: Any, sender: str, offered: Iterable[str] = ()) -> Checked:
         """The synchronous part of `check`, given the offered payloads."""
         cleaned = clean_text(text)
         if cleaned.startswith(("/", "／", "\\")) and cleaned not in set(offered):
@@ -361,7 +259,7 @@ class Guard:
             return Checked(reply=EMPTY, reason="empty")
         if not has_words(cleaned):
             return Checked(reply=NO_TEXT, reason="no_text")
-        if rate_limit and not self.limiter.allow(sender):
+        if self.limiter is not None and not self.limiter.allow(sender):
             logger.info("%s: conversation %s is sending too fast", self.channel, sender)
             return Checked(reply=RATE_LIMITED, reason="rate_limited")
         notices = []
@@ -370,13 +268,34 @@ class Guard:
             notices.append(TRUNCATED.format(limit=self.max_chars))
         return Checked(text=cleaned, notices=notices)
 
-    async def check(self, text: Any, sender: str, app: Any = None,
-                    rate_limit: bool = True) -> Checked:
+    async def check(self, text: Any, sender: str) -> Checked:
         """Cleans, bounds and rate-limits one typed message (see the module's docstring)."""
         offered: List[str] = []
         if clean_text(text).startswith(("/", "／", "\\")):
-            offered = await self.offered_payloads(sender, app)
-        return self.check_text(text, sender, offered, rate_limit=rate_limit)
+            offered = [option["payload"] for option in await self.offered(sender)]
+        return self.check_text(text, sender, offered)
+
+    # ---- the whole path ------------------------------------------------------------------
+
+    async def answer(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: Any,
+                     conversation: str, sender: Optional[str] = None, *, app: Any = None,
+                     output: Optional[CollectingOutputChannel] = None,
+                     metadata: Optional[Dict[str, Any]] = None, typed: bool = True) -> Reply:
+        """Hands one message to Rasa and returns the sanitised reply: the only way any channel
+        does. ``conversation`` is the tracker's id (`conversation_id`), ``sender`` the id as the
+        client gave it (each message of the reply is addressed to it; the conversation id when
+        None). ``typed`` False: ``text`` is a payload the channel itself chose (a numbered
+        option, WeChat's greeting), neither cleaned nor limited. ``output`` collects the
+        assistant's messages (a channel's own subclass of CollectingOutputChannel)."""
+        self.bind(app)
+        sender = conversation if sender is None else sender
+        checked = await self.check(text, conversation) if typed else Checked(text=text)
+        if checked.reply is not None:
+            return Reply(sender, checked)
+        output = output if output is not None else CollectingOutputChannel()
+        delivered = await self.deliver(on_new_message, UserMessage(
+            checked.text, output, conversation, input_channel=self.channel, metadata=metadata))
+        return self.finish(output.messages, sender, checked, delivered, conversation)
 
     # ---- during ----------------------------------------------------------------------------
 
@@ -450,28 +369,19 @@ class Guard:
     # ---- after -----------------------------------------------------------------------------
 
     def finish(self, messages: List[Dict[str, Any]], sender: str,
-               notices: Iterable[str] = (), conversation: Optional[str] = None
-               ) -> List[Dict[str, Any]]:
-        """The messages to return: notices first, the apology when the assistant said nothing,
-        tag-like text neutralised. ``sender`` is the id as the client gave it: each message is
-        addressed to it (not to the tracker's namespaced conversation id)."""
-        out = [{"recipient_id": sender, "text": n} for n in notices]
-        said = [m for m in messages if isinstance(m, dict) and (m.get("text") or m.get("image")
-                                                                or m.get("attachment"))]
-        if not said:
-            logger.warning("%s: the assistant said nothing to %s; apologising", self.channel,
+               checked: Optional[Checked] = None, delivered: bool = True,
+               conversation: Optional[str] = None) -> Reply:
+        """The reply to return: the assistant's messages addressed to ``sender`` (the id as the
+        client gave it, not the tracker's namespaced conversation id), tag-like text
+        neutralised; `Reply.messages` adds the notices and, when it said nothing, the apology."""
+        answer = [sanitise_message(dict(m, recipient_id=sender)
+                                   if isinstance(m, dict) and "recipient_id" in m else m)
+                  for m in messages]
+        reply = Reply(sender, checked or Checked(), answer, delivered)
+        if not reply.said:
+            logger.warning("%s: the assistant said nothing to %s", self.channel,
                            conversation or sender)
-        for m in messages:
-            if isinstance(m, dict) and "recipient_id" in m:
-                m = dict(m, recipient_id=sender)
-            out.append(sanitise_message(m))
-        if not said:
-            out.append({"recipient_id": sender, "text": APOLOGY})
-        return out
-
-    def reply(self, checked: Checked, sender: str) -> List[Dict[str, Any]]:
-        """A direct reply (empty, emoji-only or rate-limited message) in the REST shape."""
-        return [{"recipient_id": sender, "text": checked.reply}]
+        return reply
 
 
 def sanitise_message(message: Any) -> Any:

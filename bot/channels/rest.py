@@ -4,8 +4,8 @@ Same URL and answer shape as Rasa's own ``rest`` channel (a JSON list of bot mes
 every public channel gets from `bot.channels.guard`: cleaned and bounded text, polite replies to
 empty, emoji-only and too-frequent messages, typed ``/intent{...}`` read as text unless it is a
 button just offered, the answer awaited at most ``ACTION_REPLY_TIMEOUT`` seconds and an apology
-with the 12333 hotline instead of silence. A malformed request (not a JSON object, no sender,
-JSON nested deeper than `guard.MAX_JSON_DEPTH`) gets a 400 with a JSON error, never a 500. The
+with the hotline instead of silence. A malformed request (not a JSON object, no sender,
+JSON nested deeper than `http.MAX_JSON_DEPTH`) gets a 400 with a JSON error, never a 500. The
 channel name is fixed to ``rest``: a client cannot claim to be another channel.
 
 Not for other web pages: a body must be sent as ``Content-Type: application/json`` (415
@@ -19,11 +19,13 @@ each conversation's limit, each client address may send `GUARD_CLIENT_PER_MINUTE
 minute (addresses behind ``TRUSTED_PROXIES`` are read from ``X-Forwarded-For``; those in
 ``GUARD_CLIENT_EXEMPT``, the machine itself by default, are not limited per address).
 
+The message goes to Rasa through `Guard.answer` (bot/channels/guard.py), as in every channel;
+this module reads the request and writes the reply.
+
 Registered in ``bot/credentials.yml`` as ``bot.channels.rest.GuardedRestInput``.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
@@ -32,25 +34,20 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 
-from bot.channels.guard import (
-    RATE_LIMITED, BadJSON, Checked, ClientAddresses, Guard, OriginPolicy, client_per_minute,
-    conversation_id, is_json_request, json_depth, load_json_object, MAX_JSON_DEPTH,
+from bot.channels.guard import Guard, Reply, conversation_id
+from bot.channels.http import (
+    MAX_JSON_DEPTH, BadRequest, ClientAddresses, OriginPolicy, add_health, client_per_minute,
+    dumps, is_json_request, json_depth, read_json_object, require_sender,
 )
+from bot.channels.wording import RATE_LIMITED
 from bot.shared_state import limiter
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
-MAX_SENDER_CHARS = 128
 MAX_METADATA_BYTES = 4096
-
-
-class _BadRequest(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
 
 
 class GuardedRestInput(InputChannel):
@@ -79,30 +76,11 @@ class GuardedRestInput(InputChannel):
             namespace="rest-client")
 
     @staticmethod
-    def _body(request: Request) -> Dict[str, Any]:
-        if len(request.body or b"") > MAX_BODY_BYTES:
-            raise _BadRequest(413, "request body too large")
-        try:
-            return load_json_object(request.body)
-        except BadJSON as e:
-            raise _BadRequest(400, str(e))
-
-    @staticmethod
-    def _sender(value: Any) -> str:
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        if not isinstance(value, str) or not value.strip():
-            raise _BadRequest(400, "sender is required (a string naming the conversation)")
-        if len(value) > MAX_SENDER_CHARS or any(not c.isprintable() for c in value):
-            raise _BadRequest(400, f"sender must be at most {MAX_SENDER_CHARS} printable characters")
-        return value
-
-    @staticmethod
     def _metadata(value: Any) -> Optional[Dict[str, Any]]:
         if not isinstance(value, dict) or json_depth(value) > MAX_JSON_DEPTH:
             return None
         try:
-            if len(json.dumps(value, ensure_ascii=False)) > MAX_METADATA_BYTES:
+            if len(dumps(value)) > MAX_METADATA_BYTES:
                 return None
         except (TypeError, ValueError, RecursionError):
             return None
@@ -117,52 +95,37 @@ class GuardedRestInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("custom_webhook_GuardedRestInput", __name__)
-
-        @bp.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        add_health(bp)
 
         @bp.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            self.guard.bind(request.app)
             try:
                 if self.origins.check(request) is False:
-                    raise _BadRequest(403, "origin not allowed")
+                    raise BadRequest(403, "origin not allowed")
                 if not is_json_request(request):
-                    raise _BadRequest(415, "Content-Type must be application/json")
-                body = self._body(request)
-                sender = self._sender(body.get("sender"))
+                    raise BadRequest(415, "Content-Type must be application/json")
+                body = read_json_object(request, MAX_BODY_BYTES)
+                sender = require_sender(body.get("sender"))
                 text = body.get("message")
                 if text is not None and not isinstance(text, str):
-                    raise _BadRequest(400, "message must be a string")
-            except _BadRequest as e:
+                    raise BadRequest(400, "message must be a string")
+            except BadRequest as e:
                 return response.json({"error": e.message}, status=e.status)
 
-            conversation = conversation_id(self.name(), sender)
             if not self._client_allowed(request):
-                checked = Checked(reply=RATE_LIMITED, reason="rate_limited")
+                reply = Reply.refused(sender, RATE_LIMITED, "rate_limited")
             else:
-                checked = await self.guard.check(text, conversation, request.app)
-            if checked.reply is not None:
-                messages = self.guard.reply(checked, sender)
-            else:
-                collector = CollectingOutputChannel()
-                await self.guard.deliver(on_new_message, UserMessage(
-                    checked.text, collector, conversation, input_channel=self.name(),
-                    metadata=self._metadata(body.get("metadata"))))
-                messages = self.guard.finish(collector.messages, sender, checked.notices,
-                                             conversation)
+                reply = await self.guard.answer(
+                    on_new_message, text, conversation_id(self.name(), sender), sender,
+                    app=request.app, metadata=self._metadata(body.get("metadata")))
+            messages = reply.messages
             if _stream_requested(request):
-                lines = "".join(json.dumps(m, ensure_ascii=False) + "\n" for m in messages)
+                lines = "".join(dumps(m) + "\n" for m in messages)
                 return response.text(lines, content_type="text/event-stream")
-            return response.json(messages, dumps=_dumps)
+            return response.json(messages, dumps=dumps)
 
         return bp
 
 
 def _stream_requested(request: Request) -> bool:
     return str(request.args.get("stream", "")).lower() in ("true", "1", "yes")
-
-
-def _dumps(obj: Any, **kwargs: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, **kwargs)

@@ -21,8 +21,11 @@ seconds for a reply and retries twice more if none arrives. This channel:
 4. keeps the first message for the answer: the clause it quotes follows in a second message
    through the customer-service API, or, without that API (or with
    ``WECHAT_QUOTATION=on_request``), the answer ends with "回复“原文”查看条文";
-5. renders buttons as numbered options and maps a numbered reply back to the button's payload.
+5. renders buttons as numbered options and maps a numbered reply back to the button's payload
+   (the options of the assistant's last answer, read from the stored conversation by
+   `Guard.offered`, for ``OPTIONS_TTL`` seconds).
 
+Every message goes to Rasa through `Guard.answer` (bot/channels/guard.py), as in every channel.
 A user's conversation is ``wechat:<OpenID>`` in the tracker (`guard.conversation_id`), out of
 reach of the other channels.
 
@@ -49,15 +52,20 @@ from wechatpy.messages import BaseMessage
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 
-from bot.channels.guard import Guard, conversation_id, sanitise_message
+from bot.channels.guard import Guard, Reply, conversation_id
+from bot.channels.http import add_health
 from bot.channels.wechat_api import DEFAULT_API_BASE, CustomerServiceClient
-from bot.channels.wechat_render import TEXT_LIMIT_BYTES, choose, render_turn, split_text
-from bot.channels.wechat_state import TTLCache
-from bot.settings import Settings
-from bot.shared_state import SharedTTL, shared_between_workers
+from bot.channels.wechat_render import (
+    TEXT_LIMIT_BYTES, choose, parse_choice, render_turn, split_text,
+)
 from bot.channels.wechat_xml import MAX_BODY_BYTES, BadPayload, dedup_key, parse_xml, to_message
+from bot.channels.wording import (
+    EMPTY_TEXT, NO_ANSWER, TEXT_ONLY, UNAVAILABLE, VOICE_UNRECOGNISED, welcome,
+)
+from bot.settings import Settings
+from bot.shared_state import LocalTTL, expiring
 
 logger = logging.getLogger(__name__)
 
@@ -74,19 +82,8 @@ DELIVERY_TTL = 600.0
 MAX_DELIVERIES = 10_000
 # Numbered options stay answerable for half an hour.
 OPTIONS_TTL = 1800.0
-MAX_OPTION_USERS = 10_000
 # Pause before the rest of a split answer, so the passive first part arrives first.
 FOLLOWUP_DELAY = 0.5
-
-WELCOME = (
-    "您好，欢迎关注！我可以解答浙人社发〔2021〕22号《关于进一步加强山区26县人力社保支撑"
-    "促进跨越式高质量发展的若干意见》的相关问题，例如“开化县是山区县吗”“飞地人才有什么待遇”。"
-)
-TEXT_ONLY = "抱歉，目前只能理解文字消息。请用文字提问，例如“开化县是山区县吗”。"
-VOICE_UNRECOGNISED = "抱歉，没有听清您的语音。请用文字提问，例如“开化县是山区县吗”。"
-EMPTY_TEXT = "请输入您想咨询的问题，例如“开化县是山区县吗”。"
-NO_ANSWER = "抱歉，暂时没有找到答案。您可以换个说法再问，或拨打12333人力资源和社会保障服务热线咨询。"
-UNAVAILABLE = "抱歉，系统暂时繁忙，请稍后再试，或拨打12333人力资源和社会保障服务热线咨询。"
 
 
 def _quotation_mode(value: Optional[str]) -> str:
@@ -177,18 +174,13 @@ class WeChatInput(InputChannel):
         self.client = client
         if self.client is None and s.appid and s.secret:
             self.client = CustomerServiceClient(s.appid, s.secret, api_base=s.api_base)
-        self._deliveries: TTLCache[Delivery] = TTLCache(MAX_DELIVERIES, DELIVERY_TTL)
-        self._options: Any = TTLCache(MAX_OPTION_USERS, OPTIONS_TTL)
-        # With several workers, a retry or a "1" may reach another worker than the first message:
-        # which deliveries are taken and what each user was offered are shared between them.
-        self._claims: Optional[SharedTTL] = None
-        self._answers: Optional[SharedTTL] = None
-        self._nonces: Any = TTLCache(MAX_NONCES, NONCE_TTL)
-        if shared_between_workers():
-            self._options = SharedTTL("wechat-options", OPTIONS_TTL)
-            self._claims = SharedTTL("wechat-delivery", DELIVERY_TTL)
-            self._answers = SharedTTL("wechat-answer", DELIVERY_TTL)
-            self._nonces = SharedTTL("wechat-nonce", NONCE_TTL)
+        # The answer being prepared for each delivery, in this process (it holds the task).
+        self._deliveries: LocalTTL[Delivery] = LocalTTL(DELIVERY_TTL, MAX_DELIVERIES)
+        # With several workers a retry may reach another worker than the first message: which
+        # deliveries are taken, their answers and the signed URLs seen are shared between them.
+        self._claims = expiring("wechat-delivery", DELIVERY_TTL, MAX_DELIVERIES)
+        self._answers = expiring("wechat-answer", DELIVERY_TTL, MAX_DELIVERIES)
+        self._nonces = expiring("wechat-nonce", NONCE_TTL, MAX_NONCES)
         self._send_locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = (
             weakref.WeakValueDictionary())
         self._background: Set[asyncio.Task] = set()
@@ -209,10 +201,7 @@ class WeChatInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("wechat_webhook", __name__)
-
-        @bp.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok", "configured": self.configured})
+        add_health(bp, lambda: {"configured": self.configured})
 
         @bp.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
@@ -322,7 +311,7 @@ class WeChatInput(InputChannel):
         """The passive reply's text, or None to reply ``success`` (answer sent later, or none)."""
         key = dedup_key(req.fields)
         delivery = self._deliveries.get(key) if key else None
-        if delivery is None and key and self._claims is not None and not self._claims.claim(key):
+        if delivery is None and key and not self._claims.claim(key):
             logger.debug("WeChat retry of %s, answered by another worker", key)
             return await self._answer_of_other_worker(key, req.message.source, started)
         if delivery is None:
@@ -357,7 +346,7 @@ class WeChatInput(InputChannel):
         request, on any worker, to claim it)."""
         if delivery.mode == "passive":
             return True  # a retry of a passive reply that did not arrive gets it again
-        if self._claims is not None and key and not self._claims.claim(f"deliver:{key}"):
+        if key and not self._claims.claim(f"deliver:{key}"):
             delivery.mode = "elsewhere"
             return False
         return True
@@ -367,7 +356,7 @@ class WeChatInput(InputChannel):
         """A retry of a message another worker is answering: reply passively with its answer
         when it is ready within this request's time and nobody delivered it yet."""
         while time.monotonic() - started < self.settings.passive_timeout:
-            parts = self._answers.get(key) if self._answers is not None else None
+            parts = self._answers.get(key)
             if parts is not None:
                 if not self._claims.claim(f"deliver:{key}"):
                     return None
@@ -396,7 +385,7 @@ class WeChatInput(InputChannel):
         except Exception:
             logger.exception("WeChat message from %s could not be answered", req.message.source)
             parts = [UNAVAILABLE]
-        if key and self._answers is not None:  # for a retry that reaches another worker
+        if key:  # for a retry that reaches another worker
             self._answers.set(key, parts)
         return parts
 
@@ -409,8 +398,8 @@ class WeChatInput(InputChannel):
         if kind == "event":
             event = str(req.fields.get("Event", "")).lower()
             if event == "subscribe":
-                texts = await self._ask(openid, "/greet", on_new_message, message, fallback=WELCOME)
-                return self._parts(texts)
+                reply = await self._ask(openid, "/greet", on_new_message, message, typed=False)
+                return self._parts(self._texts(reply, fallback=welcome()))
             return []
         if kind == "voice":
             recognised = str(req.fields.get("Recognition") or "").strip()
@@ -427,18 +416,18 @@ class WeChatInput(InputChannel):
     async def _ask_text(self, openid: str, text: str,
                         on_new_message: Callable[[UserMessage], Awaitable[Any]],
                         message: BaseMessage) -> List[str]:
-        offered = self._options.get(openid) or []
-        payload = choose(offered, text)
-        notices: List[str] = []
-        if payload is None:  # typed text, not the number of an offered option
-            checked = await self.guard.check(text, conversation_id(self.name(), openid))
-            if checked.reply is not None:
-                return [checked.reply]
-            text, notices = checked.text, checked.notices
-        texts = await self._ask(openid, payload or text, on_new_message, message,
-                                fallback=NO_ANSWER)
-        if notices:
-            texts[0] = "\n".join(notices) + "\n\n" + texts[0]
+        payload = None
+        if parse_choice(text) is not None:  # the number of an option just offered?
+            offered = await self.guard.offered(conversation_id(self.name(), openid), OPTIONS_TTL)
+            payload = choose(offered, text)
+        # Typed text is cleaned and limited; a chosen option's payload is sent as it is.
+        reply = await self._ask(openid, payload or text, on_new_message, message,
+                                typed=payload is None)
+        if reply.direct is not None:
+            return [reply.direct]
+        texts = self._texts(reply, fallback=NO_ANSWER)
+        if reply.notices:
+            texts[0] = "\n".join(reply.notices) + "\n\n" + texts[0]
         return self._parts(texts)
 
     def _parts(self, texts: List[str]) -> List[str]:
@@ -447,22 +436,18 @@ class WeChatInput(InputChannel):
 
     async def _ask(self, openid: str, text: str,
                    on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                   message: BaseMessage, fallback: str) -> List[str]:
-        """The texts answering one message: the answer first, then (when it follows) the
-        quotation."""
-        collector = CollectingOutputChannel()
+                   message: BaseMessage, typed: bool) -> Reply:
+        """Hands one message to the assistant (`Guard.answer`)."""
         metadata = {"wechat": {"msg_type": message.type, "msg_id": message.id or None,
                                "account": message.target}}
-        if not await self.guard.deliver(on_new_message, UserMessage(
-                text, collector, conversation_id(self.name(), openid), input_channel=self.name(),
-                metadata=metadata)):
+        return await self.guard.answer(on_new_message, text, conversation_id(self.name(), openid),
+                                       metadata=metadata, typed=typed)
+
+    def _texts(self, reply: Reply, fallback: str) -> List[str]:
+        """The texts of an answer: the answer first, then (when it follows) the quotation."""
+        if not reply.delivered:
             return [UNAVAILABLE]
-        turn = render_turn([sanitise_message(m) for m in collector.messages])
-        if turn.options:
-            self._options.set(openid, turn.options)
-        else:
-            self._options.pop(openid)
-        return turn.texts(self.quotation_follows) or [fallback]
+        return render_turn(reply.answer).texts(self.quotation_follows) or [fallback]
 
     # ---------------------------------------------------------------- customer-service API
 

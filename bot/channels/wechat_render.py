@@ -17,6 +17,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from bot.channels.guard import button_options
+
 # WeChat's limit for the content of a text message (passive reply and customer-service message).
 TEXT_LIMIT_BYTES = 2048
 # Room kept in every part for the "（12/12）" marker.
@@ -102,11 +104,7 @@ def render_turn(messages: Iterable[Dict[str, Any]]) -> Rendered:
                 blocks.append(text)
         if message.get("image"):
             blocks.append(str(message["image"]))
-        for button in message.get("buttons") or []:
-            title = str(button.get("title") or "").strip()
-            payload = str(button.get("payload") or title).strip()
-            if title or payload:
-                options.append({"title": title or payload, "payload": payload})
+        options.extend(button_options(message.get("buttons")))
     return Rendered("\n\n".join(blocks), "\n".join(quotes), options)
 
 

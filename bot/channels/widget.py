@@ -26,9 +26,13 @@ A browser can only reach its own conversation: the session id is random, signed 
 only the server knows (``WIDGET_SESSION_SECRET``, else a key generated once under ``var/``), and
 stored in the tracker as ``widget:<id>`` (`guard.conversation_id`), a namespace no other channel
 can write to. A made-up id, or another channel's, gets 403 and nothing else. Requests are limited
-per session and per client address (`guard.ClientAddresses`); the Origin policy is the one REST
-shares (`guard.OriginPolicy`). Rating comments are stored as plain text and every JSON answer
+per session and per client address (`http.ClientAddresses`); the Origin policy is the one REST
+shares (`http.OriginPolicy`). Rating comments are stored as plain text and every JSON answer
 escapes ``<``, ``>`` and ``&``.
+
+A message goes to Rasa through `Guard.answer` (bot/channels/guard.py), as in every channel; the
+per-session and per-address limits stay this channel's own (answered with 429, as widget.js
+expects).
 """
 from __future__ import annotations
 
@@ -37,7 +41,6 @@ import base64
 import copy
 import hashlib
 import hmac
-import json
 import logging
 import math
 import os
@@ -54,11 +57,13 @@ from sanic.response import HTTPResponse
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 
-from bot.channels.guard import (
-    BadJSON, ClientAddresses, Guard, OriginPolicy, clean_text, conversation_id, load_json_object,
-    neutralise_markup, parse_origins,
+from bot.channels import wording
+from bot.channels.guard import Guard, clean_text, conversation_id, neutralise_markup
+from bot.channels.http import (
+    BadRequest, ClientAddresses, OriginPolicy, add_health, html_safe_dumps, parse_origins,
+    read_json_object,
 )
-from bot.channels.guard import client_per_minute as default_client_per_minute
+from bot.channels.http import client_per_minute as default_client_per_minute
 from bot.shared_state import limiter
 
 logger = logging.getLogger(__name__)
@@ -355,9 +360,9 @@ class WidgetInput(InputChannel):
         self.history_sender_limiter = limiter(sender_per_minute, namespace="widget-history-sender")
         self.history_client_limiter = limiter(client_per_minute, namespace="widget-history-client")
         self.session_limiter = limiter(client_per_minute, namespace="widget-session-client")
-        # Cleaning, typed payloads, timeout and apology (the rate limits above stay this
-        # channel's own, answered with 429 as widget.js expects).
-        self.guard = Guard(self.name())
+        # Cleaning, typed payloads, timeout and apology; the rate limits above stay this
+        # channel's own, answered with 429 as widget.js expects.
+        self.guard = Guard(self.name(), limit_senders=False)
 
     # ---- CORS -------------------------------------------------------------------------------
 
@@ -377,7 +382,7 @@ class WidgetInput(InputChannel):
         return resp
 
     def _json(self, request: Request, body: Any, status: int = 200) -> HTTPResponse:
-        resp = response.json(body, status=status, dumps=_dumps,
+        resp = response.json(body, status=status, dumps=html_safe_dumps,
                              headers={"Cache-Control": "no-store"})
         return self._cors(request, resp)
 
@@ -389,22 +394,14 @@ class WidgetInput(InputChannel):
             return self._error(request, 403, "origin not allowed")
         return None
 
-    def _read_json(self, request: Request) -> Any:
-        if len(request.body or b"") > MAX_BODY_BYTES:
-            raise _BadRequest(413, "request body too large")
-        try:
-            return load_json_object(request.body)
-        except BadJSON as e:
-            raise _BadRequest(400, str(e))
-
     def _session(self, value: Any) -> str:
         """The conversation id of a session this server issued; 400 without one, 403 for any
         other id (made up, or another channel's)."""
         if value is None or value == "":
-            raise _BadRequest(400, "sender is required: the session id from POST /session")
+            raise BadRequest(400, "sender is required: the session id from POST /session")
         sid = self.sessions.verify(value)
         if sid is None:
-            raise _BadRequest(403, "unknown session: ask POST /session for a new one")
+            raise BadRequest(403, "unknown session: ask POST /session for a new one")
         return conversation_id(self.name(), sid)
 
     def _too_many(self, request: Request, *checks: Any) -> Optional[HTTPResponse]:
@@ -421,10 +418,7 @@ class WidgetInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("widget_webhook", __name__)
-
-        @bp.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        add_health(bp)
 
         @bp.route("/widget.js", methods=["GET", "HEAD"])
         async def widget_js(request: Request) -> HTTPResponse:
@@ -472,15 +466,15 @@ class WidgetInput(InputChannel):
             if denied:
                 return denied
             try:
-                body = self._read_json(request)
+                body = read_json_object(request, MAX_BODY_BYTES)
                 sender = body.get("sender")
                 conversation = self._session(sender)
                 text = body.get("message")
                 if not isinstance(text, str) or not text.strip():
-                    raise _BadRequest(400, "message must be a non-empty string")
+                    raise BadRequest(400, "message must be a non-empty string")
                 if len(text) > self.max_message_chars:
-                    raise _BadRequest(413, f"message longer than {self.max_message_chars} characters")
-            except _BadRequest as e:
+                    raise BadRequest(413, f"message longer than {self.max_message_chars} characters")
+            except BadRequest as e:
                 return self._error(request, e.status, e.message)
 
             limited = self._too_many(request, (self.client_limiter, "ip:" + self.clients.of(request)),
@@ -488,27 +482,17 @@ class WidgetInput(InputChannel):
             if limited:
                 return limited
 
-            checked = await self.guard.check(text, conversation, request.app, rate_limit=False)
-            if checked.reply is not None:
-                return self._json(request, self.guard.reply(checked, sender))
-            collector = WidgetOutputChannel()
             metadata = {"widget": {"page": _short(request.headers.get("referer"), 300)}}
             try:
-                await asyncio.wait_for(
-                    self.guard.deliver(on_new_message, UserMessage(
-                        checked.text, collector, conversation, input_channel=self.name(),
-                        metadata=metadata)),
-                    timeout=self.response_timeout,
-                )
-            except asyncio.TimeoutError:
+                reply = await asyncio.wait_for(self.guard.answer(
+                    on_new_message, text, conversation, sender, app=request.app,
+                    output=WidgetOutputChannel(), metadata=metadata),
+                    timeout=self.response_timeout)
+            except asyncio.TimeoutError:  # response_timeout below the path's own wait
                 logger.error("widget: no answer for %s within %.0f s", conversation,
                              self.response_timeout)
                 return self._error(request, 504, "the assistant did not answer in time")
-            except Exception:
-                logger.exception("widget: failed to handle a message from %s", conversation)
-                return self._error(request, 500, "the assistant failed to answer")
-            return self._json(request, self.guard.finish(collector.messages, sender,
-                                                         checked.notices, conversation))
+            return self._json(request, reply.messages)
 
         @bp.route("/history", methods=["GET"])
         async def history(request: Request) -> HTTPResponse:
@@ -518,7 +502,7 @@ class WidgetInput(InputChannel):
             try:
                 sender = request.args.get("sender")
                 conversation = self._session(sender)
-            except _BadRequest as e:
+            except BadRequest as e:
                 return self._error(request, e.status, e.message)
             limited = self._too_many(
                 request, (self.history_client_limiter, "ip:" + self.clients.of(request)),
@@ -540,33 +524,33 @@ class WidgetInput(InputChannel):
             if denied:
                 return denied
             try:
-                body = self._read_json(request)
+                body = read_json_object(request, MAX_BODY_BYTES)
                 conversation = self._session(body.get("sender"))
                 helpful = body.get("helpful")
                 if not isinstance(helpful, bool):
-                    raise _BadRequest(400, "helpful must be true or false")
+                    raise BadRequest(400, "helpful must be true or false")
                 reason = body.get("reason")
                 if reason is not None and reason not in RATING_REASONS:
-                    raise _BadRequest(400, "reason must be one of " + " / ".join(RATING_REASONS))
+                    raise BadRequest(400, "reason must be one of " + " / ".join(RATING_REASONS))
                 if reason is not None and helpful:
-                    raise _BadRequest(400, "a reason goes with an answer rated not helpful")
+                    raise BadRequest(400, "a reason goes with an answer rated not helpful")
                 comment = body.get("comment")
                 if comment is not None and not isinstance(comment, str):
-                    raise _BadRequest(400, "comment must be a string")
+                    raise BadRequest(400, "comment must be a string")
                 comment = (comment or "").strip()
                 if len(comment) > self.max_comment_chars:
-                    raise _BadRequest(400, f"comment longer than {self.max_comment_chars} characters")
+                    raise BadRequest(400, f"comment longer than {self.max_comment_chars} characters")
                 # Kept as plain text: invisible characters and tags dropped, as from a message.
                 comment = clean_text(comment)
                 ts, index = body.get("timestamp"), body.get("message_index")
                 if ts is None and index is None:
-                    raise _BadRequest(400, "timestamp or message_index is required")
+                    raise BadRequest(400, "timestamp or message_index is required")
                 if ts is not None and (isinstance(ts, bool) or not isinstance(ts, (int, float))):
-                    raise _BadRequest(400, "timestamp must be a number")
+                    raise BadRequest(400, "timestamp must be a number")
                 if index is not None and (isinstance(index, bool) or not isinstance(index, int)
                                           or index < 0):
-                    raise _BadRequest(400, "message_index must be a non-negative integer")
-            except _BadRequest as e:
+                    raise BadRequest(400, "message_index must be a non-negative integer")
+            except BadRequest as e:
                 return self._error(request, e.status, e.message)
 
             limited = self._too_many(request, (self.client_limiter, "ip:" + self.clients.of(request)))
@@ -608,8 +592,7 @@ class WidgetInput(InputChannel):
         return bp
 
     def _static(self, request: Request, name: str) -> HTTPResponse:
-        path = STATIC_DIR / name
-        resp = response.raw(path.read_bytes(), content_type=_CONTENT_TYPES[name],
+        resp = response.raw(static_file(name), content_type=_CONTENT_TYPES[name],
                             headers={"Cache-Control": "public, max-age=300",
                                      "X-Content-Type-Options": "nosniff"})
         if name != "demo.html":
@@ -618,11 +601,14 @@ class WidgetInput(InputChannel):
         return resp
 
 
-class _BadRequest(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+def static_file(name: str) -> bytes:
+    """A file of widget_static/ as served: the document's number and titles and the hotline
+    written in, from the knowledge base and the settings (``{{document_number}}`` …)."""
+    text = (STATIC_DIR / name).read_text(encoding="utf-8")
+    if "{{" in text:
+        for key, value in wording.static_fields().items():
+            text = text.replace("{{%s}}" % key, value)
+    return text.encode("utf-8")
 
 
 def _short(text: Optional[str], limit: int) -> Optional[str]:
@@ -630,9 +616,3 @@ def _short(text: Optional[str], limit: int) -> Optional[str]:
         return None
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
-
-def _dumps(obj: Any, **kwargs: Any) -> str:
-    """JSON in which ``<``, ``>`` and ``&`` are written as escapes: the same text for a JSON
-    reader, and nothing a page that puts it into HTML could take for markup."""
-    text = json.dumps(obj, ensure_ascii=False, **kwargs)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -22,13 +22,16 @@ answers 404. Pages are static HTML and plain JavaScript (``static/``) that read 
 Every API call needs a session (401 without one); every write needs the session's CSRF token
 in ``X-CSRF-Token`` (403 without it). Reads run in a thread pool on the console's own tables, so
 the conversations never wait for the console.
+
+The console hands no message to the assistant (`on_new_message` is not used): a staff reply is
+added to the conversation by `bot.staff.handoff.send_reply`. Bodies, errors and JSON answers are
+the channels' shared HTTP helpers (bot/channels/http.py).
 """
 from __future__ import annotations
 
 import asyncio
 import functools
 import ipaddress
-import json
 import logging
 import os
 import time
@@ -42,6 +45,8 @@ from sanic.response import HTTPResponse
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 
+from bot.channels.http import BadRequest, dumps, read_json_object
+from bot.shared_state import limiter
 from bot.staff import auth, db, handoff, hooks, queries
 
 logger = logging.getLogger(__name__)
@@ -66,10 +71,6 @@ _SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-
-
-def _dumps(obj: Any, **kwargs: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, **kwargs)
 
 
 def trusted_proxies():
@@ -102,10 +103,9 @@ def client_ip(request: Request) -> str:
     return (request.conn_info.client_ip if request.conn_info else None) or request.ip or "unknown"
 
 
-class _Refused(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
+# The console's wording of a body it cannot read (`BadRequest.kind`).
+_BODY_ERRORS = {"too_large": "请求内容过大", "not_json": "请求内容必须是 JSON",
+                "too_deep": "请求内容的 JSON 嵌套过深", "not_object": "请求内容必须是 JSON 对象"}
 
 
 class StaffInput(InputChannel):
@@ -128,12 +128,7 @@ class StaffInput(InputChannel):
         self.wechat_client = wechat_client
         self._enabled_at = 0.0
         self._enabled = False
-        try:
-            from bot.shared_state import limiter
-
-            self.login_limiter = limiter(LOGIN_PER_MINUTE, namespace="staff-login")
-        except Exception:  # pragma: no cover - the shared state is optional here
-            self.login_limiter = None
+        self.login_limiter = limiter(LOGIN_PER_MINUTE, namespace="staff-login")
         # The admin from the environment exists before the server answers its first request.
         try:
             auth.bootstrap_admin(self.engine)
@@ -181,7 +176,7 @@ class StaffInput(InputChannel):
         return resp
 
     def json(self, body: Any, status: int = 200) -> HTTPResponse:
-        return self._secure(response.json(body, status=status, dumps=_dumps))
+        return self._secure(response.json(body, status=status, dumps=dumps))
 
     def error(self, status: int, message: str, **extra: Any) -> HTTPResponse:
         return self.json({"error": message, **extra}, status=status)
@@ -197,15 +192,11 @@ class StaffInput(InputChannel):
 
     @staticmethod
     def body(request: Request) -> Dict[str, Any]:
-        if len(request.body or b"") > MAX_BODY_BYTES:
-            raise _Refused(413, "请求内容过大")
+        """The JSON object of a request (an empty body is ``{}``)."""
         try:
-            value = json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            raise _Refused(400, "请求内容必须是 JSON")
-        if not isinstance(value, dict):
-            raise _Refused(400, "请求内容必须是 JSON 对象")
-        return value
+            return read_json_object(request, MAX_BODY_BYTES, empty={})
+        except BadRequest as e:
+            raise BadRequest(e.status, _BODY_ERRORS.get(e.kind, e.message), e.kind) from None
 
     async def session(self, request: Request) -> Optional[auth.Session]:
         token = request.cookies.get(COOKIE)
@@ -241,7 +232,7 @@ class StaffInput(InputChannel):
                 request.ctx.staff = session
                 try:
                     return await handler(request, *args, **kwargs)
-                except _Refused as e:
+                except BadRequest as e:
                     return self.error(e.status, e.message)
                 except queries.BadFilter as e:
                     return self.error(400, str(e))
@@ -302,13 +293,13 @@ class StaffInput(InputChannel):
             if not self._same_origin(request):
                 return self.error(403, "请求来源与控制台不一致")
             ip = client_ip(request)
-            if self.login_limiter is not None and not self.login_limiter.allow("ip:" + ip):
+            if not self.login_limiter.allow("ip:" + ip):
                 return self.error(429, "登录尝试过于频繁，请稍后再试")
             try:
                 body = self.body(request)
                 token, session = await self.run(auth.login, self.engine, body.get("username"),
                                                 body.get("password"), ip)
-            except _Refused as e:
+            except BadRequest as e:
                 return self.error(e.status, e.message)
             except auth.AuthError as e:
                 return self.error(e.status, e.message)
@@ -350,7 +341,7 @@ class StaffInput(InputChannel):
             try:
                 return min(queries.EXPORT_LIMIT, max(1, int(request.args.get("limit") or queries.EXPORT_LIMIT)))
             except ValueError:
-                raise _Refused(400, "limit must be a whole number")
+                raise BadRequest(400, "limit must be a whole number")
 
         @bp.route("/api/conversations", methods=["GET"])
         @self.guarded()
@@ -403,7 +394,7 @@ class StaffInput(InputChannel):
         async def review(request: Request) -> HTTPResponse:
             keys = self.body(request).get("keys")
             if not isinstance(keys, list) or not keys or len(keys) > 1000:
-                raise _Refused(400, "keys 须为1-1000个分组标识的列表")
+                raise BadRequest(400, "keys 须为1-1000个分组标识的列表")
             n = await self.run(queries.mark_reviewed, self.engine, keys,
                                request.ctx.staff.user.username)
             await self.audit(request, "review_unanswered", f"{len(keys)} keys")
@@ -415,11 +406,11 @@ class StaffInput(InputChannel):
             body = self.body(request)
             items = body.get("items")
             if not isinstance(items, list) or not items or len(items) > 5000:
-                raise _Refused(400, 'items 须为1-5000条 {"text", "intent"} 的列表')
+                raise BadRequest(400, 'items 须为1-5000条 {"text", "intent"} 的列表')
             pairs = []
             for item in items:
                 if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-                    raise _Refused(400, 'items 的每一项须为 {"text", "intent"}')
+                    raise BadRequest(400, 'items 的每一项须为 {"text", "intent"}')
                 pairs.append((str(item.get("intent") or body.get("intent") or "out_of_scope"),
                               item["text"]))
             text = queries.nlu_yaml(pairs)
@@ -444,7 +435,7 @@ class StaffInput(InputChannel):
             f = queries.parse_filters(request.args)
             status = request.args.get("status") or None
             if status and status not in ("open", "answered", "closed"):
-                raise _Refused(400, "status must be open, answered or closed")
+                raise BadRequest(400, "status must be open, answered or closed")
             limit = export_limit(request)
             data = await self.run(queries.list_tickets, self.engine, status, f, limit)
             if limit:
@@ -465,7 +456,7 @@ class StaffInput(InputChannel):
         async def reply(request: Request, ticket_id: int) -> HTTPResponse:
             text = self.body(request).get("text")
             if not isinstance(text, str):
-                raise _Refused(400, "text 须为字符串")
+                raise BadRequest(400, "text 须为字符串")
             agent = getattr(request.app.ctx, "agent", None)
             try:
                 result = await handoff.send_reply(self.engine, agent, ticket_id, text,
@@ -506,7 +497,7 @@ class StaffInput(InputChannel):
         @self.guarded(write=True, manage=True)
         async def disable_user(request: Request, username: str) -> HTTPResponse:
             if username == request.ctx.staff.user.username:
-                raise _Refused(400, "不能停用自己的账号")
+                raise BadRequest(400, "不能停用自己的账号")
             await self.run(auth.set_disabled, self.engine, username, True)
             await self.audit(request, "user_disabled", username)
             return self.json({"status": "disabled"})

@@ -281,9 +281,11 @@ def close_ticket(engine: sa.engine.Engine, ticket_id: int) -> bool:
 
 async def add_to_conversation(agent: Any, sender: str, bot_text: str, custom: Dict[str, Any],
                               user_text: Optional[str] = None, channel: Optional[str] = None,
-                              user_metadata: Optional[Dict[str, Any]] = None) -> float:
-    """Adds a message of the person (optional) and one of the assistant to the stored
-    conversation, under its lock, so that the history shows them. Returns the bot event's time."""
+                              user_metadata: Optional[Dict[str, Any]] = None,
+                              buttons: Optional[List[Dict[str, str]]] = None) -> float:
+    """Adds a message of the person (optional) and one of the assistant (with its buttons, which
+    the channels read as what was just offered) to the stored conversation, under its lock, so
+    that the history shows them. Returns the bot event's time."""
     from rasa.shared.core.events import BotUttered, UserUttered
 
     store, locks = agent.tracker_store, agent.lock_store
@@ -292,7 +294,7 @@ async def add_to_conversation(agent: Any, sender: str, bot_text: str, custom: Di
         if user_text is not None:
             tracker.update(UserUttered(user_text, intent={"name": "request_human", "confidence": 1.0},
                                        input_channel=channel, metadata=user_metadata or {"handoff": True}))
-        bot = BotUttered(bot_text, data={"custom": custom})
+        bot = BotUttered(bot_text, data={"custom": custom, **({"buttons": buttons} if buttons else {})})
         tracker.update(bot)
         await store.save(tracker)
     return bot.timestamp

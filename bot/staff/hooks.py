@@ -102,7 +102,8 @@ async def after_assistant(message: Any) -> None:
         if reason is None:
             return
         custom = {"handoff": {"offer": reason}}
-        ts = await handoff.add_to_conversation(agent, message.sender_id, handoff.OFFER[reason], custom)
+        ts = await handoff.add_to_conversation(agent, message.sender_id, handoff.OFFER[reason], custom,
+                                               buttons=[dict(handoff.OFFER_BUTTON)])
         await _say(message, handoff.OFFER[reason], custom, ts, buttons=[dict(handoff.OFFER_BUTTON)])
     except Exception:
         logger.exception("hand-off: could not offer to leave a message")

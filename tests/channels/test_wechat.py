@@ -10,9 +10,8 @@ import pytest
 import requests
 
 from bot.channels import wechat as channel_module
-from bot.channels.wechat import (
-    EMPTY_TEXT, TEXT_ONLY, UNAVAILABLE, VOICE_UNRECOGNISED, WELCOME, WeChatInput,
-)
+from bot.channels.wechat import WeChatInput
+from bot.channels.wording import EMPTY_TEXT, TEXT_ONLY, UNAVAILABLE, VOICE_UNRECOGNISED, welcome
 from bot.channels.wechat_render import OPTIONS_LEAD, QUOTE_HINT, TEXT_LIMIT_BYTES, utf8_len
 from tests.channels.fake_wechat import AES_KEY, APPID, TOKEN, WeChatPlatform, sign
 from tests.channels.wechat_fixtures import api, bot, make_server, server, user, wechat  # noqa: F401
@@ -306,7 +305,8 @@ def test_subscribe_gets_a_welcome_even_if_the_bot_says_nothing(wechat, bot, user
     bot.replies["/greet"] = []
     reply = wechat.post(wechat.xml(user, "event", {"Event": "subscribe",
                                                    "EventKey": "qrscene_123"}))
-    assert reply.text == WELCOME
+    assert reply.text == welcome()
+    assert welcome().startswith("您好，欢迎关注！我可以解答浙人社发〔2021〕22号《关于进一步加强山区26县")
 
 
 def test_subscribe_retry_is_processed_once(wechat, bot, user):

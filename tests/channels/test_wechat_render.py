@@ -8,7 +8,6 @@ from bot.channels.wechat_render import (
     OPTIONS_LEAD, QUOTE_HINT, TEXT_LIMIT_BYTES, choose, parse_choice, render_turn, split_quotes,
     split_text, utf8_len,
 )
-from bot.channels.wechat_state import TTLCache
 
 CLAUSE = ("对山区26县引进的高端人才，在人才项目评审、职称评聘等方面给予倾斜。"
           "支持山区26县设立“飞地”人才平台，在“飞地”工作的人才视同在山区县工作。")
@@ -161,12 +160,3 @@ def test_choose_maps_number_to_payload_within_range():
     assert choose(options, "3") is None
     assert choose([], "1") is None
 
-
-def test_ttl_cache_expires_and_stays_bounded():
-    now = [0.0]
-    cache = TTLCache(max_size=3, ttl=10, clock=lambda: now[0])
-    for k in "abcd":
-        cache.set(k, k.upper())
-    assert "a" not in cache and cache.get("d") == "D" and len(cache) == 3
-    now[0] = 11
-    assert cache.get("d") is None and len(cache) == 0

@@ -64,6 +64,18 @@ def test_demo_page_embeds_the_widget_with_one_script_tag(fake_server):
     assert "data-title=" in html and "data-greeting=" in html
 
 
+def test_static_files_name_the_document_from_the_knowledge_base(fake_server):
+    from policy_kb import get_kb
+
+    doc = get_kb().document
+    js = requests.get(W(fake_server, "widget.js"), timeout=10).text
+    html = requests.get(W(fake_server, "demo"), timeout=10).text
+    assert f"出处：{doc.number}" in js and f"我可以解答{doc.number}（" in js
+    assert f"<h1>{doc.title}</h1>" in html and f"文号：{doc.number}" in html
+    assert "服务热线：12333" in html
+    assert "{{" not in js and "{{" not in html
+
+
 def test_widget_script_never_renders_server_text_as_markup(fake_server):
     js = requests.get(W(fake_server, "widget.js"), timeout=10).text
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):

@@ -16,6 +16,9 @@ import pytest
 from sanic import Sanic
 
 from rasa.core.channels.channel import UserMessage, register
+from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered, UserUttered
 
 from bot.channels.wechat import WeChatInput
 from tests.channels.fake_wechat import (
@@ -26,9 +29,12 @@ Script = Union[List[Dict[str, Any]], Callable[[str], List[Dict[str, Any]]]]
 
 
 class FakeBot:
-    """Stands in for Rasa's ``on_new_message``: answers from a script, records what it was sent."""
+    """Stands in for Rasa's ``on_new_message``: answers from a script, records what it was sent,
+    and stores each turn in its tracker store as Rasa does (the user's message, then each bot
+    message with its buttons), where the channel reads what was last offered."""
 
     def __init__(self) -> None:
+        self.tracker_store = InMemoryTrackerStore(Domain.empty())
         self.received: List[UserMessage] = []
         self.replies: Dict[str, Script] = {}
         self.delay = 0.0
@@ -49,8 +55,12 @@ class FakeBot:
             out = [{"text": f"你说的是：{message.text}"}]
         else:
             out = script(message.text) if callable(script) else script
+        tracker = await self.tracker_store.get_or_create_tracker(message.sender_id)
+        tracker.update(UserUttered(message.text, input_channel=message.input_channel))
         for m in out:
+            tracker.update(BotUttered(m.get("text"), {k: v for k, v in m.items() if k != "text"}))
             await message.output_channel.send_response(message.sender_id, dict(m))
+        await self.tracker_store.save(tracker)
 
 
 class ChannelServer:
@@ -65,7 +75,8 @@ class ChannelServer:
         self.app.config.ACCESS_LOG = False
         self.app.config.MOTD = False
         # Registered as `rasa run` registers input channels, with the fake bot as the agent.
-        self.app.ctx.agent = SimpleNamespace(handle_message=bot.on_new_message)
+        self.app.ctx.agent = SimpleNamespace(handle_message=bot.on_new_message,
+                                             tracker_store=bot.tracker_store)
         register([channel], self.app, route="/webhooks/")
         self.loop = asyncio.new_event_loop()
         self.port = 0

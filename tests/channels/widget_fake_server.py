@@ -155,9 +155,6 @@ class ScriptedAgent:
                 tracker.update(event)
                 await message.output_channel.send_response(message.sender_id, event.message())
             tracker.update(SlotSet("last_kind", "scripted"))
-            # As action_answer does: the payloads just offered are the ones a click may send.
-            offered = [b["payload"] for r in replies for b in r["data"].get("buttons", [])]
-            tracker.update(SlotSet("offered_payloads", offered or None))
             tracker.update(ActionExecuted("action_listen"))
             await self.tracker_store.save(tracker)
 

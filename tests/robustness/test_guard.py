@@ -7,9 +7,10 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, UserUttered
 
 from bot.channels.guard import (
-    APOLOGY, EMPTY, NO_TEXT, RATE_LIMITED, TRUNCATED, Guard, clean_text, has_words,
+    APOLOGY, EMPTY, NO_TEXT, RATE_LIMITED, TRUNCATED, Checked, Guard, clean_text, has_words,
     neutralise_markup,
 )
 from bot.shared_state import SlidingWindowLimiter
@@ -104,11 +105,8 @@ def test_typed_payload_is_read_as_text_unless_just_offered():
 
 
 class _Tracker:
-    def __init__(self, slots):
-        self.slots = slots
-
-    def get_slot(self, name):
-        return self.slots.get(name)
+    def __init__(self, events):
+        self.events = events
 
 
 class _Store:
@@ -125,7 +123,10 @@ class _App:
 
 
 def test_offered_payloads_are_read_from_the_conversation():
-    app = _App(_Store({"s": _Tracker({"offered_payloads": [OFFERED]}), "t": _Tracker({})}))
+    offer = BotUttered("您在哪类单位工作？", {"buttons": [{"title": "民营企业", "payload": OFFERED}]})
+    app = _App(_Store({"s": _Tracker([UserUttered("博士后"), offer]),
+                       "t": _Tracker([UserUttered("博士后"), offer, UserUttered("你好"),
+                                      BotUttered("您好！")])}))
     g = guard()
     g.bind(app)
     assert asyncio.run(g.check(OFFERED, "s")).text == OFFERED
@@ -140,7 +141,7 @@ def _deliver(g: Guard, handler) -> tuple:
     async def run():
         collector = CollectingOutputChannel()
         ok = await g.deliver(handler, UserMessage("开化县", collector, "s"))
-        return ok, g.finish(collector.messages, "s")
+        return ok, g.finish(collector.messages, "s").messages
     return asyncio.run(run())
 
 
@@ -168,7 +169,7 @@ def test_failure_timeout_and_silence_become_an_apology_with_the_hotline():
 def test_notices_come_first_and_markup_is_neutralised():
     msgs = guard().finish([{"recipient_id": "s", "text": "<script>x</script> 3 < 5",
                             "buttons": [{"title": "<b>是</b>", "payload": "/affirm"}]}],
-                          "s", notices=["您的消息较长"])
+                          "s", Checked(notices=["您的消息较长"])).messages
     assert msgs[0]["text"] == "您的消息较长"
     assert msgs[1]["text"] == "＜script>x＜/script> 3 < 5"
     assert msgs[1]["buttons"] == [{"title": "＜b>是＜/b>", "payload": "/affirm"}]
@@ -232,7 +233,7 @@ class _Request:
 def test_client_address_trusts_x_forwarded_for_only_from_configured_proxies():
     import pytest
 
-    from bot.channels.guard import ClientAddresses
+    from bot.channels.http import ClientAddresses
 
     none = ClientAddresses(trusted="", exempt="")
     assert none.of(_Request("203.0.113.9", ["1.2.3.4"])) == "203.0.113.9"
@@ -253,7 +254,7 @@ def test_client_address_trusts_x_forwarded_for_only_from_configured_proxies():
 
 
 def test_origins_are_the_configured_ones_and_the_assistants_own_loopback_port():
-    from bot.channels.guard import OriginPolicy
+    from bot.channels.http import OriginPolicy
 
     policy = OriginPolicy("https://www.zj.gov.cn/")
     assert policy.check(_Request("1.2.3.4")) is None
@@ -269,7 +270,7 @@ def test_origins_are_the_configured_ones_and_the_assistants_own_loopback_port():
 def test_json_bodies_are_bounded_in_depth_without_recursion():
     import pytest
 
-    from bot.channels.guard import BadJSON, json_depth, load_json_object
+    from bot.channels.http import BadJSON, json_depth, load_json_object
 
     assert json_depth({"a": [1, {"b": 2}]}) == 3 and json_depth("x") == 0
     assert load_json_object(b'{"sender": "x"}') == {"sender": "x"}

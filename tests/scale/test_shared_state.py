@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from bot import shared_state
-from bot.shared_state import (SharedSlidingWindowLimiter, SharedState, SharedTTL,
-                              SlidingWindowLimiter, limiter, remove_stale_server_files, server_file)
+from bot.shared_state import (LocalTTL, SharedSlidingWindowLimiter, SharedState, SharedTTL,
+                              SlidingWindowLimiter, expiring, limiter, remove_stale_server_files,
+                              server_file)
 from tests.scale.services import in_processes
 
 
@@ -65,3 +66,30 @@ def test_server_files_sit_beside_a_sqlite_tracker_and_go_at_start(tmp_path):
     assert server_file("state", env).exists()
     remove_stale_server_files(env)
     assert not server_file("state", env).exists()
+
+
+def test_local_expiring_keys_expire_and_stay_bounded():
+    now = [0.0]
+    cache = LocalTTL(ttl=10, max_keys=3, clock=lambda: now[0])
+    for k in "abcd":
+        cache.set(k, k.upper())
+    assert "a" not in cache and cache.get("d") == "D" and len(cache) == 3
+    assert cache.claim("x") is True and cache.claim("x") is False
+    assert cache.setdefault("d", "other") == "D" and cache.setdefault("y", "Y") is None
+    now[0] = 11
+    assert cache.get("d") is None and len(cache) == 0
+    assert cache.claim("x") is True  # its claim expired
+
+
+def test_expiring_keys_are_shared_only_with_several_workers(monkeypatch, tmp_path):
+    monkeypatch.setenv("STATE_DB_PATH", str(tmp_path / "state.db"))
+    monkeypatch.setenv("SANIC_WORKERS", "1")
+    alone = expiring("k", ttl=60)
+    assert isinstance(alone, LocalTTL) and alone.claim("m") is True
+    assert not (tmp_path / "state.db").exists()
+    monkeypatch.setenv("SANIC_WORKERS", "2")
+    one, other = expiring("k", ttl=60), expiring("k", ttl=60)  # as two workers
+    assert isinstance(one, SharedTTL)
+    assert one.claim("m") is True and other.claim("m") is False
+    one.set("answer", ["第一条", "第二条"])
+    assert other.get("answer") == ["第一条", "第二条"]

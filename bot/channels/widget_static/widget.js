@@ -1,5 +1,5 @@
 /*
- * 政策问答助手 web widget (浙人社发〔2021〕22号).
+ * 政策问答助手 web widget ({{document_number}}; filled in when served, bot/channels/widget.py).
  *
  * Embed with one tag:
  *   <script src="https://ASSISTANT/webhooks/widget/widget.js" defer
@@ -31,7 +31,7 @@
     : new URL("./", script.src).href;
   var cfg = {
     title: ds.title || "政策问答助手",
-    greeting: ds.greeting || "您好！我可以解答浙人社发〔2021〕22号（山区26县人力社保支撑）相关问题，例如：“开化县是山区县吗”“创业担保贷款有什么优惠”。",
+    greeting: ds.greeting || "您好！我可以解答{{document_number}}（山区26县人力社保支撑）相关问题，例如：“开化县是山区县吗”“创业担保贷款有什么优惠”。",
     placeholder: ds.placeholder || "请输入您的问题",
     open: ds.open === "true",
     timeoutMs: 60000
@@ -373,7 +373,7 @@
         el("span", { className: "sq-cite-preview", "aria-hidden": "true", text: "“" + (marks[0] || text) + "”" })
       ]);
       var src = el("p", { className: "sq-cite-src",
-        text: "出处：浙人社发〔2021〕22号" + (c.location ? " " + c.location : "") });
+        text: "出处：{{document_number}}" + (c.location ? " " + c.location : "") });
       var card = el("details", { className: "sq-cite" + (marks.length ? " sq-cite-quoted" : ""),
                                  open: !!open },
                     [summary, passageWithMarks(text, marks), src]);
