@@ -1,10 +1,11 @@
 """action_answer: the one action that answers every turn.
 
 The path of a question: the NLU gives an intent and entities (the knowledge-base matcher
-normalises names to the knowledge base's ids); `Understanding` gathers them with the
-conversation's context and names the kind of answer (`Understanding.kind`, one ordered table);
-a handler per kind asks policy_kb and builds `Reply`s. A message with several questions is split
-into its parts, each answered in order.
+normalises names to the knowledge base's ids); `Understanding` (actions.understanding) reads them
+with the conversation's slots, once per turn; `route` (actions.routing, one ordered table) names
+the kind of answer; `Answerer.on_<kind>` builds the `Reply`s for that kind from policy_kb and
+never hands the turn to another handler. A message with several questions is split into its
+parts (`question_parts`), each routed and answered in order.
 """
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from policy_kb import PLAUSIBLE, get_kb
 from policy_kb.text import normalise
 
 from actions import messages, places, render
-from actions.document import OVERVIEW, aspect_of, aspects_of, document_reply
+from actions.document import aspect_of, aspects_of, document_reply
+from actions.routing import route
 from actions.understanding import PROVINCIAL_DEPARTMENT, SMALL_TALK, Understanding
 
 logger = logging.getLogger(__name__)
@@ -29,8 +31,6 @@ logger = logging.getLogger(__name__)
 # Where one question of a message ends and the next begins.
 _PART_SPLIT = re.compile(r"[？?。！!；;\n]+|(?:^|\s)[1-9１-９](?:[、.．)）]\s*|\s+)|另外|还有(?:就是|个|一个)?(?=[^，,])|顺便问一?下?|顺带问一?句?|再问一?下?|此外|同时想问")
 _UNIT_CUE = re.compile(r"谁负责|哪个部门|哪些部门|什么部门|责任单位|归谁管|谁管|哪个单位|负责单位")
-# Words that ask about this document's own measures, wherever the person is ("能按山区县那个放宽到十年的吗").
-_THIS_DOCUMENT = re.compile(r"山区|这个文件|文件里|本文件|这个政策|那个政策|这项政策|这个意见|那个放宽|那个补助")
 # A piece that asks something.
 _ASKS = re.compile(r"[吗呢么？?]|是否|能否|可否|能不能|会不会|可不可以|可以不|有没有|有无|是不是|算不算|要不要|需不需要|用不用|"
                    r"多少|(?<![前这那近头好])几年|几条|几项|几天|几号|几点|几成|几万|几岁|几个月|哪|谁|什么|啥|怎么|怎样|如何|咋|"
@@ -82,11 +82,7 @@ class Answerer:
         parts = self.question_parts()
         if len(parts) >= 2:
             return self.on_parts(parts), self.slots
-        kind = self.u.kind()
-        if kind in ("clause", "eligibility", "aspect", "applicable", "inform") and self.u.only_outside_zhejiang() \
-                and not self.u.pending_clause and not _THIS_DOCUMENT.search(self.u.text):
-            kind = "outside"  # "深圳博士后出站留深工作 能拿多少补贴": another place's policy
-        replies = self.dispatch(kind)
+        replies = self.dispatch(route(self.u))
         self._say_what_is_not_named(replies)
         self._keep_what_was_said()
         return replies, self.slots
@@ -120,6 +116,7 @@ class Answerer:
             replies[0].text = render.join(lead, replies[0].text)
 
     def dispatch(self, kind: str) -> List[Any]:
+        """The replies of the handler for `kind` (see actions.routing.route)."""
         handler: Callable[[], List[Any]] = getattr(self, f"on_{kind}")
         return handler()
 
@@ -294,7 +291,7 @@ class Answerer:
         # Each question is routed on its own words; the facts are those of the whole message
         # ("我们单位在松阳…他老婆在杭州上班": the employer is in 松阳 whichever question asks).
         part = dataclasses.replace(self.u, text=text, intent=intent, confidence=1.0, entities={},
-                                   learned_entities={}, from_search=False, search_confidence="",
+                                   learned_entities={}, from_search=False, search_confidence="", _ranked={},
                                    _new_facts=self.u.new_facts(), _subject=self.u.subject())
         if kind == "units_of":
             part.units_of = list(target[1])
@@ -304,7 +301,7 @@ class Answerer:
         replies: List[Any] = []
         for i, part in enumerate(parts, 1):
             sub = Answerer(part)
-            got = sub.on_units_of(part.units_of) if getattr(part, "units_of", None) else sub.dispatch(part.kind())
+            got = sub.dispatch(route(part))
             for r in got:
                 r.text = f"（{i}）{r.text}"
             replies.extend(got)
@@ -360,27 +357,7 @@ class Answerer:
 
     # -- what a measure says --------------------------------------------------------------------
     def on_clause(self):
-        number = self.kb.measure_reference(self.u.text)
-        if number is not None and self.kb.clause_by_number(str(number)) is None \
-                and not self.u.entities.get("measure"):
-            return self.on_no_such_measure(number)
-        unnamed = self.kb.unnamed_group(self.u.text)
-        ranked = self.u.clause_candidates()
-        if unnamed is not None and not any(s >= PLAUSIBLE for _, s in ranked):
-            return self.on_unnamed(unnamed)
-        if not ranked and aspect_of(self.u.text) != "overview":
-            return self.on_document()  # "文件里有多少条具体措施"
-        if not ranked:
-            return self._unclear()
-        if self.u.only_outside_zhejiang() and not self.u.describes_a_case(ranked[0][0]):
-            return [render.outside_reply(self.u.place_matches()[0])]  # "福建的山区县有什么扶持政策"
-        if self.u.is_ambiguous(ranked):
-            clauses = [c for c, _ in ranked[:3]]
-            return [render.choices_reply(clauses, "您问的可能是以下哪一项？")]
-        clause, _ = ranked[0]
-        if self.u.describes_a_case(clause):
-            # "出站博士后到民企工作有补助吗", "毕业9年 在江西婺源 能按山区县那个放宽到十年的吗": a case to judge
-            return self.on_eligibility()
+        clause, _ = self.u.clause_candidates()[0]
         facts = self.u.merged_facts()
         if facts:
             self.slots["facts"] = facts
@@ -402,59 +379,50 @@ class Answerer:
             return f"{where}规定：“{sentence}”"  # quoted once: render.quote_once gives it its place
         return f"这是{where}的规定。"
 
+    def on_choices(self):
+        """Two measures matched about equally and neither well: the person chooses."""
+        clauses = [c for c, _ in self.u.clause_candidates()[:3]]
+        return [render.choices_reply(clauses, "您问的可能是以下哪一项？")]
+
     def on_aspect(self):
         """A point of a measure ("额度是多少", "那去哪里申请"): what the document says on it."""
-        current = self.u.pending_clause or self.u.last_clause
-        ranked = self.u.clause_candidates(use_context=True)
-        clause = None
-        if current in self.kb.clauses and self.u._follows_up() and not self.u._topic_beyond(current):
-            clause = self.kb.clause(current)  # "放宽到几年", "能领几年": the measure just discussed
-        elif ranked and not self.u.is_ambiguous(ranked):
-            clause = ranked[0][0]
-        elif current in self.kb.clauses:
-            clause = self.kb.clause(current)
-        if clause is None:
-            return self.on_clause()
+        clause = self.u.aspect_clause()
         answer = self.kb.aspect_answer(clause.id, self.u.aspect())
         self.remember(self.u.last_kind if self.u.pending_clause else "clause", clause)
         return [render.aspect_reply(clause, answer, self.u.text)]
 
-    def on_no_such_measure(self, number: int):
+    def on_no_such_measure(self):
+        number = self.kb.measure_reference(self.u.text)
         count = self.kb.document.measure_count
         text = messages.NO_SUCH_MEASURE.format(count=count, last="一二三四五六七八九十"[count - 1], number=number)
         reply = render.Reply(text + "您可以问其中任一项，例如“第九条讲什么”。")
         self.remember("document")
         return [reply]
 
-    def on_unnamed(self, unnamed=None):
+    def on_unnamed(self):
         """A group the document does not name, asked about nothing the document covers."""
-        name, note = unnamed or self.kb.unnamed_group(self.u.text)
+        name, note = self.kb.unnamed_group(self.u.text)
         lead = messages.NOT_NAMED.format(what=f"“{name}”") + (f"（{note}）" if note else "")
         self.remember("out_of_scope")
         return [render.out_of_scope_reply(lead=lead)]
 
-    def _unclear(self):
+    def on_unclear(self):
         self.remember("unclear")
         return [render.out_of_scope_reply(hint=True)] if self.u.looks_off_topic() else [render.Reply(messages.REPHRASE)]
 
     # -- who is responsible -----------------------------------------------------------------------
     def on_units(self):
-        if self.u.names_unknown_department():
-            return self.on_unknown_department()
         ranked = self.u.clause_candidates(use_context=True)
         if not ranked:
-            dept = self.u.department()
-            if dept:
-                return self.on_department()
             return [render.Reply(messages.ASK_WHICH_UNITS)]
         clause, _ = ranked[0]
         detail = self.kb.best_sentence(clause.id, self.u.text) if self.u.asks_detail() else None
         self.remember("units", clause)
         return [render.units_reply(clause, detail)]
 
-    def on_units_of(self, clause_ids: List[str]):
+    def on_units_of(self):
         """Who is responsible for each of the measures asked about before."""
-        clauses = [self.kb.clause(cid) for cid in clause_ids]
+        clauses = [self.kb.clause(cid) for cid in self.u.units_of]
         lines = [f"「{c.label}」（{c.location}）：{render.unit_names(c)}。" for c in clauses]
         reply = render.Reply("责任单位分别是：\n" + "\n".join(lines))
         reply.add_citations(clauses).add_units([d for c in clauses for d in self.kb.units_of(c.id)])
@@ -489,16 +457,8 @@ class Answerer:
         return [reply]
 
     def on_department(self):
-        if self.u.names_unknown_department():
-            return self.on_unknown_department()
         dept = self.u.department()
-        if dept and (self.u.strong_topic() is not None or ("还是" in self.u.text and self.u._follows_up())):
-            # "卫生高级自主评聘是卫健委管还是人社管", "那这块到底是卫健委说了算还是人社厅":
-            # which of them is responsible for that measure
-            return self.on_units()
         if not dept:
-            if self.u.clause_candidates(use_context=True):
-                return self.on_units()
             return [render.Reply(messages.ASK_WHICH_DEPARTMENT)]
         self.remember("department")
         return [render.department_reply(dept)]
@@ -507,8 +467,6 @@ class Answerer:
     def on_eligibility(self):
         facts = self.u.merged_facts()
         clause = self.u.eligibility_clause(facts)
-        if clause is None and self.u.clause_candidates():
-            return self.on_clause()
         if clause is None:
             options = [self.kb.clause(cid) for cid in self.kb.rule_clauses()]
             self.slots["facts"] = facts or None
@@ -534,46 +492,24 @@ class Answerer:
         return render.verdict_reply(verdict, clause, address=self.u.subject().address, aspect=line, place=place,
                                     question=self.u.text)
 
-    def _rule_clause_for(self, clause, facts: Dict[str, Any]):
-        """The clause whose rule judges a case about `clause` (itself, or the paragraph the facts
-        fit best), or None when the measure judges no one."""
-        rules = self.kb.rule_clauses()
-        if clause.id in rules:
-            return clause
-        children = [cid for cid in rules if cid.startswith(clause.id + ".")]
-        return self.kb.clause(self.u._pick_child(self.kb, children, facts)) if children else None
-
     def on_resume(self):
         """Back to the case judged earlier: the same measure, judged on everything said since."""
         clause = self.kb.clause(self.u.case_clause)
         return [self._verdict(clause, self.u.merged_facts())]
 
+    def on_named_case(self):
+        """A description of a person asking about a measure that judges them: the verdict."""
+        _, clause = self.u.applicable_plan()
+        return [self._verdict(clause, self.u.merged_facts())]
+
     def on_applicable(self):
+        """The measures that fit a person described ("高校毕业生创业 我在遂昌 毕业3年")."""
         facts = self.u.merged_facts()
         self.slots["facts"] = facts or None
-        # A question that names a measure is about that measure: judged, where it judges this
-        # person ("文件里那个基层岗位包括我们村官吗"), else its content ("我们企业想设博士后工作站").
-        named = [c for c, score in self.u.clause_candidates()[:1] if score >= PLAUSIBLE or score == float("inf")]
-        if named and (self.u.strong_topic() is not None or self.u.from_search is False):
-            clause = named[0]
-            judged = self._rule_clause_for(clause, facts)
-            if judged is not None and self.kb.eligibility.concerns(judged.id, facts):
-                return [self._verdict(judged, facts)]
-            if judged is None or not self.kb.eligibility.concerns(judged.id, facts):
-                return self.on_clause()
-        verdicts = self.kb.applicable(facts) if facts else []
-        # What the person asks about, found by topic or search, comes first even where the
-        # clause judges no one ("县里想办一所技工院校" → 第五条).
-        topical = [c for c, score in self.u.clause_candidates()[:2] if score >= PLAUSIBLE or score == float("inf")]
-        topical_ids = {c.id for c in topical}
-        # A measure that only the place fits (nothing about the person) is noise, not a match.
-        verdicts = [v for v in verdicts
-                    if v.clause_id in topical_ids or v.verdict == "eligible" or len(v.met) >= 2]
-        extra = [c for c in topical if all(v.clause_id != c.id for v in verdicts)]
-        if not verdicts and not extra:
-            if self.u.clause_candidates():
-                return self.on_clause()
+        plan = self.u.applicable_plan()
+        if plan[0] != "list":
             return [render.Reply(messages.ASK_ABOUT_YOU)]
+        _, verdicts, extra = plan
         reply = places.applicable_reply(verdicts, extra, address=self.u.subject().address, question=self.u.text)
         first = extra[0] if extra else self.kb.clause(verdicts[0].clause_id)
         asking = next((v for v in verdicts if v.verdict == "need_info"), None)
@@ -585,21 +521,7 @@ class Answerer:
             self.remember("applicable", first)
         return [reply]
 
-    def on_inform(self):
-        """A fact given on its own: continue what is pending, or what was just discussed."""
-        u = self.u
-        if u.last_kind == "applicable" and u.new_facts() and not u.pending_clause:
-            return self.on_applicable()
-        if u.pending_clause or (u.last_kind == "eligibility" and u.new_facts()):
-            return self.on_eligibility()
-        if u.last_kind == "clause" and u.last_clause and u.describes_a_case(self.kb.clause(u.last_clause)):
-            return self.on_eligibility()  # "我在天台县的乡镇卫生院" after the clause on that exam
-        if u.new_facts() and (u.describes_someone() or not u.place_matches()):
-            return self.on_applicable()  # "高校毕业生创业 我在遂昌 毕业3年": a person, not a place
-        if u.place_matches():
-            return self.on_county()
-        if u.clause_candidates():
-            return self.on_clause()
+    def on_rephrase(self):
         return [render.Reply(messages.REPHRASE)]
 
     # -- places ------------------------------------------------------------------------------------
@@ -615,17 +537,6 @@ class Answerer:
 
     # -- the document itself -----------------------------------------------------------------------
     def on_document(self):
-        if self.u.names_unknown_department():
-            return self.on_unknown_department()
-        number = self.kb.measure_reference(self.u.text)
-        if number is not None and self.kb.clause_by_number(str(number)) is None:
-            return self.on_no_such_measure(number)
-        if aspect_of(self.u.text) == "overview" and not OVERVIEW.search(self.u.text):
-            if self.u.glossary_entry() is not None:
-                return self.on_term()  # "文件里的山区县是怎么界定的"
-            hits = self.kb.search(self.u.text, k=1)
-            if hits and hits[0].score >= PLAUSIBLE:
-                return self.on_clause()  # "意见是按照省委哪次全会的部署提出的": a clause's content
         asked = [a for a in aspects_of(self.u.text) if a != "validity" or len(aspects_of(self.u.text)) == 1]
         if len(asked) >= 2:  # "这个文件的文号是多少，从哪天起施行"
             replies = []
@@ -642,8 +553,6 @@ class Answerer:
     # -- terms -------------------------------------------------------------------------------------
     def on_term(self):
         entry = self.u.glossary_entry()
-        if entry is None:
-            return self.on_clause()
         related = [self.kb.clause(cid) for cid in entry.related]
         lead = f"【名词解释，非文件原文】{entry.term}：{entry.explanation}"
         if related:

@@ -125,6 +125,8 @@ class Clause(_Model):
     passages: List[str] = []
     # A label of at most 12 characters for buttons; the title when it is short enough.
     short_title: Optional[str] = None
+    # A passage on the document itself (its scope, its start, its number and signatures), not a measure.
+    about_document: bool = False
     # sentence (verbatim, one of the clause's sentences) -> words that point to it
     sentence_keywords: Dict[str, List[str]] = {}
     # derived at load
