@@ -63,8 +63,6 @@ class ActionAnswer(Action):
             if r.buttons:
                 kwargs["buttons"] = r.buttons
             dispatcher.utter_message(**kwargs)
-        offered = [b["payload"] for r in replies for b in r.buttons]
-        slots = {**slots, "offered_payloads": offered or None}
         # Only what changes: an unchanged slot would add an event to validate, store and replay.
         return [SlotSet(k, v) for k, v in slots.items() if tracker.get_slot(k) != v]
 

@@ -56,7 +56,7 @@ T = TypeVar("T")
 
 # Told after the answer when the turn could not be stored (every channel, bot/patches/tracker_store.py).
 NOT_SAVED = ("（提示：系统暂时无法保存这次问答，接下来的提问可能接不上前面的内容。"
-             "如需继续，请稍后再试，或拨打12333人力资源和社会保障服务热线咨询。）")
+             f"如需继续，请稍后再试，或拨打{Settings.from_env(check=False, lenient=True).hotline}人力资源和社会保障服务热线咨询。）")
 
 
 class ConversationStoreError(RuntimeError):

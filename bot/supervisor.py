@@ -246,7 +246,7 @@ class Supervisor:
 
 
 BANNER = """
-  浙人社发〔2021〕22号 政策问答助手 is running.
+  {document} 政策问答助手 is running.
     Web widget demo page:  http://{host}:{port}/webhooks/widget/demo
     REST channel:          POST http://{host}:{port}/webhooks/rest/webhook
                            {{"sender": "me", "message": "创业担保贷款有什么优惠"}}
@@ -295,7 +295,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     print("\n".join(tail), file=sys.stderr)
             return 1
         settings = Settings.from_env(env)
-        print(BANNER.format(host=settings.rasa_host, port=settings.rasa_port,
+        from policy_kb import get_kb
+
+        print(BANNER.format(document=get_kb().document.number, host=settings.rasa_host, port=settings.rasa_port,
                             wechat=" (configured)" if settings.wechat_token else "", logs=logs),
               flush=True)
         return sup.run()
