@@ -69,7 +69,9 @@ def _frame_file(frame: str) -> str:
 # samples without pausing the process).
 IDLE_LEAVES = ("sanic/server/runners.py", "selectors.py", "asyncio/base_events.py", "threading.py",
                # the main process of several Sanic workers, waiting for them
-               "multiprocessing/popen_fork.py")
+               "multiprocessing/popen_fork.py",
+               # a thread of an executor pool waiting for work
+               "concurrent/futures/thread.py")
 IDLE = "idle (event loop waiting)"
 
 

@@ -77,12 +77,16 @@ class WriteTurn:
 
 def turn_for(path: str) -> WriteTurn:
     """One turn per database file and process (a forked worker makes its own)."""
-    key = (os.getpid(), os.path.realpath(path))
-    with _turns_lock:
-        turn = _turns.get(key)
-        if turn is None:
-            turn = _turns[key] = WriteTurn(key[1])
-        return turn
+    key = (os.getpid(), path)
+    turn = _turns.get(key)
+    if turn is None:
+        with _turns_lock:
+            real = (key[0], os.path.realpath(path))
+            turn = _turns.get(real)
+            if turn is None:
+                turn = _turns[real] = WriteTurn(real[1])
+            _turns[key] = turn
+    return turn
 
 
 def _sqlite_file(conn: Any) -> Optional[str]:
