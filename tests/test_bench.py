@@ -225,3 +225,11 @@ def test_the_reference_runs_rasa_itself_and_ours_the_entry_point(monkeypatch, tm
     assert started[0][1:4] == ["-m", "rasa", "run"] and "bot.entry" not in started[0]
     assert started[1][1:3] == ["-m", "bot.entry"]
     assert started[0][started[0].index("--model") + 1] == str(tmp_path / "m.tar.gz")
+
+
+def test_profile_executor_threads_waiting_for_work_are_idle():
+    stacks = profile.parse_collapsed(
+        "_bootstrap (threading.py:973);run (threading.py:953);_worker (concurrent/futures/thread.py:81) 3\n"
+        "_bootstrap (threading.py:973);_worker (concurrent/futures/thread.py:83);"
+        "run (concurrent/futures/thread.py:58);_write (bot/stores.py:200);do_execute (sqlalchemy/engine/default.py:736) 1\n")
+    assert profile.categorise(stacks) == {profile.IDLE: 75.0, "tracker store (SQLAlchemy / SQLite)": 25.0}
