@@ -392,8 +392,9 @@ class Answerer:
     def on_no_such_measure(self):
         number = self.kb.measure_reference(self.u.text)
         count = self.kb.document.measure_count
-        text = messages.NO_SUCH_MEASURE.format(count=count, last="一二三四五六七八九十"[count - 1], number=number)
-        reply = render.Reply(text + "您可以问其中任一项，例如“第九条讲什么”。")
+        last = "一二三四五六七八九十"[count - 1]
+        text = messages.NO_SUCH_MEASURE.format(count=count, last=last, number=number)
+        reply = render.Reply(text + f"您可以问其中任一项，例如“第{last}条讲什么”。")
         self.remember("document")
         return [reply]
 
@@ -450,8 +451,8 @@ class Answerer:
                            f"本意见由{len(issuers)}个部门联合印发：{'、'.join(d.full_name for d in issuers)}。",
                            f"各项措施的责任单位是{named}，以及市县相关部门。")
         reply = render.Reply(text)
-        reply.add_citations([kb.clause("issuance")]).add_units(issuers)
-        self.remember("department", kb.clause("issuance"))
+        reply.add_citations([kb.issuance_clause]).add_units(issuers)
+        self.remember("department", kb.issuance_clause)
         return [reply]
 
     def on_department(self):
@@ -530,7 +531,7 @@ class Answerer:
         matches = self.u.place_matches(use_context=follow_up)
         reply, place = places.county_reply(matches, self.u.text)
         self.clear_pending()
-        self.remember("county", self.kb.clause("scope"), place=place)
+        self.remember("county", self.kb.scope_clause, place=place)
         return [reply]
 
     # -- the document itself -----------------------------------------------------------------------

@@ -47,7 +47,7 @@ def document_reply(text: str, aspect: Optional[str] = None) -> Tuple[Reply, Any]
     kb = get_kb()
     doc = kb.document
     aspect = aspect or aspect_of(text)
-    eff, iss = kb.clause("effective"), kb.clause("issuance")
+    eff, iss = kb.effective_clause, kb.issuance_clause
     issuers = [kb.departments[i] for i in doc.issuers]
     when_eff = f"{doc.effective.year}年{doc.effective.month}月{doc.effective.day}日"
     when_iss = f"{doc.issued.year}年{doc.issued.month}月{doc.issued.day}日"
@@ -96,7 +96,7 @@ def overview_reply(count_only: bool = False) -> Reply:
     kb = get_kb()
     doc = kb.document
     measures = [c for c in kb.clauses.values() if c.measure and c.paragraph in (None, 0) and "." not in c.id]
-    lines = [f"《{doc.title}》（{doc.number}）共提出{doc.measure_count}项主要举措（九条）："]
+    lines = [f"《{doc.title}》（{doc.number}）共提出{doc.measure_count}项主要举措："]
     for c in measures:
         lines.append(f"（{_cn(c.measure)}）{c.title}")
     if not count_only:

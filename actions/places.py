@@ -8,6 +8,8 @@ from policy_kb import get_kb
 
 from actions.render import Reply, excerpt, fact_buttons, join, quote, verdict_label, verdict_payload
 
+_HOW_MANY = {1: "一", 2: "两", 3: "三", 4: "四", 5: "五"}
+
 # Measures listed at once in "what applies to me".
 MAX_LISTED = 4
 
@@ -18,7 +20,7 @@ COUNT = re.compile(r"多少|几个|几县|数量")
 def county_reply(matches: Sequence[Any], text: str) -> Tuple[Reply, Optional[str]]:
     """The reply and the place it was about (for follow-ups)."""
     kb = get_kb()
-    scope = kb.clause("scope")
+    scope = kb.scope_clause
     if not matches:
         return _all_reply(text), None
     m = matches[0]
@@ -52,7 +54,9 @@ def county_reply(matches: Sequence[Any], text: str) -> Tuple[Reply, Optional[str
         if not p.is_mountain_county and getattr(p, "note", None):
             lead += p.note
     elif p.is_mountain_county:
-        how = "衢州、丽水两市的所辖县（市、区）" if p.city in ("衢州市", "丽水市") else "文件点名列出的县市"
+        whole = kb.whole_cities()
+        how = (f"{'、'.join(c.removesuffix('市') for c in whole)}{_HOW_MANY.get(len(whole), str(len(whole)))}市的所辖县（市、区）"
+               if p.city in whole else "文件点名列出的县市")
         lead = f"是的，{p.name}（{p.city}）属于本意见所指的山区县（{how}之一）。"
     else:
         lead = f"不是，{p.name}（{p.city}）不在本意见所指的山区26县范围内。"
@@ -75,7 +79,7 @@ def county_reply(matches: Sequence[Any], text: str) -> Tuple[Reply, Optional[str
 
 def _city_reply(city, text: str) -> Reply:
     kb = get_kb()
-    scope = kb.clause("scope")
+    scope = kb.scope_clause
     covered = [p.name for p in city.covered]
     if covered and len(covered) == len(city.counties):
         lead = f"{city.name}所辖{len(covered)}个县（市、区）全部属于山区县：{'、'.join(covered)}。"
@@ -92,7 +96,7 @@ def _city_reply(city, text: str) -> Reply:
 
 def _all_reply(text: str) -> Reply:
     kb = get_kb()
-    scope = kb.clause("scope")
+    scope = kb.scope_clause
     counties = kb.mountain_counties()
     by_city: dict = {}
     for p in counties:

@@ -18,18 +18,6 @@ from policy_kb.text import clean_user_text
 
 from policy_kb import CONFIDENT, PLAUSIBLE
 
-FACT_KEYS = (
-    "place",
-    "origin",
-    "role",
-    "postdoc_status",
-    "employer_type",
-    "institution_type",
-    "years_since_graduation",
-    "activity",
-)
-# Intents a message giving new facts may carry while it continues an eligibility question.
-CONTINUING_INTENTS = {"inform", "ask_eligibility", "ask_applicable", "ask_county", "nlu_fallback", "out_of_scope"}
 SMALL_TALK = {"greet", "goodbye", "thank", "bot_challenge", "request_human"}
 INTENT_KIND = {
     "ask_clause": "clause",
@@ -316,7 +304,7 @@ class Understanding:
         reading = kb.read_facts(self.text)
         self._subject = reading.subject
         facts: Dict[str, Any] = dict(reading.facts)
-        for key in FACT_KEYS:
+        for key in kb.facts_vocabulary:
             if key in facts or key in ("place", "origin"):
                 continue
             # The knowledge base read the words with their polarity; what it did not read as a

@@ -283,6 +283,24 @@ class KnowledgeBase:
 
     # ------------------------------------------------------------------ places
 
+    @property
+    def scope_clause(self) -> Clause:
+        """The clause that says what "山区县" means."""
+        return self.clauses[self.document.scope_clause]
+
+    @property
+    def effective_clause(self) -> Clause:
+        return self.clauses[self.document.effective_clause]
+
+    @property
+    def issuance_clause(self) -> Clause:
+        """The document's number and signatures."""
+        return self.clauses[self.document.issuance_clause]
+
+    def whole_cities(self) -> List[str]:
+        """The cities whose every county-level division is a mountain county ("衢州、丽水两市的所辖县")."""
+        return [c.name for c in self.places.cities.values() if c.counties and all(p.is_mountain_county for p in c.counties)]
+
     def find_place(self, text: str) -> Optional[PlaceMatch]:
         return self.places.find_place(text)
 

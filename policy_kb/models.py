@@ -46,6 +46,11 @@ class DocumentFacts(_Model):
     # ("公积金贷款最多能贷多少") and other documents (an implementation rule, another policy).
     other_matters: List[str] = []
     other_documents: List[str] = []
+    # The clauses that hold the document's own facts: what "山区县" means, when it applies, its
+    # number and signatures.
+    scope_clause: str
+    effective_clause: str
+    issuance_clause: str
 
 
 class DocumentFile(_Model):

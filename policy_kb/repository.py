@@ -411,6 +411,10 @@ def load_data(data_dir: Optional[os.PathLike] = None) -> KBData:
     measures = {c.measure for c in clauses.values() if c.measure is not None}
     if len(measures) != document.measure_count:
         raise _fail(DOCUMENT_FILE, ("document", "measure_count"), f"clauses.yml has {len(measures)} measures")
+    for key in ("scope_clause", "effective_clause", "issuance_clause"):
+        cid = getattr(document, key)
+        if cid not in clauses or not clauses[cid].about_document:
+            raise _fail(DOCUMENT_FILE, ("document", key), f"'{cid}' is not a clause about the document itself")
     cities, places, areas, outside, order, confusable = _load_places(data_dir, clauses)
     facts, rules, not_facts, subjects = _load_eligibility(data_dir, clauses, cities)
     glossary = _load_glossary(data_dir, clauses)
