@@ -226,4 +226,7 @@ def township_forms(
                 result.ordinary_words[form] = candidates[0].name
                 continue
             target[form] = candidates[0]
+    # jieba's general dictionary (some 60 MB once read) serves only this judgement, made once
+    # when the knowledge base is built: it is not kept in every server process.
+    _jieba_words.cache_clear()
     return result
