@@ -37,8 +37,10 @@ def route(u: Understanding) -> str:
     while True:
         refine = REFINE.get(kind)
         nxt = refine(u) if refine else None
-        if nxt is None or nxt in seen:
+        if nxt is None:
             return kind
+        if nxt in seen:
+            return "unclear"  # each sends the turn to the other: nothing holds, ask to rephrase
         kind = nxt
         seen.append(kind)
 
@@ -198,8 +200,10 @@ def _eligibility(u: Understanding) -> Optional[str]:
 
 def _applicable(u: Understanding) -> Optional[str]:
     plan = u.applicable_plan()
-    return {"named": "named_case", "content": "clause", "nothing": "clause" if u.clause_candidates() else None}.get(
-        plan[0])
+    if plan[0] == "nothing" and not u.clause_candidates():
+        # "这个意见里具体措施有多少项": a question about the document, not about the person
+        return "document" if aspect_of(u.text) != "overview" else None
+    return {"named": "named_case", "content": "clause", "nothing": "clause"}.get(plan[0])
 
 
 def _inform(u: Understanding) -> Optional[str]:
@@ -233,6 +237,8 @@ def _document(u: Understanding) -> Optional[str]:
         hits = kb.search(u.text, k=1)
         if hits and hits[0].score >= PLAUSIBLE:
             return "clause"  # "意见是按照省委哪次全会的部署提出的": a clause's content
+        if u.follows_up() and u.clause_candidates():
+            return "clause"  # "主要考核看啥" after a measure: more of that measure
     return None
 
 

@@ -61,3 +61,10 @@ def _returned_strings(tree):
 ])
 def test_a_kinds_own_conditions_send_the_turn_on(text, intent, kind):
     assert routing.route(Understanding(text=text, intent=intent, confidence=0.95, entities={})) == kind
+
+
+def test_two_kinds_that_send_the_turn_to_each_other_end_in_a_request_to_rephrase(monkeypatch):
+    monkeypatch.setitem(routing.REFINE, "term", lambda u: "document")
+    monkeypatch.setitem(routing.REFINE, "document", lambda u: "term")
+    u = Understanding(text="飞入地是什么意思", intent="ask_term", confidence=0.95, entities={})
+    assert routing.route(u) == "unclear"
