@@ -35,8 +35,9 @@ def current_model(in_process: bool = False) -> Path:
     By default that runs in a child process, leaving this one as it was; ``in_process`` runs it
     here, for a process that loads the knowledge base and jieba anyway (the staff shell), which
     then reuses them instead of building them a second time in another interpreter."""
-    if os.environ.get("RASA_MODEL"):
-        return Path(os.environ["RASA_MODEL"]).resolve()
+    named = Settings.from_env(check=False, lenient=True).rasa_model
+    if named:
+        return Path(named).resolve()
     if in_process:
         import importlib.util
 

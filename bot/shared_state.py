@@ -21,14 +21,15 @@ from collections import OrderedDict, deque
 from pathlib import Path
 from typing import Any, Callable, Deque, Dict, Generic, Iterable, Mapping, Optional, TypeVar, Union
 
+from bot.settings import Settings, current_value
+
 MAX_KEYS = 10_000
+# Relative data directories are the project's own (var/), wherever the process was started.
+_ROOT = Path(__file__).resolve().parent.parent
 
 
 def sanic_workers() -> int:
-    try:
-        return max(1, int(os.environ.get("SANIC_WORKERS", "1") or 1))
-    except ValueError:
-        return 1
+    return max(1, int(current_value("sanic_workers")))
 
 
 def shared_between_workers() -> bool:
@@ -142,16 +143,15 @@ class LocalTTL(Generic[V]):
 def server_file(kind: str, env: Optional[Mapping[str, str]] = None) -> Path:
     """Where a server keeps its ``kind`` ("locks" or "state") file: ``<KIND>_DB_PATH``, else beside
     a SQLite tracker database (``tracker.locks.db``), else ``var/<kind>.db``."""
-    env = os.environ if env is None else env
-    explicit = env.get(f"{'LOCK' if kind == 'locks' else kind.upper()}_DB_PATH")
+    settings = Settings.from_env(os.environ if env is None else env, check=False, lenient=True)
+    explicit = settings.lock_db_path if kind == "locks" else settings.state_db_path
     if explicit:
         return Path(explicit)
-    url = env.get("TRACKER_DB_URL", "")
+    url = settings.tracker_db_url
     if url.startswith("sqlite:///") and not url.endswith(":memory:"):
         tracker = Path(url[len("sqlite:///"):])
         return tracker.with_name(f"{tracker.stem}.{kind}.db")
-    var = env.get("VAR_DIR") or str(Path(__file__).resolve().parent.parent / "var")
-    return Path(var) / f"{kind}.db"
+    return _ROOT / settings.var_dir / f"{kind}.db"
 
 
 def default_path(env: Optional[Mapping[str, str]] = None) -> Path:

@@ -34,6 +34,8 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 from rasa.core.channels.channel import OutputChannel, UserMessage  # noqa: E402
 from rasa.shared.core.events import ActionExecuted, UserUttered  # noqa: E402
 
+from bot.settings import current_value  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 PROMPT = "您> "
 EXIT_WORDS = {"/exit", "/quit", "/退出", "退出"}
@@ -365,10 +367,7 @@ class Shell:
 
 
 def poll_seconds() -> float:
-    try:
-        return max(0.5, float(os.environ.get("STAFF_SHELL_POLL_S", "") or 5))
-    except ValueError:
-        return 5.0
+    return max(0.5, float(current_value("staff_shell_poll_s")))
 
 
 def staff_handoff(sender: str) -> Optional[StaffHandoff]:
@@ -392,7 +391,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--sender", help="会话标识（默认随机）")
     args = ap.parse_args(argv)
 
-    log_file = ROOT / os.environ.get("VAR_DIR", "var") / "shell.log"
+    log_file = ROOT / current_value("var_dir") / "shell.log"
     _quiet_logging(log_file)
 
     from bot.entry import prepare

@@ -27,7 +27,6 @@ Registered in ``bot/credentials.yml`` as ``bot.channels.rest.GuardedRestInput``.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from sanic import Blueprint, response
@@ -43,6 +42,7 @@ from bot.channels.http import (
 )
 from bot.channels.wording import RATE_LIMITED
 from bot.shared_state import limiter
+from bot.settings import current_value
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class GuardedRestInput(InputChannel):
         credentials = credentials or {}
         origins = credentials.get("allowed_origins")
         if origins is None:  # the widget's public origins, from the same setting
-            origins = os.environ.get("WIDGET_ALLOWED_ORIGINS", "")
+            origins = current_value("widget_allowed_origins")
         return cls(allowed_origins=origins)
 
     def __init__(self, guard: Optional[Guard] = None, allowed_origins: Any = None,

@@ -64,6 +64,7 @@ from bot.channels.http import (
     read_json_object,
 )
 from bot.channels.http import client_per_minute as default_client_per_minute
+from bot.settings import Settings
 from bot.shared_state import limiter
 
 logger = logging.getLogger(__name__)
@@ -118,16 +119,15 @@ def _b64(data: bytes) -> str:
 
 
 def session_key_file(env: Optional[Dict[str, str]] = None) -> Path:
-    env = os.environ if env is None else env
-    var = env.get("VAR_DIR") or str(Path(__file__).resolve().parents[2] / "var")
-    return Path(var) / "widget-session.key"
+    var = Settings.from_env(os.environ if env is None else env, check=False, lenient=True).var_dir
+    return Path(__file__).resolve().parents[2] / var / "widget-session.key"
 
 
 def load_session_secret(env: Optional[Dict[str, str]] = None) -> bytes:
     """``WIDGET_SESSION_SECRET``, else the key in ``var/widget-session.key``, created once (by
     whichever worker or server comes first) with 32 random bytes and readable by its owner only."""
     env = os.environ if env is None else env
-    configured = (env.get("WIDGET_SESSION_SECRET") or "").strip()
+    configured = Settings.from_env(env, check=False, lenient=True).widget_session_secret.strip()
     if configured:
         if len(configured) < MIN_SECRET_CHARS:
             raise ValueError(f"WIDGET_SESSION_SECRET must have at least {MIN_SECRET_CHARS} "

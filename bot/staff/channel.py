@@ -33,7 +33,6 @@ import asyncio
 import functools
 import ipaddress
 import logging
-import os
 import time
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
@@ -47,6 +46,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 
 from bot.channels.http import BadRequest, dumps, read_json_object
 from bot.shared_state import limiter
+from bot.settings import current_value
 from bot.staff import auth, db, handoff, hooks, queries
 
 logger = logging.getLogger(__name__)
@@ -74,8 +74,7 @@ _SECURITY_HEADERS = {
 
 
 def trusted_proxies():
-    raw = (os.environ.get("STAFF_TRUSTED_PROXIES") or os.environ.get("TRUSTED_PROXIES")
-           or "127.0.0.1 ::1")
+    raw = current_value("staff_trusted_proxies")
     nets = []
     for item in raw.replace(",", " ").split():
         try:
