@@ -36,7 +36,9 @@ _ASKS = re.compile(r"[吗呢么？?]|是否|能否|可否|能不能|会不会|�
                    r"多少|(?<![前这那近头好])几年|几条|几项|几天|几号|几点|几成|几万|几岁|几个月|哪|谁|什么|啥|怎么|怎样|如何|咋|"
                    r"想知道|想问|请问|问一下|问下|打听|收不收|要不要|给不给|能拿|能享受|行不行|好不好")
 # "分别", "各自": one question asked of several things.
-_EACH = re.compile(r"这两块|这两项|这两个|这两条|两者|分别|各自")
+_EACH = re.compile(r"这两块|这两项|这两个|这两条|这几个|这几项|两者|两条|两个政策|分别|各自|一并|一起(回答|说|讲|答)|都说|都讲|都介绍|区别")
+# The person telling of themselves in one question of several ("我是丽水的中学老师想问职称评审倾斜").
+_SELF_STATEMENT = re.compile(r"我(自己)?(是|在|今年|毕业|大学)")
 # A topic this weak ("孩子上学") does not make a question of its own out of a piece of a story.
 _OWN_PART_WEIGHT = 2.5
 _COUNTY_CUE = re.compile(r"山区县|范围|覆盖|算不算|算吗|是不是|属于|包括|有哪些|哪几个|呢$")
@@ -161,15 +163,21 @@ class Answerer:
             return []
         parts: List[List[Any]] = []  # [text, target]
         carry = ""  # words that ask nothing themselves, kept for the question that follows them
+        # "…博士后，打算去龙泉的民企，另外我爱人要考卫生中级，这两个政策分别怎么说": asked of each
+        # measure named before it, a piece that names one strongly is a question of its own.
+        each = any(_EACH.search(p) for p in pieces)
         for piece in pieces:
-            if not _ASKS.search(piece) and piece not in asked:
+            if not _ASKS.search(piece) and piece not in asked and not (each and self._strong_target(piece)):
                 # Background ("去年引进了几个大学生"), or the subject of the question that follows
                 # ("…，高校毕业生去基层公共管理岗位，招录名额有没有倾斜").
                 carry = f"{carry}，{piece}" if carry else piece
                 continue
+            # What the question itself names decides its target; the background held for it
+            # only when it names nothing ("我们企业也要去省人才市场招人，创业担保贷款…": 创业担保贷款).
+            target = self._target(piece, parts[-1][1] if parts else None)
             if carry:
                 piece, carry = f"{carry}，{piece}", ""
-            target = self._target(piece, parts[-1][1] if parts else None)
+                target = target or self._target(piece, parts[-1][1] if parts else None)
             if target is None and parts and _UNIT_CUE.search(piece) and not self.kb.clauses_for_topic(piece):
                 # "3.这两样分别是哪些部门负责": who is responsible for each question before it
                 target = ("units_of", tuple(t[1] for _, t in parts if t and t[0] == "clause"))
@@ -287,10 +295,17 @@ class Answerer:
             intent = {"document": "ask_document", "county": "ask_county", "department": "ask_department"}.get(
                 kind, "ask_clause")
         # Each question is routed on its own words; the facts are those of the whole message
-        # ("我们单位在松阳…他老婆在杭州上班": the employer is in 松阳 whichever question asks).
+        # ("我们单位在松阳…他老婆在杭州上班": the employer is in 松阳 whichever question asks), unless
+        # the question names the one it is about ("我是丽水的老师…，我弟在青田创业毕业4年…": 青田).
+        own = self.kb.read_facts(text)
+        speaks_for_itself = own.subject.kind != "self" or bool(_SELF_STATEMENT.search(text))
+        if own.facts and speaks_for_itself and own.subject != self.u.subject():
+            facts, subject = {**self.u.new_facts(), **own.facts}, own.subject
+        else:
+            facts, subject = self.u.new_facts(), self.u.subject()
         part = dataclasses.replace(self.u, text=text, intent=intent, confidence=1.0, entities={},
                                    learned_entities={}, from_search=False, search_confidence="", _ranked={},
-                                   _new_facts=self.u.new_facts(), _subject=self.u.subject())
+                                   _new_facts=facts, _subject=subject)
         if kind == "units_of":
             part.units_of = list(target[1])
         return part

@@ -104,6 +104,10 @@ def _first_kind(u: Understanding) -> str:
         return "clause"  # "主要举措第三项是什么", "这份意见想达到哪些目标"
     if kind == "county" and not u.place_matches() and u.names_a_measure():
         return "clause"  # "加强智力帮扶和服务包括哪些内容"
+    if kind == "county" and not u.place_matches() and u.personal_facts() and u.last_clause in get_kb().rule_clauses():
+        return "inform"  # "那县人民医院算不算" after the exam's pass mark: a case of that measure
+    if kind in ("county", "clause") and u.mountain_counties_of_the_measure():
+        return "clause"  # "（见习示范基地）在山区县的话申报条件有没有降低一点": the measure discussed
     if kind in ("clause", "document", "term") and u.place_matches() and COUNTY_QUESTION.search(u.text) \
             and not u.names_a_measure() and not u.only_outside_zhejiang():
         return "county"  # "开化县是山区县吗……": a place asked about, whatever the model said
@@ -120,7 +124,8 @@ def _from_evidence(u: Understanding) -> str:
             and not u.explicit_topic() and not u.new_facts():
         return "county"  # "我们这边也好多山啊 真不算？": still the place just discussed
     if (u.intent == "out_of_scope" and u.confidence >= OOS_TRUST_CONFIDENCE and not u.describes_someone()
-            and not asks_place and not names_measure and not (named_group and u.strong_topic() is not None)):
+            and not u.personal_facts() and not asks_place and not names_measure
+            and not (named_group and u.strong_topic() is not None)):
         return "out_of_scope"
     if asks_place and not u.names_a_measure():
         return "county"  # "开化县是山区县吗啊啊啊……"
@@ -143,6 +148,8 @@ def _from_evidence(u: Understanding) -> str:
         return "county"
     if u.department():
         return "department"
+    if u.personal_facts():
+        return "applicable"  # "没读过大学的，初中毕业就出来打工了": what the person tells of themselves
     return "out_of_scope"
 
 

@@ -52,7 +52,12 @@ MANIPULATION = re.compile(r"(忽略|无视|忘记|忘掉)(之前|以上|前面|�
 BARE_YEARS = re.compile(r"(不是|不)?(\d{1,2}|[一二两三四五六七八九十]{1,3})(?:个)?年")
 # Which measure names a single responsible unit (computed from the knowledge base).
 SINGLE_UNIT = re.compile(r"(只|仅)(写了|有|列了|列)?[^，,。？?]{0,10}?(一个|1个|一家)(责任)?(单位|部门)|责任单位(最少|只有一个)|"
+                         r"责任单位(只有|仅有|就)[^，,。？?]{1,10}(一家|一个)|"
                          r"(一家|一个部门|一个单位)(单独)?负责|单独负责")
+# The facts that say who a person is.
+WHO = ("role", "postdoc_status", "years_since_graduation", "institution_type")
+# Words that ask for the list of places ("山区26县都有哪些", "一共几个").
+LIST_QUESTION = re.compile(r"哪些|哪几个|名单|列表|清单|列出|是哪|多少个|几个|有几")
 # Words that ask whether a place is covered.
 COUNTY_QUESTION = re.compile(r"山区县|山区26县|范围|覆盖|算不算|算吗|不算|是不是|属于|包括|哪些县|名单")
 # A request to see the clause just discussed in full.
@@ -107,11 +112,14 @@ class Understanding:
         # The knowledge-base matcher's values are already normalised: let them come first.
         ordered = sorted(msg.get("entities") or [], key=lambda e: e.get("extractor") != "KBEntityExtractor")
         learned: Dict[str, List[Any]] = {}
+        raw = msg.get("text") or ""
         for e in ordered:
             label, value = e.get("entity"), e.get("value")
             if label and value not in (None, "") and value not in ents.setdefault(label, []):
                 ents[label].append(value)
-                if e.get("extractor") != "KBEntityExtractor":
+                surface = raw[e["start"]:e["end"]] if isinstance(e.get("start"), int) and isinstance(e.get("end"), int) else ""
+                if e.get("extractor") != "KBEntityExtractor" and not get_kb().extractor.states_no_fact(raw, surface):
+                    # (the model's reading of a phrase that names a measure, "高校毕业生那个放宽", is no fact)
                     learned.setdefault(label, []).append(value)
         facts = tracker.get_slot("facts")
         # The NLU has normalised the text; put right homophone slips of the knowledge base's
@@ -147,6 +155,19 @@ class Understanding:
         return bool(self.explicit_topic() or self.place_matches() or self.department() or self.new_facts()
                     or self.aspect() or kb.not_covered(self.text) or kb.unnamed_group(self.text)
                     or self.entities.get("measure") or self.entities.get("term"))
+
+    def mountain_counties_of_the_measure(self) -> bool:
+        """"山区县" said of the measure under discussion, not asked as a place ("那是不是所有山区县都有",
+        "分配的时候山区县有没有照顾" after a measure): no place named, no list asked for."""
+        kb = get_kb()
+        last = kb.clauses.get(self.last_clause or "")
+        return (last is not None and last.measure is not None and "山区" in self.text and not self.place_matches()
+                and not LIST_QUESTION.search(self.text) and not self.names_a_measure())
+
+    def personal_facts(self) -> Dict[str, Any]:
+        """What this message says of who a person is ("没读过大学", "博士后出站了", "毕业三年"), not of
+        places, employers or plans ("被公司拖欠工资", "开奶茶店的计划书")."""
+        return {k: v for k, v in self.new_facts().items() if k in WHO}
 
     def only_a_place(self) -> bool:
         """A place and nothing else: no measure, no fact about a person, no case under way."""
@@ -207,7 +228,9 @@ class Understanding:
             return [(quoted, 1.0)] + [(h.clause, h.score) for h in kb.search(self.text, k=3)
                                       if h.clause.id != quoted.id and h.score >= PLAUSIBLE]
         topics = kb.clauses_for_topic(self.text)
-        deictic = bool(DEICTIC.search(self.text)) or len(self.text) <= 8
+        if self.mountain_counties_of_the_measure():
+            topics = [(c, w) for c, w in topics if not c.about_document]
+        deictic = bool(DEICTIC.search(self.text)) or len(self.text) <= 8 or self.mountain_counties_of_the_measure()
         if self.last_clause in kb.clauses and not topics and (use_context or deictic):
             # "那谁负责？", "这个由谁认定": about what was just discussed.
             return [(kb.clause(self.last_clause), 0.0)]

@@ -26,6 +26,8 @@ _YEARS_PATTERNS = [
                r"未满|还不到|没超过|没有超过|不超过|未超过|超过|超出|已超过|早就超过|多于)*" + _NUM + r"(?:个)?(?:整)?(?:多)?年(?:多)?"),
     # 7年前毕业 / 三年前毕业的 / 毕业 11 年前 ("graduated 11 years ago")
     re.compile(_NUM + r"(?:个)?年前(?:大学|本科|研究生|硕士|博士)?毕业"),
+    # 大学出来八年了 / 学校出来都五年了: out of college that long
+    re.compile(r"(?:大学|学校|本科|研究生|大专)(?:毕业)?出来(?:了|都|已经|有|快)*" + _NUM + r"(?:个)?(?:多)?年"),
     re.compile(r"毕业\s*" + _NUM + r"\s*(?:个)?年前"),
     # 毕业没几年 就两年 / 大学毕业好些年了，算了下12年: the number a little after 毕业
     re.compile(r"毕业[^，,。；;\d零〇一二两三四五六七八九十]{0,8}?(?:就|才|只有|也就|大概|刚好|正好|算了下|算下来|是)" + _NUM + r"(?:个)?(?:整)?年(?!前)"),
@@ -66,7 +68,7 @@ def _year_value(token: str) -> Optional[int]:
 def parse_years_since_graduation(text: str, today: date) -> Optional[int]:
     """Whole years since graduation stated in ``text``, or None.  Never raises."""
     text = normalise(text)
-    if not text or "毕业" not in text and "届" not in text:
+    if not text or "毕业" not in text and "届" not in text and "出来" not in text:
         return None
     for pattern in _YEARS_PATTERNS:
         m = pattern.search(text)
@@ -236,6 +238,17 @@ class FactExtractor:
         out.sort(key=lambda hit: hit[3][0])
         return out
 
+    def states_no_fact(self, text: str, words: str) -> bool:
+        """Whether every time `words` occur in `text` they are part of a phrase that states no
+        fact ("高校毕业生那个放宽" names a measure; "高校毕业生" alone may say who one is)."""
+        norm, words = normalise(text), normalise(words)
+        if not words or words not in norm:
+            return False
+        masked = [m.span() for p in self._not_fact_patterns for m in p.finditer(norm)]
+        masked += [(i, i + len(t)) for t, hit in self._terms.items() if hit is None
+                   for i in _occurrences(norm, t)]
+        return all(any(s < i + len(words) and i < e for s, e in masked) for i in _occurrences(norm, words))
+
     def _inner_mentions(self, chunk: str) -> List[Tuple[str, str, str, Tuple[int, int]]]:
         found = []
         for start in range(len(chunk)):
@@ -368,6 +381,14 @@ def _said_of(norm: str, places: List[PlaceMatch], words: List[str]) -> List[Plac
         return norm[_clause_start(norm, pos):end.start() if end else len(norm)]
     mine = [m for m in places if any(w in clause_of(m.span[0]) for w in words)]
     return mine if mine and len(mine) < len(places) else places
+
+
+def _occurrences(text: str, words: str) -> List[int]:
+    out, i = [], text.find(words)
+    while i >= 0:
+        out.append(i)
+        i = text.find(words, i + 1)
+    return out
 
 
 def _most_specific(matches: List[PlaceMatch]) -> PlaceMatch:

@@ -243,3 +243,24 @@ def test_the_documents_own_facts_asked_together_are_each_answered(matcher):
     out, _ = run("这个意见是谁发的？它管到哪年为止？", "ask_document", matcher)
     texts = [m["text"] for m in out if m.get("text")]
     assert len(texts) == 2 and "没有规定有效期" in texts[1]
+
+
+def test_a_question_asked_of_each_measure_named_before_it_answers_each(matcher):
+    out, _ = run("我是出站的博士后，打算去江山的民企，另外我妹妹在乡镇卫生院要考卫生中级，这两个政策分别怎么说",
+                 "ask_eligibility", matcher)
+    assert {"m1", "m3.2"} <= set(cited(out))
+
+
+def test_said_of_the_measure_discussed_mountain_counties_are_no_place_question(matcher):
+    slots = {"last_kind": "clause", "last_clause": "m8"}
+    out, _ = run("分配的时候山区县能多拿一点吗", "ask_county", matcher, slots=slots)
+    assert cited(out)[:1] == ["m8"]
+
+
+def test_a_fact_said_alone_is_not_out_of_scope_and_a_measure_named_by_its_group_is_no_fact(matcher):
+    out, slots = run("我初中毕业就出去打工了", "out_of_scope", matcher, confidence=0.99)
+    assert not any(p.get("out_of_scope") for p in payloads(out))
+    assert slots["facts"]["role"] == "non_graduate"
+    # Another matter stays out of scope though it names an employer.
+    out, _ = run("公司欠了我两个月工资怎么办", "out_of_scope", matcher, confidence=0.99)
+    assert payloads(out) and payloads(out)[0].get("out_of_scope")
