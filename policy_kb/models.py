@@ -19,6 +19,14 @@ class _Model(BaseModel):
         allow_mutation = True
 
 
+def _regular_expression(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as e:
+        raise ValueError(f"pattern {value!r} is not a regular expression: {e}") from e
+    return value
+
+
 def _non_empty(value: str) -> str:
     if not value or not value.strip():
         raise ValueError("must not be empty")
@@ -366,13 +374,7 @@ class EnumValue(_Model):
     # "公办初中"); they count where no synonym of the same fact was found.
     patterns: List[str] = []
 
-    @validator("patterns", each_item=True)
-    def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as e:
-            raise ValueError(f"pattern {value!r} is not a regular expression: {e}") from e
-        return value
+    _compiles = validator("patterns", each_item=True, allow_reuse=True)(_regular_expression)
 
 
 class Button(_Model):
@@ -476,13 +478,7 @@ class EligibilityFile(_Model):
     not_fact_patterns: List[str] = []
     subjects: Subjects = Subjects()
 
-    @validator("not_fact_patterns", each_item=True)
-    def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as e:
-            raise ValueError(f"pattern {value!r} is not a regular expression: {e}") from e
-        return value
+    _compiles = validator("not_fact_patterns", each_item=True, allow_reuse=True)(_regular_expression)
 
 
 class Question(_Model):
