@@ -488,7 +488,7 @@ class Answerer:
         return [self._verdict(clause, facts)]
 
     def _verdict(self, clause, facts: Dict[str, Any]):
-        verdict = self.kb.evaluate(clause.id, facts)
+        verdict = self.kb.evaluate(clause.id, self.u.facts_for(clause.id, facts))
         self.slots["facts"] = facts
         self.slots["case_clause"] = clause.id
         self.slots["subject"] = self.u.subject_slot()

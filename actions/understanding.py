@@ -398,6 +398,15 @@ class Understanding:
         """What the person has said about themselves in this conversation, newest first."""
         return get_kb().eligibility.merge(self.facts, self.new_facts())
 
+    def facts_for(self, clause_id: str, facts: Dict[str, Any]) -> Dict[str, Any]:
+        """The facts a measure is judged on: an employer asking about a measure for employers is
+        the one judged, whatever people it names ("我们厂在龙游…想招点技术工人，要不要交参展费")."""
+        rule = get_kb().rules.get(clause_id)
+        if rule is not None and "employer" in rule.concerns and self.subject().kind == "employer" \
+                and facts.get("role") not in rule.concerns:
+            return {**facts, "role": "employer"}
+        return facts
+
     def describes_a_case(self, clause) -> bool:
         """A question about a clause that states enough about a person to judge their case."""
         kb = get_kb()
@@ -405,7 +414,7 @@ class Understanding:
         if clause.id not in rule and not any(cid.startswith(clause.id + ".") for cid in rule):
             return False
         judged = [cid for cid in rule if cid == clause.id or cid.startswith(clause.id + ".")]
-        if not any(kb.eligibility.concerns(cid, self.merged_facts()) for cid in judged):
+        if not any(kb.eligibility.concerns(cid, self.facts_for(cid, self.merged_facts())) for cid in judged):
             return False  # "我们企业想设博士后工作站": the measure does not judge an employer
         personal = [k for k in self.new_facts() if k != "activity"]
         if len(personal) >= 2 or (SELF_REFERENCE.search(self.text) and personal):
@@ -464,7 +473,7 @@ class Understanding:
         named = [c for c, score in self.clause_candidates()[:1] if score >= PLAUSIBLE or score == float("inf")]
         if named and (self.strong_topic() is not None or self.from_search is False):
             judged = self.rule_clause_for(named[0], facts)
-            if judged is not None and kb.eligibility.concerns(judged.id, facts):
+            if judged is not None and kb.eligibility.concerns(judged.id, self.facts_for(judged.id, facts)):
                 return ("named", judged)
             return ("content", None)
         verdicts = kb.applicable(facts) if facts else []

@@ -264,3 +264,22 @@ def test_a_fact_said_alone_is_not_out_of_scope_and_a_measure_named_by_its_group_
     # Another matter stays out of scope though it names an employer.
     out, _ = run("公司欠了我两个月工资怎么办", "out_of_scope", matcher, confidence=0.99)
     assert payloads(out) and payloads(out)[0].get("out_of_scope")
+
+
+def test_an_employer_is_judged_on_a_measure_for_employers_whatever_people_it_names(matcher):
+    out, _ = run("我们公司在云和 想去省人才市场的招聘会招几个技术工人 参展费免不免", "ask_clause", matcher)
+    elig = [p["eligibility"] for p in payloads(out) if p.get("eligibility")]
+    assert elig and elig[0]["clause_id"] == "m4.1" and elig[0]["verdict"] == "eligible"
+
+
+def test_a_yes_that_carries_a_question_is_answered_on_its_words(matcher):
+    out, _ = run("对了我想问问那个职业技能大赛山区县能不能承办", "affirm", matcher)
+    assert cited(out)[:1] == ["m5"]
+
+
+def test_a_department_the_document_does_not_name_is_said_so_whatever_the_model_read(matcher):
+    out, _ = run("省发改委在这个文件里负责哪块", "out_of_scope", matcher, confidence=0.99)
+    assert "文件没有提到省发改委" in out[0]["text"]
+    # 省人才市场 is named by the document: a question about its job fair is no department question.
+    out, _ = run("公司在庆元，想去省人才市场办的招聘会招人，要交展位费不", "ask_clause", matcher)
+    assert cited(out)[:1] == ["m4.1"]
