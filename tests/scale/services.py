@@ -344,13 +344,19 @@ class Nginx:
         _wait_until(lambda: _tcp_open(self.port), self.proc, "nginx", self.log, timeout)
         return self
 
-    def upstreams_used(self) -> List[str]:
-        """The upstream address of each request so far, in order (from the access log)."""
+    def upstreams_used(self, at_least: int = 0, timeout: float = 5.0) -> List[str]:
+        """The upstream address of each request so far, in order (from the access log). nginx
+        writes a request's line after its response has gone, so a test that has just had its
+        answer waits up to `timeout` for `at_least` lines."""
         import re
 
-        if not self.access_log.exists():
-            return []
-        return re.findall(r'upstream="([^"]*)"', self.access_log.read_text(errors="replace"))
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.access_log.read_text(errors="replace") if self.access_log.exists() else ""
+            used = re.findall(r'upstream="([^"]*)"', text)
+            if len(used) >= at_least or time.monotonic() > deadline:
+                return used
+            time.sleep(0.05)
 
     def stop(self) -> None:
         # SIGQUIT: graceful shutdown of master and workers.
