@@ -12,6 +12,7 @@ import re
 from datetime import date
 from typing import Any, Dict, List, Optional, Tuple
 
+from .lexicon import LongestMatch
 from .models import FactDef, PlaceMatch, Subject, Subjects
 from .places import PlaceIndex
 from .text import cn_number, normalise
@@ -199,7 +200,7 @@ class FactExtractor:
             (re.compile(pattern), key, value)
             for key, fdef in facts.items() if fdef.type == "enum"
             for value, ev in fdef.values.items() for pattern in ev.patterns]
-        self._max_len = max((len(t) for t in self._terms), default=1)
+        self._forms = LongestMatch(self._terms)
         subjects = subjects or Subjects()
         self._relatives = sorted(((normalise(w), rel) for rel, words in subjects.relatives.items() for w in words),
                                  key=lambda kv: -len(kv[0]))
@@ -212,20 +213,11 @@ class FactExtractor:
         out = []
         # Phrases that are not facts ("创业担保贷款" is no startup, "那条博士后补助" no postdoc).
         masked: List[Tuple[int, int]] = [m.span() for p in self._not_fact_patterns for m in p.finditer(norm)]
-        i = 0
-        while i < len(norm):
-            for length in range(min(self._max_len, len(norm) - i), 0, -1):
-                chunk = norm[i : i + length]
-                if chunk in self._terms:
-                    hit = self._terms[chunk]
-                    if hit is not None and not any(s < i + length and i < e for s, e in masked):
-                        out.append((hit[0], hit[1], chunk, (i, i + length)))
-                    else:
-                        masked.append((i, i + length))
-                    i += length
-                    break
+        for start, end, chunk, hit in self._forms.scan(norm):
+            if hit is not None and not any(s < end and start < e for s, e in masked):
+                out.append((hit[0], hit[1], chunk, (start, end)))
             else:
-                i += 1
+                masked.append((start, end))
         # Patterns say what a list of words cannot ("开了家土特产店"); a synonym of the same fact
         # found in the same place comes first.
         for pattern, key, value in self._patterns:

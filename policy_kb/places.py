@@ -17,6 +17,7 @@ from typing import Dict, Iterable, List, Optional, Tuple, Union
 
 from rapidfuzz.distance import Levenshtein
 
+from .lexicon import LongestMatch
 from .models import Area, City, OutsidePlace, Place, PlaceMatch, Township
 from .text import normalise
 from .townships import WORDS_AFTER_A_TOWNSHIP, TownshipForms, township_forms
@@ -77,6 +78,8 @@ class PlaceIndex:
         # Words that a township name can run into (城北乡 + 乡镇卫生院); they stop only townships.
         self._township_masked = self._masked | set(WORDS_AFTER_A_TOWNSHIP)
         self._max_len = max(len(s) for s in [*self._lookup, *self._masked, "x"])
+        # A masked phrase ("人民医院" is no 人民 place) wins over a place name of the same length.
+        self._forms = LongestMatch({**self._lookup, **{m: None for m in self._masked}}, min_len=2)
         # name (with its 区/县/市 ending) -> place, for near-miss matching
         self._fuzzy_pool: Dict[str, Place] = {}
         for place in places.values():
@@ -163,14 +166,7 @@ class PlaceIndex:
         return False
 
     def _longest_at(self, norm: str, i: int) -> Optional[Tuple[str, Optional[Union[Target, Township]]]]:
-        for length in range(min(self._max_len, len(norm) - i), 1, -1):
-            chunk = norm[i : i + length]
-            if chunk in self._masked:
-                return chunk, None
-            target = self._lookup.get(chunk)
-            if target is not None:
-                return chunk, target
-        return None
+        return self._forms.at(norm, i)
 
     def _confused(self, right: str, wrong: str) -> bool:
         if wrong in self.confusable.get(right, ()):

@@ -35,6 +35,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import jieba
 from rank_bm25 import BM25Okapi
 
+from .lexicon import LongestMatch
 from .models import Clause, GlossaryEntry, SearchHit
 from .text import normalise
 
@@ -64,22 +65,10 @@ class _KeywordMatcher:
     """Longest-first, non-overlapping matching of terms in a text."""
 
     def __init__(self, terms: Iterable[str]) -> None:
-        self.terms = {t for t in terms if t}
-        self.max_len = max((len(t) for t in self.terms), default=1)
+        self._forms = LongestMatch({t: None for t in terms if t})
 
     def find(self, text: str) -> List[Tuple[str, int]]:
-        out = []
-        i = 0
-        while i < len(text):
-            for length in range(min(self.max_len, len(text) - i), 0, -1):
-                chunk = text[i : i + length]
-                if chunk in self.terms:
-                    out.append((chunk, i))
-                    i += length
-                    break
-            else:
-                i += 1
-        return out
+        return [(form, start) for start, _, form, _ in self._forms.scan(text)]
 
 
 class SearchIndex:
