@@ -68,3 +68,33 @@ def test_two_kinds_that_send_the_turn_to_each_other_end_in_a_request_to_rephrase
     monkeypatch.setitem(routing.REFINE, "document", lambda u: "term")
     u = Understanding(text="飞入地是什么意思", intent="ask_term", confidence=0.95, entities={})
     assert routing.route(u) == "unclear"
+
+
+# -- whatever a turn holds, the routing ends at a handler that answers ---------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PIECES = ["博士后", "出站", "开化", "横店", "杭州市区", "民营企业", "不是", "国企", "毕业3年", "没读过大学", "我老公",
+           "我们公司", "省发改委", "省财政厅", "负责", "多少钱", "怎么申请", "山区县", "算不算", "吗", "？", "，",
+           "另外", "这两个分别", "创业担保贷款", "卫生中级", "村卫生室", "飞地", "第十条", "文号", "原文", "你好",
+           "谢谢", "公积金", "灵活就业人员", "那", "刚才那个", "wo shi boshihou", "有影响吗", "真不算"]
+_INTENTS = ["ask_clause", "ask_units", "ask_department", "ask_eligibility", "ask_applicable", "ask_county",
+            "ask_document", "ask_term", "inform", "affirm", "deny", "greet", "goodbye", "thank", "bot_challenge",
+            "request_human", "out_of_scope", "nlu_fallback"]
+_SLOTS = st.fixed_dictionaries({}, optional={
+    "last_kind": st.sampled_from(["clause", "eligibility", "applicable", "county", "units", "document"]),
+    "last_clause": st.sampled_from(["m1", "m3.2", "m7", "scope", "issuance"]),
+    "pending_clause": st.sampled_from(["m1", "m7", "m4.2"]),
+    "case_clause": st.sampled_from(["m1", "m7"]),
+    "last_place": st.sampled_from(["开化县", "海宁市"]),
+    "facts": st.sampled_from([{"role": "graduate"}, {"role": "postdoc", "place": "龙游县"}]),
+})
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pieces=st.lists(st.sampled_from(_PIECES), min_size=1, max_size=6), intent=st.sampled_from(_INTENTS),
+       slots=_SLOTS)
+def test_every_turn_is_routed_to_a_handler_that_answers(pieces, intent, slots):
+    u = Understanding(text="".join(pieces), intent=intent, confidence=0.9, entities={}, **slots)
+    replies, _ = Answerer(u).answer()
+    assert replies and all(r.text for r in replies)
