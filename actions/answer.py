@@ -319,6 +319,11 @@ class Answerer:
                 r.text = f"（{i}）{r.text}"
             replies.extend(got)
             self.slots.update(sub.slots)
+        # "…，这两样分别是哪些部门负责": the responsible units are said once, in that answer.
+        if any(part.units_of for part in parts):
+            for r in replies:
+                if not re.match(r"（\d+）责任单位分别是", r.text):
+                    r.text = re.sub(r"\n责任单位：[^\n]*", "", r.text)
         # A passage quoted for an earlier question is not quoted again for a later one.
         seen: set = set()
         for r in replies:

@@ -283,3 +283,10 @@ def test_a_department_the_document_does_not_name_is_said_so_whatever_the_model_r
     # 省人才市场 is named by the document: a question about its job fair is no department question.
     out, _ = run("公司在庆元，想去省人才市场办的招聘会招人，要交展位费不", "ask_clause", matcher)
     assert cited(out)[:1] == ["m4.1"]
+
+
+def test_the_units_asked_of_each_question_are_said_once(matcher):
+    out, _ = run("1.创业担保贷款有什么优惠 2.卫生中级考试有什么照顾 3.这两样分别是哪个部门管的", "ask_clause", matcher)
+    texts = [m["text"] for m in out if m.get("text")]
+    assert len(texts) == 3 and texts[2].startswith("（3）责任单位分别是")
+    assert not any("\n责任单位：" in t for t in texts[:2])
