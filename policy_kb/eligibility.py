@@ -138,6 +138,10 @@ class EligibilityEngine:
             if old is not None and fdef is not None and fdef.type == "enum" and value in fdef.values \
                     and old in fdef.values[value].narrower:
                 continue
+            no = denied(value)
+            if no is not None and old is not None and denied(old) is None and old != no and not (
+                    fdef is not None and old in fdef.values and no in fdef.values[old].narrower):
+                continue  # "民营的机械厂" then "不是事业单位哦": the denial agrees with what was said
             out[key] = value
         return out
 

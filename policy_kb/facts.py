@@ -44,6 +44,17 @@ _AT_MOST = re.compile(r"(没|没有|不|未)超过")
 _OVER = re.compile(r"超过|超出|多于|年多|多年")
 
 
+_CN_DIGITS = "一二三四五六七八九"
+
+
+def _years_number(token: str) -> Optional[int]:
+    """"七八" (seven or eight) is a span, read as its larger end; any other number as itself."""
+    if len(token) == 2 and all(c in _CN_DIGITS for c in token) \
+            and _CN_DIGITS.index(token[1]) - _CN_DIGITS.index(token[0]) in (1, 2):
+        return _CN_DIGITS.index(token[1]) + 1
+    return cn_number(token)
+
+
 def _side_of(said: str) -> int:
     """Whole years from "不到两年" (1), "超过10年" / "十年多" (11): the side of the number it lies on."""
     if _UNDER.search(said):
@@ -74,7 +85,7 @@ def parse_years_since_graduation(text: str, today: date) -> Optional[int]:
     for pattern in _YEARS_PATTERNS:
         m = pattern.search(text)
         if m:
-            value = cn_number(m.group(1))
+            value = _years_number(m.group(1))
             if value is not None and value < 100:
                 return max(0, value + _side_of(m.group(0)))
     for word, delta in sorted(_RELATIVE.items(), key=lambda kv: -len(kv[0])):
@@ -120,6 +131,21 @@ _PAST = re.compile(r"(以前|之前|原来|原先|过去|曾经|早年|老家|�
 
 # The person speaking of themselves ("我自己是…", "像我这种情况"), not of a relative.
 _SELF_AFTER = re.compile(r"我自己|像我这|我本人|本人是|我是(?!他|她)|我今年|我毕业|我大学")
+# Words that say whom a question is about ("我想问的是妹夫", "我问的是我妈", "替我表哥问").
+_ASKS_OF = re.compile(r"(问的是|想问的是|要问的是|说的是|替|帮|就按|按照?)(我的|我家|我)?")
+# A clause of what used to be ("原来在马金镇一个村卫生室"): a later value of the same fact replaces it.
+_BEFORE = re.compile(r"原来|以前|之前|曾经|过去|原先")
+
+
+_SINCE = re.compile(r"调到|调入|调去|换到|转到|后来|现在|如今|目前|搬到")
+
+
+def _in_the_past(norm: str, pos: int) -> bool:
+    """Said after "原来/以前" in its clause, with no "调到/现在" between."""
+    before = [m.end() for m in _BEFORE.finditer(norm, _clause_start(norm, pos), pos)]
+    return bool(before) and not _SINCE.search(norm, before[-1], pos)
+
+
 # A clause that asks about others rather than telling about the person ("是不是只有县里大医院的才有？").
 _ASKED_ABOUT = re.compile(r"是不是只有|只有[^，,。；;！!？?]{0,12}才|难道")
 
@@ -241,6 +267,36 @@ class FactExtractor:
                    for i in _occurrences(norm, t)]
         return all(any(s < i + len(words) and i < e for s, e in masked) for i in _occurrences(norm, words))
 
+    def _said_of_the_one_asked(self, norm: str) -> Tuple[str, Optional[Subject]]:
+        """When a message tells of several people and says which one it asks about ("我想问的是
+        妹夫", "我问的是我妈"), the text with what it says of the others blanked out (same length),
+        and that person; else the text as it is and None."""
+        people = sorted((i, rel) for word, rel in self._relatives for i in _occurrences(norm, word))
+        if not people:
+            return norm, None
+        m = _ASKS_OF.search(norm)
+        if m is None:
+            return norm, None
+        who = next((rel for i, rel in people if i == m.end()), None)
+        if who is None and norm[m.end():m.end() + 1] in ("他", "她"):
+            who = next((rel for i, rel in reversed(people) if i < m.start()), None)
+        if who is None or len({rel for _, rel in people}) < 2:
+            return norm, None
+        # The text in stretches, each ending where a clause ends or another person is named
+        # (voice input runs "我老公还在站我妹夫去年出站了" together).
+        cuts = sorted({e.start() for e in _CLAUSE_END.finditer(norm)} | {i for i, _ in people} | {len(norm)})
+        out, person, start = list(norm), None, 0
+        for end in cuts:
+            named = [rel for i, rel in people if start <= i < end]
+            if named:
+                person = named[0]
+            elif norm[start:start + 1] in ("我",) and _SELF_AFTER.match(norm, start):
+                person = "self"
+            if person is not None and person != who:
+                out[start:end] = " " * (end - start)
+            start = end
+        return "".join(out), Subject(kind="relative", relation=who)
+
     def _inner_mentions(self, chunk: str) -> List[Tuple[str, str, str, Tuple[int, int]]]:
         found = []
         for start in range(len(chunk)):
@@ -279,13 +335,17 @@ class FactExtractor:
         subject = self.subject(norm)
         if not norm:
             return FactReading({}, [], subject)
+        # "我老公还在站 我妹夫去年出站了…我想问的是妹夫": only what is said of the one asked about counts.
+        norm, asked = self._said_of_the_one_asked(norm)
+        if asked is not None:
+            subject = asked
         out: Dict[str, Any] = {}
         denials: Dict[str, str] = {}
         mentions = self.enum_mentions(norm)
         correcting = bool(_CORRECTION.search(norm))
         own: Dict[str, bool] = {}  # whether the value kept was stated, not only asked about
         for fact, value, _, (start, _end) in mentions:
-            mine = not _in_question(norm, start)
+            mine = not _in_question(norm, start) and not _in_the_past(norm, start)
             if _is_denied(norm, start):
                 denials.setdefault(fact, value)
             elif fact not in out or value in self._narrower(fact, out[fact]) or (

@@ -144,3 +144,24 @@ def test_a_model_reading_inside_a_phrase_that_names_a_measure_is_no_fact():
     assert x.states_no_fact("高校毕业生那个年限我能用吗", "高校毕业生")
     assert not x.states_no_fact("我是高校毕业生，高校毕业生那个年限我能用吗", "高校毕业生")
     assert not x.states_no_fact("我是高校毕业生", "高校毕业生")
+
+
+def test_when_a_message_says_whom_it_asks_about_only_what_it_says_of_them_counts():
+    said = KB.read_facts("我姐姐还没毕业 我表哥毕业三年了在云和开了家店 我想问的是表哥 他能享受创业扶持吗")
+    assert said.subject.relation == "哥哥"
+    assert said.facts["years_since_graduation"] == 3 and said.facts.get("role") != "student"
+    # Run together by voice input, the same.
+    run_on = KB.read_facts("我爸在县人民医院我妈在乡镇卫生院我问的是我妈")
+    assert run_on.facts["institution_type"] == "township_health_center"
+    # Without a word of whom it asks, nothing is blanked.
+    assert KB.read_facts("我老公是博士后，出站后想去遂昌的民企").facts["postdoc_status"] == "completed"
+
+
+def test_what_used_to_be_gives_way_to_what_is_now_and_denials_agree_with_what_was_said():
+    assert facts("以前在乡镇卫生院，后来调到县人民医院了")["institution_type"] == "hospital"
+    assert facts("毕业七八年了")["years_since_graduation"] == 8
+    assert facts("他去年出的站")["postdoc_status"] == "completed"
+    merge = KB.eligibility.merge
+    assert merge({"employer_type": "private"}, {"employer_type": "not:public_institution"}) == {"employer_type": "private"}
+    assert merge({"employer_type": "private"}, {"employer_type": "not:private"}) == {"employer_type": "not:private"}
+    assert merge({"employer_type": "enterprise"}, {"employer_type": "not:private"}) == {"employer_type": "not:private"}
