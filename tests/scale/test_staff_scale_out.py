@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from tests.scale import services
+from tests.staff.console import signed_in
 
 pytestmark = pytest.mark.e2e
 
@@ -42,11 +43,7 @@ def say(server, sender, text):
 
 
 def login(server):
-    s = requests.Session()
-    r = s.post(server.base + "/staff/api/login", json={"username": ADMIN, "password": PASSWORD}, timeout=30)
-    assert r.status_code == 200, r.text
-    s.headers["X-CSRF-Token"] = r.json()["csrf_token"]
-    return s
+    return signed_in(server, ADMIN, PASSWORD)
 
 
 def test_one_console_for_two_servers_from_the_first_account_on(pair):

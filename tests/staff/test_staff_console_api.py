@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from bot.launcher import Assistant
+from tests.staff import console
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN, PASSWORD = "admin", "correct-horse-battery"
@@ -29,11 +30,7 @@ def server():
 
 
 def login(server, username=ADMIN, password=PASSWORD, **headers):
-    s = requests.Session()
-    r = s.post(server.base + "/staff/api/login", json={"username": username, "password": password},
-               headers=headers, timeout=30)
-    s.headers["X-CSRF-Token"] = r.json().get("csrf_token", "") if r.ok else ""
-    return s, r
+    return console.login(server, username, password, **headers)
 
 
 def say(server, sender, text):

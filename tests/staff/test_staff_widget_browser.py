@@ -8,9 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import requests
 
 from tests.channels.widget_fixtures import browser  # noqa: F401  (fixture)
+from tests.staff.console import signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -81,11 +81,7 @@ def conversation_id(pg) -> str:
 
 
 def staff_api(server):
-    s = requests.Session()
-    r = s.post(server.base + "/staff/api/login", json={"username": ADMIN, "password": PASSWORD}, timeout=30)
-    assert r.status_code == 200, r.text
-    s.headers["X-CSRF-Token"] = r.json()["csrf_token"]
-    return s
+    return signed_in(server, ADMIN, PASSWORD)
 
 
 def test_a_thumbs_down_with_its_reason_is_seen_in_the_console(pages, server):
