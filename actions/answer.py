@@ -76,6 +76,7 @@ class Answerer:
         self.u = u
         self.kb = get_kb()
         self.slots: Dict[str, Any] = {}
+        self._targets: Dict[tuple, Optional[tuple]] = {}
 
     # -- dispatch ---------------------------------------------------------------------------
     def answer(self):
@@ -263,7 +264,14 @@ class Answerer:
         return bool(topics and topics[0][1] >= 4) or doc in ("effective", "issued", "issuers", "number", "title")
 
     def _target(self, piece: str, previous) -> Optional[tuple]:
-        """What one question is about: a measure, a place, the document, a department."""
+        """What one question is about: a measure, a place, the document, a department (read once
+        per piece: splitting a message asks it of the same pieces more than once)."""
+        key = (piece, previous)
+        if key not in self._targets:
+            self._targets[key] = self._read_target(piece, previous)
+        return self._targets[key]
+
+    def _read_target(self, piece: str, previous) -> Optional[tuple]:
         kb = self.kb
         doc = aspect_of(piece)
         if doc in ("effective", "issued", "issuers", "number", "validity", "title", "addressees") \
@@ -305,6 +313,7 @@ class Answerer:
             facts, subject = self.u.new_facts(), self.u.subject()
         part = dataclasses.replace(self.u, text=text, intent=intent, confidence=1.0, entities={},
                                    learned_entities={}, from_search=False, search_confidence="", _ranked={},
+                                   _plan=None,
                                    _new_facts=facts, _subject=subject)
         if kind == "units_of":
             part.units_of = list(target[1])

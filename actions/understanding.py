@@ -101,6 +101,7 @@ class Understanding:
     search_confidence: str = ""
     _new_facts: Optional[Dict[str, Any]] = field(default=None, repr=False)
     _ranked: Dict[bool, List[Tuple[Any, float]]] = field(default_factory=dict, repr=False)
+    _plan: Optional[tuple] = field(default=None, repr=False)
     _subject: Any = field(default=None, repr=False)
 
     @classmethod
@@ -467,7 +468,12 @@ class Understanding:
         ("named", clause): the verdict on the measure the question names ("文件里那个基层岗位包括我们村官吗");
         ("content", None): that measure's content, as it judges no one like them ("我们企业想设博士后工作站");
         ("list", verdicts, extra): the measures that fit them, and those the question points at;
-        ("nothing", None): nothing fits."""
+        ("nothing", None): nothing fits. Read once per turn (the routing and the handler ask)."""
+        if self._plan is None:
+            self._plan = self._plan_for_a_description()
+        return self._plan
+
+    def _plan_for_a_description(self) -> tuple:
         kb = get_kb()
         facts = self.merged_facts()
         named = [c for c, score in self.clause_candidates()[:1] if score >= PLAUSIBLE or score == float("inf")]

@@ -236,14 +236,7 @@ class FactExtractor:
     def enum_mentions(self, text: str) -> List[Tuple[str, str, str, Tuple[int, int]]]:
         """(fact, value, matched text, span) for each enum synonym, longest match first."""
         norm = normalise(text)
-        out = []
-        # Phrases that are not facts ("创业担保贷款" is no startup, "那条博士后补助" no postdoc).
-        masked: List[Tuple[int, int]] = [m.span() for p in self._not_fact_patterns for m in p.finditer(norm)]
-        for start, end, chunk, hit in self._forms.scan(norm):
-            if hit is not None and not any(s < end and start < e for s, e in masked):
-                out.append((hit[0], hit[1], chunk, (start, end)))
-            else:
-                masked.append((start, end))
+        out, masked = self._synonyms(norm)
         # Patterns say what a list of words cannot ("开了家土特产店"); a synonym of the same fact
         # found in the same place comes first.
         for pattern, key, value in self._patterns:
@@ -256,15 +249,25 @@ class FactExtractor:
         out.sort(key=lambda hit: hit[3][0])
         return out
 
+    def _synonyms(self, norm: str) -> Tuple[List[Tuple[str, str, str, Tuple[int, int]]], List[Tuple[int, int]]]:
+        """The synonyms of facts found in the normalised text, and the spans of phrases that are
+        not facts ("创业担保贷款" is no startup, "那条博士后补助" no postdoc) with what they hide."""
+        out = []
+        masked: List[Tuple[int, int]] = [m.span() for p in self._not_fact_patterns for m in p.finditer(norm)]
+        for start, end, chunk, hit in self._forms.scan(norm):
+            if hit is not None and not any(s < end and start < e for s, e in masked):
+                out.append((hit[0], hit[1], chunk, (start, end)))
+            else:
+                masked.append((start, end))
+        return out, masked
+
     def states_no_fact(self, text: str, words: str) -> bool:
         """Whether every time `words` occur in `text` they are part of a phrase that states no
         fact ("高校毕业生那个放宽" names a measure; "高校毕业生" alone may say who one is)."""
         norm, words = normalise(text), normalise(words)
         if not words or words not in norm:
             return False
-        masked = [m.span() for p in self._not_fact_patterns for m in p.finditer(norm)]
-        masked += [(i, i + len(t)) for t, hit in self._terms.items() if hit is None
-                   for i in _occurrences(norm, t)]
+        _, masked = self._synonyms(norm)
         return all(any(s < i + len(words) and i < e for s, e in masked) for i in _occurrences(norm, words))
 
     def _said_of_the_one_asked(self, norm: str) -> Tuple[str, Optional[Subject]]:
