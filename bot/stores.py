@@ -16,6 +16,9 @@ and any existing database keep working. What changes is only how much each turn 
   Rasa's query.
 * **One statement for the new events** instead of one ORM object per event, and the retrieve
   reads only the ``data`` column it uses.
+* **One commit per turn.** The staff console's index rows (bot/staff/turns.py) are written in a
+  savepoint of the transaction that inserts the events: an error there rolls back only the index
+  rows and is logged; the events are committed all the same.
 
 And nothing is lost silently. Rasa wraps its tracker store in a fail-safe store that, when a save
 fails, keeps the conversation in memory only and logs "Falling back to use the
@@ -210,10 +213,11 @@ class SQLTrackerStore(RasaSQLTrackerStore):
                 })
             if rows:
                 session.execute(self.SQLEvent.__table__.insert(), rows)
+                # The staff console's index, in a savepoint of this transaction: one commit for
+                # both. An error in it rolls back only the savepoint and is logged (bot/staff/turns.py).
+                self.turn_index.record(sender, [json.loads(r["data"]) for r in rows], session.connection())
             session.commit()
         setattr(tracker, STORED, total)
-        if rows:  # the staff console's index; it logs its own errors and never fails the turn
-            self.turn_index.record(sender, [json.loads(r["data"]) for r in rows])
         return rows
 
     # -- the health check ------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The per-turn index the console reads, filled as the tracker store saves each turn.
 
 `TurnIndex.record` gets the events a save adds to one conversation (as Rasa's event dicts) and
-writes, in one short transaction after the events themselves are stored:
+writes, in a savepoint of the transaction that stores those events (bot/stores.py: one commit per
+turn for both), or in a transaction of its own when it is given no connection:
 
 - a ``staff_turns`` row for each message of the person: their text (ID-card and mobile numbers
   masked, `bot.privacy`), channel, time, intent, confidence, entities;
@@ -11,7 +12,10 @@ writes, in one short transaction after the events themselves are stored:
 - the conversation's row (``staff_conversations``: first and last time, turns, ratings);
 - the turn's search row and its share of the dashboard's daily counts (`bot.staff.summary`).
 
-A failure here is logged and never reaches the conversation: the turn is already stored.
+A failure here is logged and never reaches the conversation: only the savepoint is rolled back,
+and the events are committed without their index rows. Only when the database has lost the whole
+transaction (the savepoint cannot be rolled back to) does the error go to the caller, whose
+transaction is lost as well and is tried again (bot/stores.py).
 """
 from __future__ import annotations
 
@@ -150,67 +154,85 @@ class TurnIndex:
         self.engine = engine
         db.ensure_schema(engine)
 
-    def record(self, sender: str, events: Iterable[Dict[str, Any]]) -> None:
-        try:
-            self._record(sender, list(events))
-        except Exception:
-            logger.exception("the staff console's index missed a turn of a conversation")
-
-    def _record(self, sender: str, events: List[Dict[str, Any]]) -> None:
+    def record(self, sender: str, events: Iterable[Dict[str, Any]],
+               conn: Optional[sa.engine.Connection] = None) -> None:
+        """Indexes the events. With ``conn`` (a connection of this engine's database inside a
+        transaction that has already written, such as the one that inserted these events), the rows
+        are written in a savepoint of that transaction and committed with it; without it, in a
+        transaction of their own. With SQLite the transaction must have written before (pysqlite
+        begins a transaction only at the first write, so a SAVEPOINT first would be a transaction
+        of its own, committed at its release)."""
+        events = list(events)
         if not any(e.get("event") in ("user", "bot", "action", "slot") for e in events):
             return
-        with self.engine.begin() as conn:
-            current: Optional[_Turn] = None
-            done: List[_Turn] = []
-            ratings: List[Dict[str, Any]] = []
-            for e in events:
-                kind = e.get("event")
-                if kind == "user":
-                    if current is not None:
-                        done.append(current)
-                    current = _Turn(user_row(sender, e))
-                elif kind == "bot":
-                    if current is None:
-                        current = self._latest(conn, sender)
-                    if current is not None:
-                        current.add_bot(e)
-                elif kind == "action" and e.get("name") in FALLBACK_ACTIONS:
-                    if current is None:
-                        current = self._latest(conn, sender)
-                    if current is not None:
-                        current.row["fallback"] = True
-                        current.changed = True
-                elif kind == "slot" and e.get("name") == FEEDBACK_SLOT and isinstance(e.get("value"), dict):
-                    ratings.append(e["value"])
-            if current is not None:
-                done.append(current)
-            new_turns = 0
-            last_text = None
-            last_ts = None
-            deltas: summary.Deltas = {}
-            for t in done:
-                if not t.changed:
-                    continue
-                row = t.finish()
-                if t.id is None:
-                    t.id = conn.execute(db.turns.insert().values(**row)).inserted_primary_key[0]
-                    new_turns += 1
-                    last_text = row["user_text"]
-                else:
-                    conn.execute(db.turns.update().where(db.turns.c.id == t.id).values(**row))
-                if t.before is not None:
-                    summary.contribution(t.before, json.loads(t.before.get("clauses") or "[]"), -1, deltas)
-                summary.contribution(dict(t.before or {}, **row), t.clauses, 1, deltas)
-                summary.search_row(conn, t.id, sender, row["user_text"], row["answer"], new=t.before is None)
-                if t.new_clauses:
-                    conn.execute(db.turn_clauses.insert(), [
-                        {"turn_id": t.id, "clause_id": c[:64], "ts": row["ts"]} for c in t.new_clauses])
-                last_ts = max(last_ts or 0.0, row.get("bot_last_ts") or row["ts"])
-            if new_turns:
-                self._conversation(conn, sender, done, new_turns, last_text, last_ts)
-            for value in ratings:
-                self._rate(conn, sender, value, deltas)
-            summary.apply(conn, deltas)
+        if conn is None:
+            try:
+                with self.engine.begin() as own:
+                    self._record(own, sender, events)
+            except Exception:
+                logger.exception("the staff console's index missed a turn of a conversation")
+            return
+        savepoint = conn.begin_nested()
+        try:
+            self._record(conn, sender, events)
+        except Exception:
+            logger.exception("the staff console's index missed a turn of a conversation")
+            savepoint.rollback()  # fails only when the whole transaction is lost: to the caller
+            return
+        savepoint.commit()
+
+    def _record(self, conn: sa.engine.Connection, sender: str, events: List[Dict[str, Any]]) -> None:
+        current: Optional[_Turn] = None
+        done: List[_Turn] = []
+        ratings: List[Dict[str, Any]] = []
+        for e in events:
+            kind = e.get("event")
+            if kind == "user":
+                if current is not None:
+                    done.append(current)
+                current = _Turn(user_row(sender, e))
+            elif kind == "bot":
+                if current is None:
+                    current = self._latest(conn, sender)
+                if current is not None:
+                    current.add_bot(e)
+            elif kind == "action" and e.get("name") in FALLBACK_ACTIONS:
+                if current is None:
+                    current = self._latest(conn, sender)
+                if current is not None:
+                    current.row["fallback"] = True
+                    current.changed = True
+            elif kind == "slot" and e.get("name") == FEEDBACK_SLOT and isinstance(e.get("value"), dict):
+                ratings.append(e["value"])
+        if current is not None:
+            done.append(current)
+        new_turns = 0
+        last_text = None
+        last_ts = None
+        deltas: summary.Deltas = {}
+        for t in done:
+            if not t.changed:
+                continue
+            row = t.finish()
+            if t.id is None:
+                t.id = conn.execute(db.turns.insert().values(**row)).inserted_primary_key[0]
+                new_turns += 1
+                last_text = row["user_text"]
+            else:
+                conn.execute(db.turns.update().where(db.turns.c.id == t.id).values(**row))
+            if t.before is not None:
+                summary.contribution(t.before, json.loads(t.before.get("clauses") or "[]"), -1, deltas)
+            summary.contribution(dict(t.before or {}, **row), t.clauses, 1, deltas)
+            summary.search_row(conn, t.id, sender, row["user_text"], row["answer"], new=t.before is None)
+            if t.new_clauses:
+                conn.execute(db.turn_clauses.insert(), [
+                    {"turn_id": t.id, "clause_id": c[:64], "ts": row["ts"]} for c in t.new_clauses])
+            last_ts = max(last_ts or 0.0, row.get("bot_last_ts") or row["ts"])
+        if new_turns:
+            self._conversation(conn, sender, done, new_turns, last_text, last_ts)
+        for value in ratings:
+            self._rate(conn, sender, value, deltas)
+        summary.apply(conn, deltas)
 
     @staticmethod
     def _latest(conn, sender: str) -> Optional[_Turn]:

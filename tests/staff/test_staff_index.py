@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 import pytest
+import sqlalchemy as sa
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.launcher import ROOT
-from bot.staff import db, queries
+from bot.staff import db, queries, turns
 from bot.stores import SQLTrackerStore
 
 DOMAIN = Domain.load(str(ROOT / "bot" / "domain"))
@@ -63,6 +65,79 @@ def test_turns_are_indexed_with_masked_text_reading_answer_and_rating(store):
     rate(store, "widget:a1", bot_ts, True)
     data = queries.conversation(store.engine, "widget:a1")
     assert (data["up"], data["down"]) == (1, 0)
+
+
+def _count(engine, table, sender):
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(table)
+                            .where(table.c.sender_id == sender)).scalar()
+
+
+def _commits(store):
+    commits = []
+    sa.event.listen(store.engine, "commit", lambda conn: commits.append(1))
+    return commits
+
+
+def rows_of(store, sender):
+    with store.engine.connect() as conn:
+        return conn.execute(sa.text("SELECT type_name FROM events WHERE sender_id = :s ORDER BY id"),
+                            {"s": sender}).fetchall()
+
+
+def test_a_turn_and_its_index_rows_are_committed_in_one_transaction(store):
+    commits = _commits(store)
+    for i in range(3):
+        say(store, "widget:c1", f"第{i}个问题", "回答", ts=T0 + 10 * i)
+        assert len(commits) == i + 1  # one commit per save, for the events and the index
+        assert _count(store.engine, db.turns, "widget:c1") == i + 1
+    assert [t["text"] for t in queries.conversation(store.engine, "widget:c1")["turns_detail"]] == \
+        ["第0个问题", "第1个问题", "第2个问题"]
+
+
+def test_an_index_error_rolls_back_only_the_index_and_the_turn_is_stored(store, monkeypatch, caplog):
+    """The error comes after the turn's index row is written: that row goes, the events stay."""
+    def broken(conn, deltas):
+        raise RuntimeError("the daily counts cannot be written")
+
+    commits = _commits(store)
+    monkeypatch.setattr(turns.summary, "apply", broken)
+    with caplog.at_level(logging.ERROR, logger="bot.staff.turns"):
+        say(store, "widget:e1", "博士后补助有多少", "博士后补助……")
+    assert len(commits) == 1
+    assert "the staff console's index missed a turn of a conversation" in caplog.text
+    assert "the daily counts cannot be written" in caplog.text
+    tracker = asyncio.run(store.retrieve("widget:e1"))
+    assert tracker.latest_message.text == "博士后补助有多少"
+    assert tracker.latest_bot_utterance.text == "博士后补助……"
+    assert _count(store.engine, db.turns, "widget:e1") == 0
+    assert _count(store.engine, db.conversations, "widget:e1") == 0
+    monkeypatch.undo()
+    say(store, "widget:e1", "怎么申请", "向人社部门申请", ts=T0 + 30)  # the next turn is indexed
+    assert [t["text"] for t in queries.conversation(store.engine, "widget:e1")["turns_detail"]] == ["怎么申请"]
+    assert len(rows_of(store, "widget:e1")) == 1 + 4 * 2
+
+
+def test_a_transaction_lost_in_the_index_part_is_tried_again_whole(store, monkeypatch, caplog):
+    """As when SQLite rolls a whole transaction back (a full disk, an I/O error): the savepoint
+    is gone with the events, and the save is tried again rather than committing nothing."""
+    real = turns.summary.apply
+    calls = []
+
+    def lose_the_transaction_once(conn, deltas):
+        calls.append(1)
+        if len(calls) == 1:
+            conn.exec_driver_sql("ROLLBACK")
+            raise RuntimeError("disk I/O error")
+        real(conn, deltas)
+
+    monkeypatch.setattr(turns.summary, "apply", lose_the_transaction_once)
+    with caplog.at_level(logging.ERROR, logger="bot.staff.turns"):
+        say(store, "widget:l1", "创业担保贷款", "创业担保贷款……")
+    assert len(calls) == 2
+    assert len(rows_of(store, "widget:l1")) == 1 + 4  # stored once, nothing twice
+    assert [t["text"] for t in queries.conversation(store.engine, "widget:l1")["turns_detail"]] == ["创业担保贷款"]
+    assert store.health.snapshot()["failing_since"] is None
 
 
 def test_filters_find_the_right_conversations_and_treat_sql_as_text(store):
