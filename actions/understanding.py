@@ -97,12 +97,15 @@ class Understanding:
     learned_entities: Dict[str, List[Any]] = field(default_factory=dict)
     subject_kind: Optional[str] = None
     facts: Dict[str, Any] = field(default_factory=dict)
+    # What the person wrote before in this conversation, oldest first.
+    earlier_texts: List[str] = field(default_factory=list)
     from_search: bool = False
     search_confidence: str = ""
     _new_facts: Optional[Dict[str, Any]] = field(default=None, repr=False)
     _ranked: Dict[bool, List[Tuple[Any, float]]] = field(default_factory=dict, repr=False)
     _plan: Optional[tuple] = field(default=None, repr=False)
     _subject: Any = field(default=None, repr=False)
+    _asked_apart: bool = field(default=False, repr=False)
 
     @classmethod
     def from_tracker(cls, tracker: Tracker) -> "Understanding":
@@ -141,6 +144,7 @@ class Understanding:
             unnamed_group=tracker.get_slot("unnamed_group"),
             subject_kind=tracker.get_slot("subject"),
             facts=dict(facts) if isinstance(facts, dict) else {},
+            earlier_texts=_earlier_texts(tracker),
         )
 
     # -- what the message names ---------------------------------------------------------------------
@@ -326,7 +330,14 @@ class Understanding:
         # ("单位不是民营企业"), the role of each place ("在杭州工作，想去丽水") and whom the message
         # is about; token-level entities only fill what it did not read at all.
         reading = kb.read_facts(self.text)
+        if self.earlier_texts and kb.extractor.asked_of(self.text) is not None:
+            # "就按他的情况算", "那我呢": the person asked about now was told of in earlier turns,
+            # beside others; the conversation is read again for what it says of that person alone.
+            whole = kb.read_facts("。".join(self.earlier_texts + [self.text]))
+            if whole.asked_apart:
+                reading = whole
         self._subject = reading.subject
+        self._asked_apart = reading.asked_apart
         facts: Dict[str, Any] = dict(reading.facts)
         for key in kb.facts_vocabulary:
             if key in facts or key in ("place", "origin"):
@@ -364,7 +375,7 @@ class Understanding:
         message says, else as the conversation said before."""
         if self._new_facts is None:
             self.new_facts()
-        if self._subject is not None and self._subject.kind != "self":
+        if self._subject is not None and (self._subject.kind != "self" or self._asked_apart):
             return self._subject
         if self.subject_kind:
             kind, _, relation = self.subject_kind.partition(":")
@@ -377,7 +388,7 @@ class Understanding:
     def subject_slot(self) -> Optional[str]:
         s = self.subject()
         if s.kind == "self":
-            return None
+            return "self" if self._asked_apart else None  # "那我呢" after a relative's case
         return f"{s.kind}:{s.relation}" if s.relation else s.kind
 
     @staticmethod
@@ -397,7 +408,10 @@ class Understanding:
 
     def merged_facts(self) -> Dict[str, Any]:
         """What the person has said about themselves in this conversation, newest first."""
-        return get_kb().eligibility.merge(self.facts, self.new_facts())
+        new = self.new_facts()
+        if self._asked_apart:
+            return new  # what was said of this person alone, not of the others before
+        return get_kb().eligibility.merge(self.facts, new)
 
     def facts_for(self, clause_id: str, facts: Dict[str, Any]) -> Dict[str, Any]:
         """The facts a measure is judged on: an employer asking about a measure for employers is
@@ -514,3 +528,14 @@ class Understanding:
             if v.clause_id in children:
                 return v.clause_id
         return sorted(children)[0]
+
+
+def _earlier_texts(tracker: Tracker) -> List[str]:
+    """The user's messages of this session before the latest one."""
+    texts: List[str] = []
+    for e in tracker.events or []:
+        if e.get("event") == "action" and e.get("name") == "action_session_start":
+            texts = []
+        elif e.get("event") == "user" and e.get("text"):
+            texts.append(clean_user_text(e["text"]))
+    return texts[:-1]

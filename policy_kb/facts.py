@@ -23,7 +23,7 @@ _YEAR2 = r"(\d{2})"
 
 _YEARS_PATTERNS = [
     # 毕业7年 / 毕业了七年 / 毕业已经三年了 / 毕业快十年 / 毕业第8年 / 毕业有5年
-    re.compile(r"毕业(?:了|已经|已|都|有|快|将近|差不多|才|刚|刚刚|刚好|正好|恰好|满|第|整|大概|大约|约|不到|不满|没到|没满|"
+    re.compile(r"毕业(?:了|已经|已|都|还|有|快|将近|差不多|才|刚|刚刚|刚好|正好|恰好|满|第|整|大概|大约|约|不到|不满|没到|没满|"
                r"未满|还不到|没超过|没有超过|不超过|未超过|超过|超出|已超过|早就超过|多于)*" + _NUM + r"(?:个)?(?:整)?(?:多)?年(?:多)?"),
     # 7年前毕业 / 三年前毕业的 / 毕业 11 年前 ("graduated 11 years ago")
     re.compile(_NUM + r"(?:个)?年前(?:大学|本科|研究生|硕士|博士)?毕业"),
@@ -34,7 +34,7 @@ _YEARS_PATTERNS = [
     re.compile(r"毕业[^，,。；;\d零〇一二两三四五六七八九十]{0,8}?(?:就|才|只有|也就|大概|刚好|正好|算了下|算下来|是)" + _NUM + r"(?:个)?(?:整)?年(?!前)"),
 ]
 _YEAR_OF_GRADUATION = [
-    re.compile(_YEAR4 + r"年(?:大学|本科|研究生|硕士|博士|从\S{1,12}?)?毕业"),
+    re.compile(_YEAR4 + r"年(?:大学|本科|研究生|硕士|博士|大专|专科|从\S{1,12}?)?毕业"),
     re.compile(r"(?<!\d)" + _YEAR2 + r"年(?:大学|本科|研究生|硕士|博士)?毕业"),
     re.compile(r"毕业(?:于|时间是|时间为|年份是|年份为)?" + _YEAR4 + r"年"),
     re.compile(r"(?:19|20)\d{2}届"),
@@ -89,7 +89,7 @@ def parse_years_since_graduation(text: str, today: date) -> Optional[int]:
             if value is not None and value < 100:
                 return max(0, value + _side_of(m.group(0)))
     for word, delta in sorted(_RELATIVE.items(), key=lambda kv: -len(kv[0])):
-        if word + "毕业" in text or word + "刚毕业" in text:
+        if re.search(word + r"刚?(?:大学|本科|研究生|硕士|大专|专科)?毕业", text):
             return delta
     for pattern in _YEAR_OF_GRADUATION:
         m = pattern.search(text)
@@ -116,7 +116,7 @@ _NEGATORS = ("没有做过", "没做过", "没当过", "没干过", "没读过",
 # What may stand between a negator and the word it denies ("不是在民企", "不是去国企的").
 _FILLER = "在去到的个家是一所"
 # Where a clause of a sentence ends: a denial does not reach past it.
-_CLAUSE_END = re.compile(r"[，,。.；;！!？?、\n ]|但是|不过|而是|可是|现在|其实")
+_CLAUSE_END = re.compile(r"[，,。.；;！!？?、\n ]|但是|但(?!凡)|不过|而是|可是|现在|其实")
 # Cues before a place: where the person goes (the place a measure is judged on), where they
 # come from, and where they no longer are.
 # Moving house or job: the new place is both where one goes and where one now is.
@@ -124,6 +124,7 @@ _MOVED = re.compile(r"(搬到|搬去|迁到|迁往|调到|调入|调去|调往|�
 _TO = re.compile(r"(去|到|赴|往|调到|调往|调去|调入|回到|回|来|落户|派到|派往|派去|选派到|迁到|搬到)[^，,。；;！!？?]{0,4}$")
 _FROM = re.compile(r"(来自|从)[^，,。；;！!？?]{0,2}$")
 _HOMETOWN = re.compile(r"人(?![民才社事力员])")
+_HOME = re.compile(r"(我家|家在|家住|住在|家里在)[^，,。；;！!？?]{0,2}$")
 _BACK_HOME = re.compile(r"回(到)?老家|在老家|回家乡|回乡|返乡|回村")
 _CORRECTION = re.compile(r"不对|说错|搞错|记错|搞混|弄错|更正|纠正|其实是|应该是")
 _PAST = re.compile(r"(以前|之前|原来|原先|过去|曾经|早年|老家|户籍|户口|祖籍|出生)[^，,。；;！!？?]{0,8}$")
@@ -131,8 +132,19 @@ _PAST = re.compile(r"(以前|之前|原来|原先|过去|曾经|早年|老家|�
 
 # The person speaking of themselves ("我自己是…", "像我这种情况"), not of a relative.
 _SELF_AFTER = re.compile(r"我自己|像我这|我本人|本人是|我是(?!他|她)|我今年|我毕业|我大学")
+# What is said of several people at once, right after the last of them is named ("我和室友都是
+# 博士后", "我闺蜜跟我是同一年大学毕业的").
+_SHARED = re.compile(r"\w{0,3}?(都|俩|两个都|两人都|跟我是同|和我是同|跟我一样|和我一样|也是)")
+# What comes before a relative's name ("我的|妹夫"): no stretch of its own.
+_BEFORE_A_NAME = {"我", "我的", "我家", "我和", "我跟", "我与", "我同"}
+# He or she, starting what is said of a person named before ("我毕业12年他毕业6年"), not "其他".
+_PRONOUN = re.compile(r"(?<!其)[他她](?!们)")
+# The writer, starting what is said of themselves ("…没出来我去年已经出站"), not "我们" or "跟我".
+_WRITER = re.compile(r"(?<![和跟与同])我(?!们)")
 # Words that say whom a question is about ("我想问的是妹夫", "我问的是我妈", "替我表哥问").
-_ASKS_OF = re.compile(r"(问的是|想问的是|要问的是|说的是|替|帮|就按|按照?)(我的|我家|我)?")
+_ASKS_OF = re.compile(r"(问的是|想问的是|要问的是|说的是|替|帮|就按|按照?|换成|换|轮到|那)(我的|我家|我)?")
+# ... or about the person themselves after others ("那我呢", "按我自己的情况", "问的是我本人").
+_ASKS_OF_SELF = re.compile(r"(那|换成|换|轮到)我(自己|本人)?呢|(按|按照)我(自己|本人)?的|(问|说)的是我(自己|本人)")
 # A clause of what used to be ("原来在马金镇一个村卫生室"): a later value of the same fact replaces it.
 _BEFORE = re.compile(r"原来|以前|之前|曾经|过去|原先")
 
@@ -200,10 +212,14 @@ def _is_denied(norm: str, start: int) -> bool:
 class FactReading:
     """What one message says: the facts (with denials), every place it named, who it is about."""
 
-    def __init__(self, facts: Dict[str, Any], places: List[PlaceMatch], subject: Subject) -> None:
+    def __init__(self, facts: Dict[str, Any], places: List[PlaceMatch], subject: Subject,
+                 asked_apart: bool = False) -> None:
         self.facts = facts
         self.places = places
         self.subject = subject
+        # Whether the message told of several people and only what it said of the one it asks
+        # about was read.
+        self.asked_apart = asked_apart
 
 
 class FactExtractor:
@@ -230,6 +246,7 @@ class FactExtractor:
         subjects = subjects or Subjects()
         self._relatives = sorted(((normalise(w), rel) for rel, words in subjects.relatives.items() for w in words),
                                  key=lambda kv: -len(kv[0]))
+        self._relative_forms = LongestMatch(dict(reversed(self._relatives)))  # "姐夫" is not "姐"
         self._employer = sorted({normalise(w) for w in subjects.employer}, key=len, reverse=True)
         self._official = sorted({normalise(w) for w in subjects.official}, key=len, reverse=True)
 
@@ -270,35 +287,75 @@ class FactExtractor:
         _, masked = self._synonyms(norm)
         return all(any(s < i + len(words) and i < e for s, e in masked) for i in _occurrences(norm, words))
 
+    def asked_of(self, text: str) -> Optional[str]:
+        """Whom a message says it asks about, by the words it uses for that ("我想问的是妹夫",
+        "就按他的情况算", "那我呢"): a relation, "self", or "him" for a pronoun whose person was
+        named before; None when it says nothing of it."""
+        norm = normalise(text)
+        return self._asked_of(norm, [(i, rel) for i, _, _, rel in self._relative_forms.scan(norm)])
+
+    @staticmethod
+    def _asked_of(norm: str, people: List[Tuple[int, str]]) -> Optional[str]:
+        cues: List[Tuple[int, str]] = [(m.start(), "self") for m in _ASKS_OF_SELF.finditer(norm)]
+        for m in _ASKS_OF.finditer(norm):
+            named = next((rel for i, rel in people if i == m.end()), None)
+            if named is not None:
+                cues.append((m.start(), named))
+            elif norm[m.end():m.end() + 1] in ("他", "她") and not m.group(2):
+                before = [rel for i, rel in people if i < m.start()]
+                cues.append((m.start(), before[-1] if before else "him"))
+        if cues:
+            return max(cues)[1]  # the last one said
+        return _person_of_the_question(norm, people)
+
     def _said_of_the_one_asked(self, norm: str) -> Tuple[str, Optional[Subject]]:
-        """When a message tells of several people and says which one it asks about ("我想问的是
-        妹夫", "我问的是我妈"), the text with what it says of the others blanked out (same length),
-        and that person; else the text as it is and None."""
-        people = sorted((i, rel) for word, rel in self._relatives for i in _occurrences(norm, word))
-        if not people:
-            return norm, None
-        m = _ASKS_OF.search(norm)
-        if m is None:
-            return norm, None
-        who = next((rel for i, rel in people if i == m.end()), None)
-        if who is None and norm[m.end():m.end() + 1] in ("他", "她"):
-            who = next((rel for i, rel in reversed(people) if i < m.start()), None)
-        if who is None or len({rel for _, rel in people}) < 2:
+        """When a message tells of several people (the writer among them) and says which one it
+        asks about ("我想问的是妹夫", "我问的是我妈", "那我呢"), the text with what it says of the
+        others blanked out (same length), and that person; else the text as it is and None."""
+        found = list(self._relative_forms.scan(norm))
+        people = [(i, rel) for i, _, _, rel in found]
+        name_end = {i: e for i, e, _, _ in found}
+        who = self._asked_of(norm, people)
+        if who is None or who == "him":
             return norm, None
         # The text in stretches, each ending where a clause ends or another person is named
-        # (voice input runs "我老公还在站我妹夫去年出站了" together).
-        cuts = sorted({e.start() for e in _CLAUSE_END.finditer(norm)} | {i for i, _ in people} | {len(norm)})
-        out, person, start = list(norm), None, 0
+        # (voice input runs "我老公还在站我妹夫去年出站了" together). A stretch is said of the
+        # person named in it, of the writer when it starts "我是…/我毕业…", of the last person
+        # named when it starts with 他/她, else of whom the one before was said.
+        cuts = sorted({e.start() for e in _CLAUSE_END.finditer(norm)} | {i for i, _ in people} | {len(norm)}
+                      | {e.start() for e in _WRITER.finditer(norm)} | {e.start() for e in _PRONOUN.finditer(norm)})
+        out, person, start, last_named = list(norm), None, 0, None
+        stretches: List[Tuple[int, int, Any]] = []  # (start, end, whom: a person or a set of them)
         for end in cuts:
             named = [rel for i, rel in people if start <= i < end]
-            if named:
-                person = named[0]
-            elif norm[start:start + 1] in ("我",) and _SELF_AFTER.match(norm, start):
-                person = "self"
-            if person is not None and person != who:
-                out[start:end] = " " * (end - start)
+            lead = start + 1 if _CLAUSE_END.match(norm, start) else start  # after the comma
+            shared = _SHARED.match(norm, name_end[next(i for i, _ in people if start <= i < end)], end) if named else None
+            if shared:
+                # "我和我老公都是博士后", "我闺蜜跟我是同一年大学毕业的": said of each of them.
+                both = {named[0]} | ({"self"} if "我" in shared.group(0) else set())
+                before = stretches[-1] if stretches else None
+                if before is not None and re.search(r"(和|跟|与|同)我?$", norm[before[0]:before[1]]):
+                    said = norm[before[0]:before[1]].lstrip("，,。.；;！!？?、 ")
+                    both |= before[2] if isinstance(before[2], frozenset) else (
+                        {before[2]} if before[2] is not None else {"self"} if said.startswith("我") else set())
+                person, last_named = frozenset(both - {None}), named[0]
+            elif named:
+                person = last_named = named[0]
+            elif norm[lead:lead + 1] == "我" and norm[lead:lead + 2] != "我们" and norm[lead:end] not in _BEFORE_A_NAME:
+                person = "self"  # "我出站后去了杭州" (not the "我的" of "我的妹夫")
+            elif _ASKS_OF_SELF.search(norm[start:end]):
+                person = "self"  # "那我呢"
+            elif norm[lead:lead + 1] in ("他", "她") and last_named is not None:
+                person = last_named
+            stretches.append((start, end, person))
             start = end
-        return "".join(out), Subject(kind="relative", relation=who)
+        whom = {p for _, _, ps in stretches for p in (ps if isinstance(ps, frozenset) else {ps})}
+        if len((whom - {None}) | {who}) < 2:
+            return norm, None
+        for start, end, person in stretches:
+            if person is not None and person != who and not (isinstance(person, frozenset) and who in person):
+                out[start:end] = " " * (end - start)
+        return "".join(out), (Subject() if who == "self" else Subject(kind="relative", relation=who))
 
     def _inner_mentions(self, chunk: str) -> List[Tuple[str, str, str, Tuple[int, int]]]:
         found = []
@@ -339,6 +396,7 @@ class FactExtractor:
         if not norm:
             return FactReading({}, [], subject)
         # "我老公还在站 我妹夫去年出站了…我想问的是妹夫": only what is said of the one asked about counts.
+        whole = norm
         norm, asked = self._said_of_the_one_asked(norm)
         if asked is not None:
             subject = asked
@@ -364,9 +422,12 @@ class FactExtractor:
         for fact, _, chunk, (start, _end) in mentions:
             if _is_denied(norm, start):
                 continue
+            mine = not _in_question(norm, start) and not _in_the_past(norm, start)
             for inner_fact, inner_value, _, _ in self._inner_mentions(chunk):
-                if inner_fact != fact:
-                    out.setdefault(inner_fact, inner_value)
+                if inner_fact != fact and (inner_fact not in out or mine and not own.get(inner_fact, True)):
+                    # ("以前在村卫生室…调到龙泉市人民医院": the hospital of now)
+                    out[inner_fact] = inner_value
+                    own[inner_fact] = mine
         # "从博士后工作站出站的博士": said in one breath, 出站 makes the 博士 a postdoc, unless the
         # message denies it ("我是博士，没做过博士后").
         for fact, value in list(out.items()):
@@ -376,6 +437,12 @@ class FactExtractor:
                     out[other] = implied
         for fact, value in denials.items():
             out.setdefault(fact, DENIED + value)  # a stated value wins over a denied one
+        if asked is not None and "activity" not in out:
+            # What the question is about ("考卫生中级") is no one person's: it is read from all that was said.
+            topic = [v for f, v, _, (start, _e) in self.enum_mentions(whole)
+                     if f == "activity" and not _is_denied(whole, start)]
+            if topic:
+                out["activity"] = topic[0]
         if subject.kind == "employer":
             out.setdefault("role", "employer")
         places = self.places.places_in_text(norm, fuzzy=True)
@@ -386,7 +453,7 @@ class FactExtractor:
         if years is not None and out.get("role") not in ("student", "non_graduate"):
             out["years_since_graduation"] = years
         facts = {k: out[k] for k in self.facts if k in out}
-        return FactReading(facts, places, subject)
+        return FactReading(facts, places, subject, asked_apart=asked is not None)
 
     def extract(self, text: str, today: date) -> Dict[str, Any]:
         return self.read(text, today).facts
@@ -395,7 +462,7 @@ class FactExtractor:
     def _place_facts(norm: str, places: List[PlaceMatch]) -> Dict[str, str]:
         """`place`: where the measure is judged (where the person goes, else where they are);
         `origin`: where they are now. Denied places and places they have left do not count."""
-        going, here, home = [], [], []
+        going, here, home, lives = [], [], [], []
         for m in places:
             start, end = m.span
             before = norm[_clause_start(norm, start):start]
@@ -406,6 +473,8 @@ class FactExtractor:
                 here.append(m)
             elif _TO.search(before) and not _FROM.search(before):
                 going.append(m)  # "回老家嘉善创业", "出站后想去丽水"
+            elif _HOME.search(before):
+                lives.append(m)  # "我家在仙居，但在临海的卫生院上班": where one works counts
             elif _PAST.search(before) or _HOMETOWN.match(norm, end) or _BORN.match(norm, end) \
                     or _left_behind(norm, start, end):
                 # "以前在天台", "老家在开化", "我是椒江人", "在淳安出生长大的", "在杭州的工作站做了
@@ -414,6 +483,8 @@ class FactExtractor:
                 continue
             else:
                 here.append(m)
+        if not going and not here:
+            here = lives  # where one lives, when nothing else is said
         if not going and not here and home and _BACK_HOME.search(norm):
             here = home[-1:]  # "我是缙云人…回老家开了个网店": back where they came from
         out: Dict[str, str] = {}
@@ -436,6 +507,35 @@ def _said_of(norm: str, places: List[PlaceMatch], words: List[str]) -> List[Plac
         return norm[_clause_start(norm, pos):end.start() if end else len(norm)]
     mine = [m for m in places if any(w in clause_of(m.span[0]) for w in words)]
     return mine if mine and len(mine) < len(places) else places
+
+
+# What makes a clause a question ("能不能", "有补助吗", "算不算"), and the writer as the one asking
+# rather than the one asked about ("我想问", "我咨询一下").
+_QUESTION_MARK = re.compile(r"吗|么|能不能|能否|可不可以|可以不|有没有|算不算|是不是|是否|行不行|够不够|[？?]|不[？?]?$")
+_SPEAKER = re.compile(r"我(想|要)?(问|请问|咨询|了解|打听)|我想知道|我来问|我替|我帮")
+
+
+def _person_of_the_question(norm: str, people: List[Tuple[int, str]]) -> Optional[str]:
+    """The person a question is put about, when no words say it: the one named last before the
+    last mark of a question ("他表哥这种省里有补助吗": 表哥; "想问我自己考中级有没有单独的分数线":
+    the writer). A pronoun is the person named before it."""
+    marks = list(_QUESTION_MARK.finditer(norm))
+    if not marks:
+        return None
+    q = marks[-1]
+    named = [(i, rel) for i, rel in people if i < q.start()]
+    pronouns = [m.start() for m in _PRONOUN.finditer(norm, 0, q.start())]
+    speakers = {m.start() for m in _SPEAKER.finditer(norm, 0, q.start())}
+    mine = [i for i in (m.start() for m in re.finditer(r"我(?!们)", norm[:q.start()]))
+            if i not in speakers and not any(j == i + 1 or j == i + 2 and norm[i + 1] in "的家和跟与" for j, _ in people)]
+    last = max([(i, rel) for i, rel in named] + [(i, "him") for i in pronouns] + [(i, "self") for i in mine],
+               default=None)
+    if last is None:
+        return None
+    if last[1] == "him":
+        before = [rel for i, rel in named if i < last[0]]
+        return before[-1] if before else "him"
+    return last[1]
 
 
 def _occurrences(text: str, words: str) -> List[int]:

@@ -290,3 +290,17 @@ def test_the_units_asked_of_each_question_are_said_once(matcher):
     texts = [m["text"] for m in out if m.get("text")]
     assert len(texts) == 3 and texts[2].startswith("（3）责任单位分别是")
     assert not any("\n责任单位：" in t for t in texts[:2])
+
+
+def test_a_later_turn_about_another_person_of_the_story_is_judged_on_that_person(matcher):
+    first = "我和我妹都是大学毕业，我毕业十一年，她毕业四年，我们打算在松阳合伙开民宿"
+    second = "用她的名字申请，按她的情况算能享受高校毕业生创业扶持吗"
+    events = [{"event": "action", "name": "action_session_start"}, {"event": "user", "text": first},
+              {"event": "user", "text": second}]
+    latest = {"text": second, "intent": {"name": "ask_eligibility", "confidence": 0.9},
+              "entities": [dict(e, extractor="KBEntityExtractor") for e in matcher.entities(second)]}
+    slots = {"facts": {"years_since_graduation": 11, "place": "松阳县", "role": "graduate", "activity": "startup"}}
+    d = CollectingDispatcher()
+    ActionAnswer().run(d, Tracker("u1", slots, latest, events, False, None, {}, "action_listen"), DOMAIN)
+    verdict = next(p["eligibility"] for p in payloads(d.messages) if p.get("eligibility"))
+    assert verdict["clause_id"] == "m7" and verdict["verdict"] == "eligible"

@@ -165,3 +165,52 @@ def test_what_used_to_be_gives_way_to_what_is_now_and_denials_agree_with_what_wa
     assert merge({"employer_type": "private"}, {"employer_type": "not:public_institution"}) == {"employer_type": "private"}
     assert merge({"employer_type": "private"}, {"employer_type": "not:private"}) == {"employer_type": "not:private"}
     assert merge({"employer_type": "enterprise"}, {"employer_type": "not:private"}) == {"employer_type": "not:private"}
+
+
+def test_the_person_a_question_names_is_the_one_asked_about():
+    # Named last before the question: the cousin, not the husband named first.
+    said = KB.read_facts("我老公还在站里，他堂弟前年出站去了庆元一家私企，他堂弟这种情况有补助吗")
+    assert said.subject.relation == "弟弟" and said.facts["postdoc_status"] == "completed"
+    # The writer, after a relative: the relative's hospital is not the writer's.
+    said = KB.read_facts("我婆婆在缙云县人民医院上班，我在缙云一个村卫生室，想问我自己考卫生中级有没有照顾")
+    assert said.subject.kind == "self" and said.facts["institution_type"] == "village_clinic"
+
+
+def test_what_is_said_of_both_counts_for_each_of_them():
+    said = KB.read_facts("我和我老婆都是博士后，她在杭州还没出站，我去年出站去了遂昌一家民企，问的是我本人")
+    assert said.subject.kind == "self"
+    assert said.facts["role"] == "postdoc" and said.facts["place"] == "遂昌县"
+    said = KB.read_facts("我和表哥都没上过大学，表嫂是本科毕业的，毕业六年，问问表嫂能不能享受创业扶持")
+    assert said.subject.relation == "嫂子" and said.facts["role"] == "graduate"
+
+
+def test_asking_about_oneself_after_a_relative_reads_only_what_is_said_of_oneself():
+    said = KB.read_facts("我爸在江山一家民企，博士后出站了。那我呢，我大学毕业四年，在江山开网店")
+    assert said.subject.kind == "self"
+    assert "postdoc_status" not in said.facts and said.facts["years_since_graduation"] == 4
+    # What the question is about is no one person's: the exam is read from all that was said.
+    said = KB.read_facts("我在衢州市人民医院，考卫生中级有单独线吗。换成我表妹呢，她在常山一个乡镇卫生院")
+    assert said.subject.relation == "妹妹" and said.facts["activity"] == "health_exam"
+    assert said.facts["institution_type"] == "township_health_center"
+
+
+def test_a_relative_is_matched_by_its_longest_name():
+    assert KB.read_facts("我姐夫在开化民企，博士后出站了").subject.relation == "亲戚"
+    assert KB.read_facts("我姐在开化开了个店").subject.relation == "姐姐"
+    assert KB.extractor.asked_of("我想问的是我姐夫") == "亲戚"
+
+
+def test_where_one_lives_gives_way_to_where_one_works():
+    assert facts("我家在青田，但在瑞安一家乡镇卫生院上班")["place"] == "瑞安市"
+    assert facts("户口在文成但我在鹿城区一个村卫生室")["place"] == "鹿城区"
+    assert facts("我家在云和，毕业三年想创业")["place"] == "云和县"
+
+
+def test_the_unit_of_now_replaces_the_unit_of_before_inside_a_longer_name():
+    said = facts("原来在乡镇卫生院，后来调到庆元县人民医院了")
+    assert said["institution_type"] == "hospital"
+
+
+def test_years_still_short_of_a_number():
+    assert facts("毕业还没满五年")["years_since_graduation"] == 4
+    assert facts("我表妹前年大专毕业")["years_since_graduation"] == 2
