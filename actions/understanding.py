@@ -333,8 +333,8 @@ class Understanding:
         if self.earlier_texts and kb.extractor.asked_of(self.text) is not None:
             # "就按他的情况算", "那我呢": the person asked about now was told of in earlier turns,
             # beside others; the conversation is read again for what it says of that person alone.
-            whole = kb.read_facts("。".join(self.earlier_texts + [self.text]))
-            if whole.asked_apart:
+            whole = kb.read_conversation(self.earlier_texts + [self.text])
+            if whole is not None:
                 reading = whole
         self._subject = reading.subject
         self._asked_apart = reading.asked_apart

@@ -308,6 +308,21 @@ class FactExtractor:
             return max(cues)[1]  # the last one said
         return _person_of_the_question(norm, people)
 
+    def said_of_the_one_asked(self, texts: List[str]) -> Tuple[List[str], Optional[Subject]]:
+        """Messages of one conversation, oldest first, with what they say of others than the one
+        the last asks about blanked out ("我和我妹…我毕业十一年，她毕业四年" then "按她的情况算"), and
+        that person; the messages as they are and None when the conversation does not tell of
+        several people or the last message does not say whom it asks about."""
+        norms = [normalise(t) for t in texts]
+        blanked, asked = self._said_of_the_one_asked("。".join(norms))
+        if asked is None:
+            return norms, None
+        pieces, at = [], 0
+        for norm in norms:
+            pieces.append(blanked[at:at + len(norm)])
+            at += len(norm) + 1
+        return pieces, asked
+
     def _said_of_the_one_asked(self, norm: str) -> Tuple[str, Optional[Subject]]:
         """When a message tells of several people (the writer among them) and says which one it
         asks about ("我想问的是妹夫", "我问的是我妈", "那我呢"), the text with what it says of the
@@ -390,14 +405,16 @@ class FactExtractor:
             return Subject(kind="official")
         return Subject()
 
-    def read(self, text: str, today: date) -> FactReading:
+    def read(self, text: str, today: date, pick_one: bool = True) -> FactReading:
+        """What the text says (see FactReading); with pick_one, when it tells of several people
+        and says which one it asks about, only what it says of that one."""
         norm = normalise(text)
         subject = self.subject(norm)
         if not norm:
             return FactReading({}, [], subject)
         # "我老公还在站 我妹夫去年出站了…我想问的是妹夫": only what is said of the one asked about counts.
         whole = norm
-        norm, asked = self._said_of_the_one_asked(norm)
+        norm, asked = self._said_of_the_one_asked(norm) if pick_one else (norm, None)
         if asked is not None:
             subject = asked
         out: Dict[str, Any] = {}
@@ -443,6 +460,9 @@ class FactExtractor:
                      if f == "activity" and not _is_denied(whole, start)]
             if topic:
                 out["activity"] = topic[0]
+        if subject.kind in ("employer", "official") and asked is None and self._asked_of(
+                norm, [(i, rel) for i, _, _, rel in self._relative_forms.scan(norm)]) == "him":
+            subject = Subject(kind="other")  # "我们刚引进了一位博士后…他来我们公司能享受吗": the hire
         if subject.kind == "employer":
             out.setdefault("role", "employer")
         places = self.places.places_in_text(norm, fuzzy=True)

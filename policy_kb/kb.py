@@ -353,6 +353,26 @@ class KnowledgeBase:
         whom it is about."""
         return self.extractor.read(text, today or self.today())
 
+    def read_conversation(self, texts: List[str], today: Optional[date] = None) -> Optional[FactReading]:
+        """What a conversation says of the one person its last message asks about, when it tells of
+        several ("那我呢", "就按他的情况算"): each message read on its own, what it says of the
+        others left out, merged in order as the turns were (a later correction still wins). None
+        when the last message does not pick one of several people."""
+        pieces, subject = self.extractor.said_of_the_one_asked(texts)
+        if subject is None:
+            return None
+        today = today or self.today()
+        facts: Dict[str, Any] = {}
+        for piece in pieces:
+            facts = self.eligibility.merge(facts, self.extractor.read(piece, today, pick_one=False).facts)
+        if "activity" not in facts:
+            # What the question is about ("考卫生中级") is no one person's.
+            topic = [r.facts["activity"] for r in (self.extractor.read(t, today) for t in texts) if "activity" in r.facts]
+            if topic:
+                facts["activity"] = topic[-1]
+        last = self.extractor.read(texts[-1], today)
+        return FactReading(facts, last.places, subject, asked_apart=True)
+
     @staticmethod
     def today() -> date:
         value = os.environ.get(TODAY_ENV)

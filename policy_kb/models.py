@@ -455,7 +455,8 @@ class Subjects(_Model):
 class Subject(_Model):
     """The person or body whose case a message describes, and how an answer addresses them."""
 
-    kind: Literal["self", "relative", "employer", "official"] = "self"
+    # "other": someone an employer or official asks about ("我们引进了一位博士后…他能享受吗")
+    kind: Literal["self", "relative", "employer", "official", "other"] = "self"
     relation: Optional[str] = None  # 丈夫, 儿子 … for a relative
 
     @property
@@ -466,6 +467,8 @@ class Subject(_Model):
             return "贵单位"
         if self.kind == "official":
             return "贵地"
+        if self.kind == "other":
+            return "该人员"
         return "您"
 
 

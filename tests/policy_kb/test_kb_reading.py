@@ -195,9 +195,9 @@ def test_asking_about_oneself_after_a_relative_reads_only_what_is_said_of_onesel
 
 
 def test_a_relative_is_matched_by_its_longest_name():
-    assert KB.read_facts("我姐夫在开化民企，博士后出站了").subject.relation == "亲戚"
+    assert KB.read_facts("我姐夫在开化民企，博士后出站了").subject.relation == "姐夫"
     assert KB.read_facts("我姐在开化开了个店").subject.relation == "姐姐"
-    assert KB.extractor.asked_of("我想问的是我姐夫") == "亲戚"
+    assert KB.extractor.asked_of("我想问的是我姐夫") == "姐夫"
 
 
 def test_where_one_lives_gives_way_to_where_one_works():
@@ -214,3 +214,15 @@ def test_the_unit_of_now_replaces_the_unit_of_before_inside_a_longer_name():
 def test_years_still_short_of_a_number():
     assert facts("毕业还没满五年")["years_since_graduation"] == 4
     assert facts("我表妹前年大专毕业")["years_since_graduation"] == 2
+
+
+def test_a_conversation_is_read_for_the_one_its_last_message_asks_about():
+    turns = ["我和我同事都是博士后，都出站了，我去了杭州一家私企，他去了龙游一家民企", "按他的情况算呢"]
+    said = KB.read_conversation(turns)
+    assert said.subject.relation == "同事" and said.facts["place"] == "龙游县"
+    # A correction in a later turn still wins over what was said first.
+    turns = ["替我外甥问问，他大学毕业三年，想在泰顺创业", "说错了，是在瑞安创业，不是泰顺", "那他能享受吗"]
+    said = KB.read_conversation(turns)
+    assert said is None or said.facts["place"] == "瑞安市"
+    # Nothing to pick: one person only.
+    assert KB.read_conversation(["我毕业三年在泰顺创业", "那我呢"]) is None
