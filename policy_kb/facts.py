@@ -278,6 +278,10 @@ class FactExtractor:
                 masked.append((start, end))
         return out, masked
 
+    def term_spans(self, text: str) -> List[Tuple[int, int, str, Any]]:
+        """Where the words of facts (and the phrases that state none) are in a normalised text."""
+        return list(self._forms.scan(text))
+
     def states_no_fact(self, text: str, words: str) -> bool:
         """Whether every time `words` occur in `text` they are part of a phrase that states no
         fact ("高校毕业生那个放宽" names a measure; "高校毕业生" alone may say who one is)."""

@@ -73,6 +73,8 @@ class KnowledgeBase:
         self._typos = None
         self.aspects = load_aspects(data.data_dir, data.clauses)
         self._unnamed = _load_unnamed(data.data_dir)
+        self._named_cache: Dict[str, Optional[str]] = {}
+        self._document_text = normalise("".join(p for c in self.clauses.values() for p in c.passages))
         self.index = SearchIndex(data.clauses, data.glossary, self.user_words(), blocking_terms=dept_names)
         self._dept_aliases = sorted(
             ((normalise(n), d) for d in data.departments.values() for n in d.all_names),
@@ -111,7 +113,45 @@ class KnowledgeBase:
         for name, note in self._unnamed:
             if name in norm:
                 return name, note
-        return None
+        asked = self._asked_whether_named(norm)
+        return (asked, None) if asked is not None else None
+
+    def _asked_whether_named(self, norm: str) -> Optional[str]:
+        """Words of a question whether the document names someone or something ("文件里有没有提到
+        我们渔民", "像我们这种开民宿的…有提到吗", "对随军家属有什么照顾") that the document does not
+        contain and the knowledge base does not read as a measure, a fact, a place, a department or
+        a point asked about."""
+        if norm not in self._named_cache:
+            self._named_cache[norm] = next(
+                (x for x in (_phrase(m.group("x")) for p in _ASKS_WHETHER_NAMED for m in p.finditer(norm))
+                 if x is not None and not self._names(x)), None)
+            if len(self._named_cache) > 4096:
+                self._named_cache.clear()
+        return self._named_cache[norm]
+
+    def _names(self, words: str) -> bool:
+        """Whether the words are the document's own or what the knowledge base knows: most of them
+        covered by its terms, or a measure named by them, a place, a department or an aspect."""
+        if words in self._document_text or self.aspect_of(words) or self.department_mentions(words):
+            return True
+        if any(score >= 3 for _, score in self.clauses_for_topic(words)):
+            return True
+        covered = [False] * len(words)
+        spans = [(s, e) for s, e, _, _ in self.extractor.term_spans(words)]
+        spans += [m.span for m in self.places_in_text(words)]
+        i = 0
+        while i < len(words) - 1:  # the document's own words ("山区县的企业")
+            e = i + 2
+            while e <= len(words) and words[i:e] in self._document_text:
+                e += 1
+            if e - 1 - i >= 2:
+                spans.append((i, e - 1))
+                i = e - 1
+            else:
+                i += 1
+        for s, e in spans:
+            covered[s:e] = [True] * (e - s)
+        return sum(covered) >= 0.6 * len(words)
 
     def citations(self, cid: str) -> List[Dict[str, str]]:
         """The clause as the answer contract cites it: one entry per contiguous passage of the
@@ -400,6 +440,28 @@ class KnowledgeBase:
                 words.extend(ev.synonyms)
         words.extend(self.not_facts)
         return [w for w in dict.fromkeys(normalise(w) for w in words) if len(w) >= 2]
+
+
+# Questions whether the document names someone: what is asked about is the group "x".
+_ASKS_WHETHER_NAMED = [
+    re.compile(r"(提到|提及|说到|讲到|写到|管到|涉及到?|照顾到?|覆盖到?|包括|包含|考虑到)(了)?(?P<x>[^，,。；;！!？?]{2,14}?)"
+               r"(的?(吗|没有|没|么|呢|[？?])|的?$)"),
+    re.compile(r"(像)?(我们|咱们|俺们)(这种|这样的|这类|这些)(?P<x>[^，,。；;！!？?]{2,14}?)的"),
+    re.compile(r"(对|给|针对)(我们|咱们)?(这种|这类|这些)?(?P<x>[^，,。；;！!？?]{2,14}?)(有|有没有|有啥|有什么)"
+               r"(什么|啥|哪些)?(专门的?)?(支持|政策|照顾|优惠|扶持|说法|倾斜|帮助|规定)"),
+    re.compile(r"(?P<x>[^，,。；;！!？?]{2,8}?)(这个|这种|这块|这方面)[^，,。；;！!？?]{0,8}?文件(里|中|上)?"
+               r"(有没有|有无|有)(政策|说法|提到|规定|涉及|照顾)"),
+]
+_LEADING = re.compile(r"^(专门|特别|单独|到|了|对|给|像|我们|咱们|俺们|这种|这类|这些|那种|这个|那些|那个|的)+")
+_NOT_A_GROUP = re.compile(r"什么|哪|啥|多少|怎么|如何|问|想|知道|请|这方面|这块|这个|那个|这些|这种|政策|规定|内容|问题|情况|事情|东西|文件|意见")
+
+
+def _phrase(words: str) -> Optional[str]:
+    """The group named in a question, without the words around it; None when it names nothing."""
+    words = _LEADING.sub("", words).rstrip("的")
+    if len(words) < 2 or _NOT_A_GROUP.search(words):
+        return None
+    return words
 
 
 def _load_unnamed(data_dir) -> List[Tuple[str, Optional[str]]]:

@@ -1,0 +1,39 @@
+"""Groups the document does not name: those listed in unnamed.yml, and any group a question asks
+the document about when neither the document nor the knowledge base knows its words."""
+from __future__ import annotations
+
+import pytest
+
+from policy_kb import get_kb
+
+KB = get_kb()
+
+
+@pytest.mark.parametrize("text, group", [
+    ("文件里有没有说到我们养蚕户", "养蚕户"),
+    ("像我们这种跑长途货运的，文件里提了吗", "跑长途货运"),
+    ("对非遗传承人有没有什么扶持", "非遗传承人"),
+    ("茶农转型这个山区县的文件里有没有说法", "茶农转型"),
+    ("这文件有照顾到留守妇女的吗", "留守妇女"),
+])
+def test_a_group_the_document_does_not_know_is_said_to_be_unnamed(text, group):
+    assert KB.unnamed_group(text) == (group, None)
+
+
+@pytest.mark.parametrize("text", [
+    "文件里有没有提到村卫生室",          # the document's own words
+    "有没有说到出站的博士后",            # a fact the knowledge base reads
+    "文件提到创业孵化示范基地了吗",      # a measure's topic
+    "有没有提到省财政厅",                # a department
+    "文件里有没有说到补助的标准",        # a point asked about (an amount)
+    "有没有提到丽水",                    # a place
+    "对山区县的民营企业有什么支持",      # words of the document, in other order
+    "这方面文件里有没有规定",            # nothing named
+])
+def test_what_the_document_or_the_knowledge_base_knows_is_not_unnamed(text):
+    assert KB.unnamed_group(text) is None
+
+
+def test_the_listed_groups_keep_their_notes():
+    name, note = KB.unnamed_group("社区卫生服务中心的医生能用单独分数线吗")
+    assert name == "社区卫生服务中心" and "社区卫生服务站" in note
