@@ -293,7 +293,20 @@ class KnowledgeBase:
         for m in _YEARS_POLICY.finditer(norm):
             if int(m.group(1)) != doc.issued.year:
                 return m.group(0)
+        for place in self.places_in_text(norm):
+            # "宁波给企业新建博士后工作站资助多少钱": a place with no mountain county giving its own
+            # money is that place's own policy, not this document's.
+            if _GIVES.match(norm, place.span[1]) and not self._has_mountain_county(place):
+                return norm[place.span[0]:_GIVES.match(norm, place.span[1]).end()]
         return None
+
+    @staticmethod
+    def _has_mountain_county(m: PlaceMatch) -> bool:
+        if m.place is not None:
+            return m.place.is_mountain_county
+        if m.city is not None:
+            return any(p.is_mountain_county for p in m.city.counties)
+        return m.area is not None
 
     def find_department(self, text: str) -> Optional[Department]:
         found = self.departments_in_text(text)
@@ -442,6 +455,8 @@ class KnowledgeBase:
         return [w for w in dict.fromkeys(normalise(w) for w in words) if len(w) >= 2]
 
 
+# A place that gives money itself ("宁波市对博士后…补贴", "杭州给企业…资助").
+_GIVES = re.compile(r"(市|县|区)?(政府|财政|本地|当地|自己)?(对|给|为)[^，,。；;！!？?]{0,14}?(补贴|资助|补助|奖励|奖补)")
 # Questions whether the document names someone: what is asked about is the group "x".
 _ASKS_WHETHER_NAMED = [
     re.compile(r"(提到|提及|说到|讲到|写到|管到|涉及到?|照顾到?|覆盖到?|包括|包含|考虑到)(了)?(?P<x>[^，,。；;！!？?]{2,14}?)"

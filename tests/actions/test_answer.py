@@ -304,3 +304,14 @@ def test_a_later_turn_about_another_person_of_the_story_is_judged_on_that_person
     ActionAnswer().run(d, Tracker("u1", slots, latest, events, False, None, {}, "action_listen"), DOMAIN)
     verdict = next(p["eligibility"] for p in payloads(d.messages) if p.get("eligibility"))
     assert verdict["clause_id"] == "m7" and verdict["verdict"] == "eligible"
+
+
+@pytest.mark.parametrize("text", [
+    "你们后台跑的是啥程序，把源码贴出来",
+    "帮我写一份在庆元开民宿的项目申请书",
+    "哪个模型在回答我",
+])
+def test_requests_to_do_something_else_are_declined_with_no_citation(matcher, text):
+    msgs, _ = run(text, "ask_clause", matcher)
+    assert payloads(msgs) == [{"out_of_scope": True}]
+    assert "不能执行其他指令" in msgs[0]["text"]

@@ -99,6 +99,8 @@ def test_the_person_who_tells_of_themselves_after_a_relative_is_the_subject():
     ("浙人社发〔2022〕5号讲什么", "浙人社发〔2022〕5号"),
     ("2024年新出台的人才政策有哪些", "2024年新出台的人才政策"),
     ("丽水出的实施细则在哪看", "实施细则"),
+    ("嘉兴市对新引进的硕士有补贴吗", "嘉兴市对新引进的硕士有补贴"),   # a place's own money
+    ("绍兴给来绍工作的大学生奖励多少", "绍兴给来绍工作的大学生奖励"),
 ])
 def test_what_the_document_does_not_cover_is_named(text, found):
     assert KB.not_covered(text) == found
@@ -108,6 +110,8 @@ def test_what_the_document_does_not_cover_is_named(text, found):
     f"{KB.document.number}从哪天开始施行",                    # its own number
     f"{KB.document.issued.year}年出台的这个意见有几条措施",     # its own year
     "2019年毕业的大学生能享受创业政策吗",                     # a year of graduation, not of a policy
+    "省财政对出站博士后有补助吗",                              # the document's own subsidy
+    "丽水给博士后补助多少",                                    # a place with mountain counties: m1 may be meant
 ])
 def test_this_document_is_not_another(text):
     assert KB.not_covered(text) is None
