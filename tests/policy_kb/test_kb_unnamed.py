@@ -29,6 +29,7 @@ def test_a_group_the_document_does_not_know_is_said_to_be_unnamed(text, group):
     "有没有提到丽水",                    # a place
     "对山区县的民营企业有什么支持",      # words of the document, in other order
     "这方面文件里有没有规定",            # nothing named
+    "资金分配时对我们市有没有倾斜",      # "市有没" is no group
 ])
 def test_what_the_document_or_the_knowledge_base_knows_is_not_unnamed(text):
     assert KB.unnamed_group(text) is None
