@@ -70,29 +70,51 @@ def contribution(row: Mapping[str, Any], clauses: Iterable[str], sign: int, into
 _TABLES = {t.name: t for t in db.SUMMARY_TABLES}
 
 
-def _insert(conn):
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
+_STATEMENTS: Dict[Tuple[str, str, Tuple[str, ...], Tuple[str, ...]], Any] = {}
+
+
+def _insert_on_conflict(conn, table: sa.Table, cols: Sequence[str], target: Sequence[str],
+                        add: Sequence[str]):
+    """``INSERT INTO table (cols) VALUES (:col, …) ON CONFLICT (target) DO UPDATE SET c = table.c +
+    excluded.c`` for each column of ``add`` (``DO NOTHING`` when ``add`` is empty), or None for a
+    database other than PostgreSQL and SQLite, whose syntax for this is the same.
+
+    The statement is text with bound parameters, made once per database kind, table and columns:
+    SQLAlchemy 1.4 has no cache key for its dialects' ``insert().on_conflict_do_update()`` and
+    compiles it anew at every execution, and these run for every stored turn, whereas a text
+    statement is compiled once and then found in the engine's statement cache."""
+    dialect = conn.dialect
+    if dialect.name not in ("postgresql", "sqlite"):
         return None
-    return insert
+    key = (dialect.name, table.name, tuple(cols), tuple(add))
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        q = dialect.identifier_preparer
+        name = q.format_table(table)
+        sql = (f"INSERT INTO {name} ({', '.join(q.quote(c) for c in cols)}) "
+               f"VALUES ({', '.join(':' + c for c in cols)}) "
+               f"ON CONFLICT ({', '.join(q.quote(c) for c in target)}) ")
+        if add:
+            sql += "DO UPDATE SET " + ", ".join(
+                f"{q.quote(c)} = ({name}.{q.quote(c)} + excluded.{q.quote(c)})" for c in add)
+        else:
+            sql += "DO NOTHING"
+        stmt = _STATEMENTS[key] = sa.text(sql).bindparams(
+            *(sa.bindparam(c, type_=table.c[c].type) for c in cols))
+    return stmt
 
 
 def apply(conn, deltas: Deltas) -> None:
     """Adds the deltas to the daily tables (keys in sorted order: no lock cycles between writers)."""
-    insert = _insert(conn)
     for (name, key), values in sorted(deltas.items(), key=lambda kv: (kv[0][0], tuple(map(str, kv[0][1])))):
         if not any(values.values()):
             continue
         table = _TABLES[name]
         pk = [c.name for c in table.primary_key.columns]
         where = [table.c[c] == v for c, v in zip(pk, key)]
-        if insert is not None:
-            stmt = insert(table).values(**dict(zip(pk, key)), **values)
-            conn.execute(stmt.on_conflict_do_update(
-                index_elements=pk, set_={c: table.c[c] + stmt.excluded[c] for c in values}))
+        upsert = _insert_on_conflict(conn, table, [*pk, *values], pk, list(values))
+        if upsert is not None:
+            conn.execute(upsert, {**dict(zip(pk, key)), **values})
         elif not conn.execute(table.update().where(*where).values(
                 **{c: table.c[c] + v for c, v in values.items()})).rowcount:
             conn.execute(table.insert().values(**dict(zip(pk, key)), **values))
@@ -110,10 +132,9 @@ def answer_id(conn, text: Optional[str]) -> Optional[int]:
     found = conn.execute(sa.select(a.id).where(a.digest == d)).scalar()
     if found is not None:
         return found
-    insert = _insert(conn)
+    insert = _insert_on_conflict(conn, db.answers, ["digest", "text"], ["digest"], [])
     if insert is not None:
-        conn.execute(insert(db.answers).values(digest=d, text=text).on_conflict_do_nothing(
-            index_elements=["digest"]))
+        conn.execute(insert, {"digest": d, "text": text})
     else:
         conn.execute(db.answers.insert().values(digest=d, text=text))
     return conn.execute(sa.select(a.id).where(a.digest == d)).scalar()

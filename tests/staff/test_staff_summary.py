@@ -94,6 +94,35 @@ def test_daily_counts_follow_every_change_and_equal_the_turns(store):
     assert fast["answered_share"] == 0.75
 
 
+def test_the_daily_count_and_answer_statements_are_compiled_once_not_at_every_turn(store):
+    """These statements run in every save: after the first turn of a kind, each is found in the
+    engine's statement cache (SQLAlchemy 1.4 compiles its dialects' ``ON CONFLICT`` inserts anew
+    at every execution, reported as NO_CACHE_KEY)."""
+    t0 = 1_790_000_000.0
+    custom = {"citations": [{"clause_id": "m1"}], "eligibility": {"verdict": "eligible"}}
+    rate(store, "widget:w", turn(store, "widget:w", "问题一", "回答一", t0, custom=custom), False)
+    seen = []
+
+    @sa.event.listens_for(store.engine, "after_cursor_execute")
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if any(f"INTO {t.name} " in statement for t in (*db.SUMMARY_TABLES, db.answers)):
+            seen.append((statement.split("(")[0].strip(), context.cache_hit))
+
+    for i in range(1, 4):  # new answer texts, new senders, the same day and channel, ratings
+        bot_ts = turn(store, f"widget:w{i}", f"问题{i}", f"回答{i}", t0 + 100 * i, custom=custom)
+        rate(store, f"widget:w{i}", bot_ts, True)
+    sa.event.remove(store.engine, "after_cursor_execute", record)
+    kinds = {s for s, _ in seen}
+    assert {f"INSERT INTO {t.name}" for t in (*db.SUMMARY_TABLES, db.answers)} <= kinds
+    dialect = store.engine.dialect
+    assert [(s, hit) for s, hit in seen if hit is not dialect.CACHE_HIT] == []
+    incremental = daily_rows(store.engine)
+    summary.rebuild_daily(store.engine)  # and the counts are those of the turns
+    assert daily_rows(store.engine) == incremental
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(db.daily.c.questions, db.daily.c.up, db.daily.c.down)).all() == [(4, 3, 1)]
+
+
 def test_free_text_is_found_in_the_question_and_in_the_answer(store):
     turn(store, "widget:q", "飞地人才落户", "【原文】……享受同等待遇……", 1_790_000_000.0)
     turn(store, "widget:r", "你好", "您好，请问有什么可以帮您？", 1_790_000_100.0)
