@@ -33,7 +33,7 @@ def test_every_category_is_mostly_right(report):
 
 
 # The real-phrasing sets (eval/real/part*.yml) were written from the document alone, in the way
-# people type. Their pass rate is kept from falling below what has been reached (docs/eval.md);
+# people type. Their pass rate is kept from falling below what has been reached (eval/README.md);
 # the goal is 0.97.
 REAL_SETS = sorted((DEFAULT_CASES.parent / "real").glob("part*.yml"))
 MIN_REAL_PASS_RATE = 0.93
