@@ -33,8 +33,11 @@ _PART_SPLIT = re.compile(r"[？?。！!；;\n]+|(?:^|\s)[1-9１-９](?:[、.．)
 _UNIT_CUE = re.compile(r"谁负责|哪个部门|哪些部门|什么部门|责任单位|归谁管|谁管|哪个单位|负责单位")
 # A piece that asks something.
 _ASKS = re.compile(r"[吗呢么？?]|是否|能否|可否|能不能|会不会|可不可以|可以不|有没有|有无|是不是|算不算|要不要|需不需要|用不用|"
-                   r"多少|(?<![前这那近头好])几年|几条|几项|几天|几号|几点|几成|几万|几岁|几个月|哪|谁|什么|啥|怎么|怎样|如何|咋|"
+                   r"多少|多长|多久|多大|(?<![前这那近头好])几年|几条|几项|几天|几号|几点|几成|几万|几岁|几个月|哪|谁|什么|啥|怎么|怎样|如何|咋|"
                    r"想知道|想问|请问|问一下|问下|打听|收不收|要不要|给不给|能拿|能享受|行不行|好不好")
+# Where a question ends or starts inside a run of words with no marks.
+_ENDS_A_QUESTION = re.compile(r"(是啥|是什么|有啥|有哪些|吗|呢|么|没有|不)(?=[\u4e00-\u9fff])")
+_STARTS_A_QUESTION = re.compile(r"(?<=[\u4e00-\u9fff])(谁|哪|什么时候|怎么|如何|有没有|是不是|能不能|可不可以|多少|几)")
 # "分别", "各自": one question asked of several things.
 _EACH = re.compile(r"这两块|这两项|这两个|这两条|这几个|这几项|两者|两条|两个政策|分别|各自|一并|一起(回答|说|讲|答)|都说|都讲|都介绍|区别")
 # The person telling of themselves in one question of several ("我是丽水的中学老师想问职称评审倾斜").
@@ -139,6 +142,8 @@ class Answerer:
         u = self.u
         if u.intent in ("affirm", "deny") or len(u.text) < 12 or (u.intent in SMALL_TALK and not u.carries_content()):
             return []
+        if self.kb.not_covered(u.text):
+            return []  # "衢州出的实施细则是哪个文号 哪天发的": every question is of another document
         by_department = self._per_department(u.text)
         if by_department:
             return by_department
@@ -149,7 +154,7 @@ class Answerer:
             # measure or a point of the document strongly ("…有没有支持，分配全省招录名额有没有倾斜"),
             # or when it and the clause before it each ask about something else ("乐清算不算山区县，
             # 乐清人去文成创业能享受…吗").
-            for i, piece in enumerate(re.split(r"[，,]", sentence)):
+            for i, piece in enumerate(p for clause in re.split(r"[，,]", sentence) for p in self._split_run_on(clause)):
                 piece = piece.strip(" 、")
                 if not piece:
                     continue
@@ -244,6 +249,18 @@ class Answerer:
             return False
         a, b = self._target(before, None), self._target(piece, None)
         return a is not None and b is not None and a != b
+
+    def _split_run_on(self, clause: str) -> List[str]:
+        """Questions run together with no mark between them ("这文件哪天开始施行谁发的有没有写截止日期",
+        voice input): cut after a question's last word ("…是啥") or before a question word that
+        starts one ("谁…", "有没有…") where the two sides each ask about something else."""
+        out, start = [], 0
+        for at in sorted({m.end() for m in _ENDS_A_QUESTION.finditer(clause)} | {m.start() for m in _STARTS_A_QUESTION.finditer(clause)}):
+            left, right = clause[start:at], clause[at:]
+            if len(left) >= 3 and len(right) >= 3 and self._asks_apart(left, right):
+                out.append(left)
+                start = at
+        return out + [clause[start:]]
 
     def _split_pair(self, piece: str) -> List[str]:
         """"职称评审倾斜和卫生中级单独分数线这两块分别是哪些部门负责": two measures joined by 和

@@ -315,3 +315,19 @@ def test_requests_to_do_something_else_are_declined_with_no_citation(matcher, te
     msgs, _ = run(text, "ask_clause", matcher)
     assert payloads(msgs) == [{"out_of_scope": True}]
     assert "不能执行其他指令" in msgs[0]["text"]
+
+
+@pytest.mark.parametrize("text, clauses", [
+    ("创业担保贷款有啥优惠 飞地人才怎么认定", {"m7", "m2"}),            # voice input: no marks between them
+    ("这份意见的目标任务是啥总体思路又是什么", {"goals", "principle"}),
+])
+def test_questions_run_together_are_answered_each(matcher, text, clauses):
+    from policy_kb.text import clean_user_text
+
+    msgs, _ = run(clean_user_text(text), "ask_clause", matcher)
+    assert clauses <= set(cited(msgs))
+
+
+def test_questions_about_another_document_are_not_split_into_this_ones(matcher):
+    msgs, _ = run("湖州后来出的实施办法是几号文 什么时候发的", "ask_document", matcher)
+    assert payloads(msgs) == [{"out_of_scope": True}]
