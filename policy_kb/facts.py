@@ -89,7 +89,7 @@ def parse_years_since_graduation(text: str, today: date) -> Optional[int]:
             if value is not None and value < 100:
                 return max(0, value + _side_of(m.group(0)))
     for word, delta in sorted(_RELATIVE.items(), key=lambda kv: -len(kv[0])):
-        if re.search(word + r"刚?(?:大学|本科|研究生|硕士|大专|专科)?毕业", text):
+        if re.search(word + r"(?:刚|才)?(?:从[^，,。；;！!？?]{1,8}?)?(?:大学|本科|研究生|硕士|大专|专科)?毕业", text):
             return delta
     for pattern in _YEAR_OF_GRADUATION:
         m = pattern.search(text)
@@ -135,6 +135,12 @@ _SELF_AFTER = re.compile(r"我自己|像我这|我本人|本人是|我是(?!他|
 # What is said of several people at once, right after the last of them is named ("我和室友都是
 # 博士后", "我闺蜜跟我是同一年大学毕业的").
 _SHARED = re.compile(r"\w{0,3}?(都|俩|两个都|两人都|跟我是同|和我是同|跟我一样|和我一样|也是)")
+# The one asked about is where the writer is ("村里有个小伙子", "我们厂新来的").
+_SAME_PLACE = re.compile(r"(村里|厂里|镇上|县里|公司里|单位里|我们(村|厂|镇|县|公司|单位|这|这边|那边))(有个|有一个|有位|新来|来了|的)")
+# "我是老板", "本人是技术员": the word names the writer, not another person.
+_IS_THE_WRITER = re.compile(r"(我|本人)就?是(他|她)?的?(个|一个|一名|这家的|公司的|厂里的)?$")
+# A stretch that tells of the employer ("我们公司在青田", "厂里…").
+_EMPLOYER_SAID = re.compile(r"我们(公司|厂|企业|单位|工厂|这)|咱们(公司|厂)|公司|厂里|单位里|企业")
 # What comes before a relative's name ("我的|妹夫"): no stretch of its own.
 _BEFORE_A_NAME = {"我", "我的", "我家", "我和", "我跟", "我与", "我同"}
 # He or she, starting what is said of a person named before ("我毕业12年他毕业6年"), not "其他".
@@ -244,7 +250,10 @@ class FactExtractor:
             for value, ev in fdef.values.items() for pattern in ev.patterns]
         self._forms = LongestMatch(self._terms)
         subjects = subjects or Subjects()
-        self._relatives = sorted(((normalise(w), rel) for rel, words in subjects.relatives.items() for w in words),
+        # People named by kinship, and others named by what they are to the asker ("技术员", "老板").
+        self._others = set(subjects.others)
+        people_words = {**subjects.relatives, **subjects.others}
+        self._relatives = sorted(((normalise(w), rel) for rel, words in people_words.items() for w in words),
                                  key=lambda kv: -len(kv[0]))
         self._relative_forms = LongestMatch(dict(reversed(self._relatives)))  # "姐夫" is not "姐"
         self._employer = sorted({normalise(w) for w in subjects.employer}, key=len, reverse=True)
@@ -296,7 +305,7 @@ class FactExtractor:
         "就按他的情况算", "那我呢"): a relation, "self", or "him" for a pronoun whose person was
         named before; None when it says nothing of it."""
         norm = normalise(text)
-        return self._asked_of(norm, [(i, rel) for i, _, _, rel in self._relative_forms.scan(norm)])
+        return self._asked_of(norm, [(i, rel) for i, _, _, rel in self._people(norm)])
 
     @staticmethod
     def _asked_of(norm: str, people: List[Tuple[int, str]]) -> Optional[str]:
@@ -331,8 +340,11 @@ class FactExtractor:
         """When a message tells of several people (the writer among them) and says which one it
         asks about ("我想问的是妹夫", "我问的是我妈", "那我呢"), the text with what it says of the
         others blanked out (same length), and that person; else the text as it is and None."""
-        found = list(self._relative_forms.scan(norm))
+        found = self._people(norm)
         people = [(i, rel) for i, _, _, rel in found]
+        # Who speaks for an employer ("我是…企业的HR", "我们公司在青田") tells of the employer, which is
+        # the setting of whomever they ask about, not a person of its own.
+        for_employer = any(w in norm for w in self._employer)
         name_end = {i: e for i, e, _, _ in found}
         who = self._asked_of(norm, people)
         if who is None or who == "him":
@@ -353,13 +365,15 @@ class FactExtractor:
                 # "我和我老公都是博士后", "我闺蜜跟我是同一年大学毕业的": said of each of them.
                 both = {named[0]} | ({"self"} if "我" in shared.group(0) else set())
                 before = stretches[-1] if stretches else None
-                if before is not None and re.search(r"(和|跟|与|同)我?$", norm[before[0]:before[1]]):
+                if before is not None and re.search(r"(和|跟|与|同)(我的?|我家)?$", norm[before[0]:before[1]]):
                     said = norm[before[0]:before[1]].lstrip("，,。.；;！!？?、 ")
                     both |= before[2] if isinstance(before[2], frozenset) else (
                         {before[2]} if before[2] is not None else {"self"} if said.startswith("我") else set())
                 person, last_named = frozenset(both - {None}), named[0]
             elif named:
                 person = last_named = named[0]
+            elif _EMPLOYER_SAID.match(norm, lead) or (for_employer and norm[lead:lead + 1] == "我"):
+                person = None  # "我们公司在青田，是民营企业": the setting, said of no one person
             elif norm[lead:lead + 1] == "我" and norm[lead:lead + 2] != "我们" and norm[lead:end] not in _BEFORE_A_NAME:
                 person = "self"  # "我出站后去了杭州" (not the "我的" of "我的妹夫")
             elif _ASKS_OF_SELF.search(norm[start:end]):
@@ -374,7 +388,26 @@ class FactExtractor:
         for start, end, person in stretches:
             if person is not None and person != who and not (isinstance(person, frozenset) and who in person):
                 out[start:end] = " " * (end - start)
-        return "".join(out), (Subject() if who == "self" else Subject(kind="relative", relation=who))
+        return "".join(out), self._subject_named(who)
+
+    @staticmethod
+    def in_the_writers_place(text: str) -> bool:
+        """Whether the one asked about is said to be where the writer is ("村里有个小伙子", "厂里新来的")."""
+        return bool(_SAME_PLACE.search(normalise(text)))
+
+    @property
+    def people_words(self) -> List[str]:
+        """Every word for a relative or another person the asker may name."""
+        return [w for w, _ in self._relatives]
+
+    def _people(self, norm: str) -> List[Tuple[int, int, str, str]]:
+        """(start, end, word, relation) of each person the text names, not the writer ("我是老板")."""
+        return [f for f in self._relative_forms.scan(norm) if not _IS_THE_WRITER.search(norm, 0, f[0])]
+
+    def _subject_named(self, who: str) -> Subject:
+        if who == "self":
+            return Subject()
+        return Subject(kind="other" if who in self._others else "relative", relation=who)
 
     def _inner_mentions(self, chunk: str) -> List[Tuple[str, str, str, Tuple[int, int]]]:
         found = []
@@ -402,7 +435,7 @@ class FactExtractor:
                         # "我老婆也觉得老家房价便宜。我自己是学计算机的…像我这种情况": the person
                         # tells of themselves after the relative.
                         return Subject()
-                    return Subject(kind="relative", relation=relation)
+                    return self._subject_named(relation)
         if any(w in norm for w in self._employer):
             return Subject(kind="employer")
         if any(w in norm for w in self._official):
@@ -464,15 +497,24 @@ class FactExtractor:
                      if f == "activity" and not _is_denied(whole, start)]
             if topic:
                 out["activity"] = topic[0]
-        if subject.kind in ("employer", "official") and asked is None and self._asked_of(
-                norm, [(i, rel) for i, _, _, rel in self._relative_forms.scan(norm)]) == "him":
-            subject = Subject(kind="other")  # "我们刚引进了一位博士后…他来我们公司能享受吗": the hire
+        if subject.kind in ("employer", "official") and asked is None:
+            # "我们刚引进了一位博士后…他来我们公司能享受吗", "老板儿子要是来我们公司上班能拿补助不":
+            # the question is about the person, not about the employer asking.
+            person = self._asked_of(norm, [(i, rel) for i, _, _, rel in self._people(norm)])
+            if person == "him":
+                subject = Subject(kind="other")
+            elif person not in (None, "self") and (person not in self._others or _PRONOUN.search(norm)):
+                # (not "招几个技术员…展位费要交吗": whom the employer hires is no one asked about)
+                subject = self._subject_named(person)
         if subject.kind == "employer":
             out.setdefault("role", "employer")
         places = self.places.places_in_text(norm, fuzzy=True)
         # "我哥在磐安一家民企，我嫂子在庆元一家民企…问我嫂子": the places said of the one asked about.
         about = [w for w, rel in self._relatives if subject.kind == "relative" and rel == subject.relation]
         out.update(self._place_facts(norm, _said_of(norm, places, about)))
+        if asked is not None and "place" not in out and self.in_the_writers_place(whole):
+            # "我是景宁一个村的支书…村里有个小伙子…": where the writer is, the one asked about is.
+            out.update(self._place_facts(whole, self.places.places_in_text(whole, fuzzy=True)))
         years = parse_years_since_graduation(norm, today)
         if years is not None and out.get("role") not in ("student", "non_graduate"):
             out["years_since_graduation"] = years
@@ -535,7 +577,7 @@ def _said_of(norm: str, places: List[PlaceMatch], words: List[str]) -> List[Plac
 
 # What makes a clause a question ("能不能", "有补助吗", "算不算"), and the writer as the one asking
 # rather than the one asked about ("我想问", "我咨询一下").
-_QUESTION_MARK = re.compile(r"吗|么|能不能|能否|可不可以|可以不|有没有|算不算|是不是|是否|行不行|够不够|[？?]|不[？?]?$")
+_QUESTION_MARK = re.compile(r"吗|么|能不能|能否|可不可以|可以不|有没有|算不算|是不是|是否|行不行|够不够|[？?]|(?<=[\u4e00-\u9fff])不(?=[，,。？?\s]|我|$)|吧(?=[，,。？?\s]|$)")
 _SPEAKER = re.compile(r"我(想|要)?(问|请问|咨询|了解|打听)|我想知道|我来问|我替|我帮")
 
 

@@ -113,8 +113,28 @@ class KnowledgeBase:
         for name, note in self._unnamed:
             if name in norm:
                 return name, note
-        asked = self._asked_whether_named(norm)
+        asked = self._asked_whether_named(norm) or self._unknown_group(norm)
         return (asked, None) if asked is not None else None
+
+    def _unknown_group(self, norm: str) -> Optional[str]:
+        """A kind of people the message names by a word for people ("…网格员", "带货主播", "货车司机",
+        "宝妈") that neither the document nor the knowledge base knows, in a message that asks what
+        the document holds for them and names no measure ("这个文件和我们律师行业有关系吗")."""
+        if not _ASKS_FOR_WHOM.search(norm) or any(score >= 3 for _, score in self.clauses_for_topic(norm)):
+            return None
+        people_words = set(self.extractor.people_words)
+        ends, at = set(), 0  # where words end: "那县人民|医院" is no group of "人民"
+        for token in self.index.tokenizer.cut(norm, HMM=False):
+            at += len(token)
+            ends.add(at)
+        for m in _GROUP_WORD.finditer(norm):
+            if m.end("x") not in ends:
+                continue
+            words = _LEADING.sub("", m.group("x"))
+            if len(words) >= 2 and words not in people_words and not _NOT_A_GROUP.search(words) \
+                    and not _NO_GROUP_WORDS.search(words) and not self._names(words):
+                return words
+        return None
 
     def _asked_whether_named(self, norm: str) -> Optional[str]:
         """Words of a question whether the document names someone or something ("文件里有没有提到
@@ -423,6 +443,12 @@ class KnowledgeBase:
             topic = [r.facts["activity"] for r in (self.extractor.read(t, today) for t in texts) if "activity" in r.facts]
             if topic:
                 facts["activity"] = topic[-1]
+        if "place" not in facts and self.extractor.in_the_writers_place("。".join(texts)):
+            # "我是景宁一个村的支书" then "村里有个小伙子…": the writer's place is theirs too.
+            for text in texts:
+                place = self.extractor.read(text, today, pick_one=False).facts.get("place")
+                if place:
+                    facts["place"] = place
         last = self.extractor.read(texts[-1], today)
         return FactReading(facts, last.places, subject, asked_apart=True)
 
@@ -457,6 +483,15 @@ class KnowledgeBase:
 
 # A place that gives money itself ("宁波市对博士后…补贴", "杭州给企业…资助").
 _GIVES = re.compile(r"(市|县|区)?(政府|财政|本地|当地|自己)?(对|给|为)[^，,。；;！!？?]{0,14}?(补贴|资助|补助|奖励|奖补)")
+# A word for a kind of people, after what comes before such a word ("当社区网格员", "这种带货主播",
+# "打鱼的渔民", "帮宝妈"): its last characters say it names people.
+_GROUP_WORD = re.compile(r"(?:^|(?<=[的是当做个名位对给帮像和跟与种类些们，,。；;！!？?\s]))"
+                         r"(?P<x>[\u4e00-\u9fff]{0,5}?(妈妈|主播|网红|干部|司机|会计|青年|年轻人|老人|妇女|人士|群体|人群|从业者|"
+                         r"员|工|师|手|户|民|者|兵|妈|属|官|农|匠))")
+# Words for people that are no kind of people the document could name ("负责人", "员工").
+_NO_GROUP_WORDS = re.compile(r"负责人|工作人员|本人|个人|别人|家人|大家|当事人|联系人|申请人|员工|打工人|人员$|^[我你他她]")
+# A message that asks what the document holds for someone.
+_ASKS_FOR_WHOM = re.compile(r"有关系|相关|有没有|有啥|有什么|支持|扶持|政策|待遇|说法|照顾|提到|涉及|哪一类|算不算|享受|有份|文件|意见")
 # Questions whether the document names someone: what is asked about is the group "x".
 _ASKS_WHETHER_NAMED = [
     re.compile(r"(提到|提及|说到|讲到|写到|管到|涉及到?|照顾到?|覆盖到?|包括|包含|考虑到)(了)?(?P<x>[^，,。；;！!？?]{2,14}?)"
@@ -466,8 +501,9 @@ _ASKS_WHETHER_NAMED = [
                r"(什么|啥|哪些)?(专门的?)?(支持|政策|照顾|优惠|扶持|说法|倾斜|帮助|规定)"),
     re.compile(r"(?P<x>[^，,。；;！!？?]{2,8}?)(这个|这种|这块|这方面)[^，,。；;！!？?]{0,8}?文件(里|中|上)?"
                r"(有没有|有无|有)(政策|说法|提到|规定|涉及|照顾)"),
+    re.compile(r"(?P<x>[^，,。；;！!？?]{2,8}?)(这个|这份)?文件(里|中|上)?(专门|特别)?(提了|提到了|提过|说了|写了|讲了)(吗|没)"),
 ]
-_LEADING = re.compile(r"^(专门|特别|单独|到|了|对|给|像|我们|咱们|俺们|这种|这类|这些|那种|这个|那些|那个|的)+")
+_LEADING = re.compile(r"^(想问问|问问|想问|请问|问一下|咨询一下|了解一下|专门|特别|单独|到|了|对|给|像|我们|咱们|俺们|这种|这类|这些|那种|这个|那些|那个|的)+")
 _NOT_A_GROUP = re.compile(r"什么|哪|啥|多少|怎么|如何|问|想|知道|请|有没|没有|这方面|这块|这个|那个|这些|这种|政策|规定|内容|问题|情况|事情|东西|文件|意见")
 
 

@@ -448,6 +448,8 @@ class Subjects(_Model):
     """Who a message speaks of: a relative (by the word for them), an employer, a local official."""
 
     relatives: Dict[str, List[str]] = {}
+    # Others the asker names by what they are to them ("厂里有个技术员…他能享受吗").
+    others: Dict[str, List[str]] = {}
     employer: List[str] = []
     official: List[str] = []
 
@@ -468,7 +470,7 @@ class Subject(_Model):
         if self.kind == "official":
             return "贵地"
         if self.kind == "other":
-            return "该人员"
+            return f"该{self.relation}" if self.relation else "该人员"
         return "您"
 
 

@@ -230,3 +230,50 @@ def test_a_conversation_is_read_for_the_one_its_last_message_asks_about():
     assert said is None or said.facts["place"] == "瑞安市"
     # Nothing to pick: one person only.
     assert KB.read_conversation(["我毕业三年在泰顺创业", "那我呢"]) is None
+
+
+def test_a_person_named_by_what_they_are_to_the_asker_is_the_one_asked_about():
+    said = KB.read_facts("经理叫我问的，我们公司在缙云，厂里有个新员工本科毕业两年，他想自己出去创业，能享受创业扶持吗")
+    assert said.subject.kind == "other" and said.subject.address == "该新员工"
+    assert said.facts["years_since_graduation"] == 2 and "role" not in said.facts or said.facts["role"] == "graduate"
+
+
+def test_who_speaks_for_an_employer_tells_the_setting_of_the_one_asked_about():
+    said = KB.read_facts("我是遂昌一家民营企业的HR，老板的女儿博士后出站了，她来我们公司上班能拿补助吗")
+    assert said.subject.relation == "女儿"
+    assert said.facts["place"] == "遂昌县" and said.facts["employer_type"] == "private"
+    # "我是老板": the writer, not another person; the employer asks for itself.
+    said = KB.read_facts("我是老板，我们厂在景宁，去省人才市场招人收参展费吗")
+    assert said.subject.kind == "employer" and said.facts["role"] == "employer"
+    said = KB.read_facts("我们厂在庆元，想去省人才市场招两个技术员，参展费能免吗")
+    assert said.subject.kind == "employer" and said.facts["role"] == "employer"
+    said = KB.read_facts("我女婿博士后出站了，在松阳一家私人老板开的厂里上班，他能拿补助吗")
+    assert said.subject.relation == "女婿" and said.facts["employer_type"] == "private"
+
+
+def test_more_ways_of_naming_the_one_asked_about():
+    # "那口子" is the spouse; "都是" is said of both; "…吧" asks.
+    turns = ["我和我家那口子都是博士后，他出站了在龙泉一家私企，我还在站里", "他那个补助应该能拿吧", "那我呢"]
+    assert KB.read_conversation(turns).facts["postdoc_status"] == "in_station"
+    assert KB.read_conversation(turns[:2]).facts["place"] == "龙泉市"
+    # "…补助不" ends a question; "我是她领导" is the writer.
+    said = KB.read_facts("我带的研究生小王是博士后，出站后去了开化一家民企，我是她导师，她能拿补助不")
+    assert said.facts["place"] == "开化县" and said.facts["postdoc_status"] == "completed"
+    # Graduated "from" a university, last year.
+    said = KB.read_facts("我是厂里的出纳，职高毕业，我们老板的女儿前年从浙江工业大学毕业，想回景宁创业，老板女儿能享受吗")
+    assert said.subject.relation == "女儿"
+    assert said.facts["role"] == "graduate" and said.facts["years_since_graduation"] == 2
+
+
+def test_asking_to_be_counted_as_a_graduate_is_no_statement_of_being_one():
+    said = KB.read_facts("我还在读大二，想在泰顺开个店，能按高校毕业生享受创业扶持吗")
+    assert said.facts["role"] == "student"
+
+
+def test_the_one_asked_about_is_where_the_writer_is_only_when_said_so():
+    turns = ["我是庆元一个村的村支书", "村里有个小伙子本科毕业四年，回来办了个养殖场", "他能享受创业扶持吗"]
+    said = KB.read_conversation(turns)
+    assert said.subject.relation == "小伙子" and said.facts["place"] == "庆元县"
+    # Nothing says the brother is where the writer is: his place stays unknown (and is asked).
+    said = KB.read_conversation(["我在宁波上班", "我弟弟大学毕业三年想创业", "他能享受吗"])
+    assert "place" not in said.facts

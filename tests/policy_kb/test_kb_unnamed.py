@@ -15,6 +15,7 @@ KB = get_kb()
     ("对非遗传承人有没有什么扶持", "非遗传承人"),
     ("茶农转型这个山区县的文件里有没有说法", "茶农转型"),
     ("这文件有照顾到留守妇女的吗", "留守妇女"),
+    ("竹编手艺人培训文件里专门提过吗", "竹编手艺人培训"),
 ])
 def test_a_group_the_document_does_not_know_is_said_to_be_unnamed(text, group):
     assert KB.unnamed_group(text) == (group, None)
@@ -30,6 +31,10 @@ def test_a_group_the_document_does_not_know_is_said_to_be_unnamed(text, group):
     "对山区县的民营企业有什么支持",      # words of the document, in other order
     "这方面文件里有没有规定",            # nothing named
     "资金分配时对我们市有没有倾斜",      # "市有没" is no group
+    "技工院校招生文件里提了吗",          # a measure's topic before "文件里提了吗"
+    "我想问问文件里说了吗",              # nothing named
+    "那县人民医院算不算",                # 人民 of 人民医院 names no people
+    "社区工作有没有什么政策",            # 工 of 工作
 ])
 def test_what_the_document_or_the_knowledge_base_knows_is_not_unnamed(text):
     assert KB.unnamed_group(text) is None
@@ -38,3 +43,13 @@ def test_what_the_document_or_the_knowledge_base_knows_is_not_unnamed(text):
 def test_the_listed_groups_keep_their_notes():
     name, note = KB.unnamed_group("社区卫生服务中心的医生能用单独分数线吗")
     assert name == "社区卫生服务中心" and "社区卫生服务站" in note
+
+
+@pytest.mark.parametrize("text, group", [
+    ("在缙云当护林员，这个文件跟我们有没有关系", "护林员"),
+    ("跑长途的货车司机 文件里有什么政策", "货车司机"),
+])
+def test_a_word_for_people_in_a_question_about_the_document(text, group):
+    found = KB.unnamed_group(text)
+    assert (found[0] if found else None) == group
+
