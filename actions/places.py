@@ -22,7 +22,8 @@ def county_reply(matches: Sequence[Any], text: str) -> Tuple[Reply, Optional[str
     kb = get_kb()
     scope = kb.scope_clause
     if not matches:
-        return _all_reply(text), None
+        shared = kb.shared_township_names(text)
+        return (_shared_name_reply(*shared[0]) if shared else _all_reply(text)), None
     m = matches[0]
     if m.area is not None:
         a = m.area
@@ -91,6 +92,17 @@ def _city_reply(city, text: str) -> Reply:
     reply = Reply(join(lead, quote(scope)))
     reply.add_citations([scope])
     reply.payload["county"] = city.to_payload()
+    return reply
+
+
+def _shared_name_reply(name: str, counties: Sequence[Any]) -> Reply:
+    """A township name that several counties have ("岩头镇"): each, and whether it is covered."""
+    scope = get_kb().scope_clause
+    each = [f"{p.city}{p.name}的{name}（{p.name}{'是山区26县之一' if p.is_mountain_county else '不在山区26县范围内'}）"
+            for p in counties]
+    lead = f"浙江有{len(counties)}个{name}：{'；'.join(each)}。请告诉我是哪个县（市、区）的{name}。"
+    reply = Reply(join(lead, quote(scope)))
+    reply.add_citations([scope])
     return reply
 
 

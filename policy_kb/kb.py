@@ -11,6 +11,7 @@ from .aspects import AspectAnswer, load_aspects
 from .eligibility import EligibilityEngine
 from .errors import KBError
 from .facts import FactExtractor, FactReading
+from .lexicon import LongestMatch
 from .models import (
     City,
     Clause,
@@ -74,6 +75,7 @@ class KnowledgeBase:
         self.aspects = load_aspects(data.data_dir, data.clauses)
         self._unnamed = _load_unnamed(data.data_dir)
         self._named_cache: Dict[str, Optional[str]] = {}
+        self._shared_forms: Optional[LongestMatch] = None
         self._document_text = normalise("".join(p for c in self.clauses.values() for p in c.passages))
         self.index = SearchIndex(data.clauses, data.glossary, self.user_words(), blocking_terms=dept_names)
         self._dept_aliases = sorted(
@@ -382,6 +384,24 @@ class KnowledgeBase:
 
     def mountain_counties(self) -> List[Place]:
         return self.places.mountain_counties()
+
+    def shared_township_names(self, text: str) -> List[Tuple[str, List[Place]]]:
+        """Township names the text uses that townships of several counties share ("岩头镇" is in
+        永嘉县 and 浦江县), each with those counties, where the text names no place that settles it."""
+        if self._shared_forms is None:
+            forms = {f: counties for f, counties in self.places.townships.ambiguous.items()
+                     if len(f) >= 3 or f.endswith(("镇", "乡"))}
+            self._shared_forms = LongestMatch(forms, min_len=2)
+        norm = normalise(text)
+        taken = [m.span for m in self.places_in_text(norm)]
+        out = []
+        for start, end, form, counties in self._shared_forms.scan(norm):
+            if any(s < end and start < e for s, e in taken):
+                continue
+            found = [self.places.places[c] for c in counties if c in self.places.places]
+            if len(found) >= 2:
+                out.append((form, found))
+        return out
 
     def city(self, name: str) -> Optional[City]:
         return self.places.city(name)

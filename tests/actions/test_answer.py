@@ -320,6 +320,8 @@ def test_requests_to_do_something_else_are_declined_with_no_citation(matcher, te
 @pytest.mark.parametrize("text, clauses", [
     ("创业担保贷款有啥优惠 飞地人才怎么认定", {"m7", "m2"}),            # voice input: no marks between them
     ("这份意见的目标任务是啥总体思路又是什么", {"goals", "principle"}),
+    ("请教两件事 一是飞地人才怎么认定 二是创业担保贷款有没有利率优惠", {"m2", "m7"}),   # enumerated
+    ("其一 技能大赛能不能放山区县办 其二 第九条讲什么", {"m5", "m9"}),
 ])
 def test_questions_run_together_are_answered_each(matcher, text, clauses):
     from policy_kb.text import clean_user_text

@@ -42,3 +42,9 @@ def test_a_township_answer_names_its_county(matcher, text, first_line, county):
 def test_a_county_answer_is_unchanged(matcher):
     msg = ask("淳安县是山区县吗", matcher)
     assert msg["text"].startswith("是的，淳安县（杭州市）属于本意见所指的山区县")
+
+
+def test_a_township_name_two_counties_share_is_answered_for_each(matcher):
+    msg = ask("岩头镇是不是山区县", matcher)
+    assert "永嘉县" in msg["text"] and "浦江县" in msg["text"] and "哪个县" in msg["text"]
+    assert "county" not in (msg.get("custom") or {})  # which one is not known: no verdict on a place
