@@ -295,6 +295,10 @@ class Answerer:
         if doc in ("effective", "issued", "issuers", "number", "validity", "title", "addressees") \
                 and not any(c.measure is not None for c, _ in kb.clauses_for_topic(piece)):
             return ("document", doc)  # "有没有写有效期到什么时候": the document's own facts, not a measure
+        number = kb.measure_reference(piece)
+        named = kb.clause_by_number(number) if number is not None else None
+        if named is not None:
+            return ("clause", named.id)  # "第九条讲什么"
         found = kb.places_in_text(piece)
         if found and (_COUNTY_CUE.search(piece) or (previous and previous[0] == "county")) \
                 and not kb.clauses_for_topic(piece):
@@ -329,7 +333,9 @@ class Answerer:
             facts, subject = {**self.u.new_facts(), **own.facts}, own.subject
         else:
             facts, subject = self.u.new_facts(), self.u.subject()
-        part = dataclasses.replace(self.u, text=text, intent=intent, confidence=1.0, entities={},
+        # A measure named by its number ("第九条讲什么") is the part's own, as the model would tag it.
+        named = {"measure": [target[1]]} if kind == "clause" and self.kb.measure_reference(text) is not None else {}
+        part = dataclasses.replace(self.u, text=text, intent=intent, confidence=1.0, entities=named,
                                    learned_entities={}, from_search=False, search_confidence="", _ranked={},
                                    _plan=None,
                                    _new_facts=facts, _subject=subject)
