@@ -172,6 +172,12 @@ class SearchIndex:
                 scores[cid] = scores.get(cid, 0.0) + weight
         return scores
 
+    def term_starts(self, text: str, leaving_out: str = "") -> List[int]:
+        """Where in the normalised text each keyword of a clause begins, but the words that weigh
+        only on the clause `leaving_out` (the scope's "山区县", which every measure speaks of)."""
+        return [pos for term, pos in self._matcher.find(normalise(text))
+                if any(cid in self.clauses and cid != leaving_out for cid in self._weights_within(term))]
+
     def _weights_within(self, term: str) -> Dict[str, float]:
         """A term's weight per clause, at least that of any keyword inside it: the longest match
         "卫生高级自主评聘" (a glossary name) counts as much as "卫生高级" and "自主评聘" do."""

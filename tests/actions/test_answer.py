@@ -322,7 +322,10 @@ def test_requests_to_do_something_else_are_declined_with_no_citation(matcher, te
     ("这份意见的目标任务是啥总体思路又是什么", {"goals", "principle"}),
     ("请教两件事 一是飞地人才怎么认定 二是创业担保贷款有没有利率优惠", {"m2", "m7"}),   # enumerated
     ("其一 技能大赛能不能放山区县办 其二 第九条讲什么", {"m5", "m9"}),
+    ("飞地人才归谁认定 创业孵化示范基地有没有倾斜", {"m2", "m7"}),          # a measure's words start the next
+    ("技工院校和见习示范基地 对山区县各有啥照顾", {"m5", "m6"}),
 ])
+
 def test_questions_run_together_are_answered_each(matcher, text, clauses):
     from policy_kb.text import clean_user_text
 
@@ -333,3 +336,10 @@ def test_questions_run_together_are_answered_each(matcher, text, clauses):
 def test_questions_about_another_document_are_not_split_into_this_ones(matcher):
     msgs, _ = run("湖州后来出的实施办法是几号文 什么时候发的", "ask_document", matcher)
     assert payloads(msgs) == [{"out_of_scope": True}]
+
+
+def test_one_question_is_not_cut_at_a_measures_words(matcher):
+    from policy_kb.text import clean_user_text
+
+    msgs, _ = run(clean_user_text("我女儿本科毕业四年 在遂昌开了个民宿 能享受高校毕业生创业扶持吗"), "ask_eligibility", matcher)
+    assert cited(msgs)[0] == "m7"
