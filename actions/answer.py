@@ -362,12 +362,12 @@ class Answerer:
 
     def on_parts(self, parts: List[Understanding]) -> List[Any]:
         replies: List[Any] = []
-        for i, part in enumerate(parts, 1):
+        for part in parts:
             sub = Answerer(part)
             got = sub.dispatch(route(part))
-            for r in got:
-                r.text = f"（{i}）{r.text}"
-            replies.extend(got)
+            for r in got:  # one number a reply, also where a part's own answer has several
+                r.text = f"（{len(replies) + 1}）{re.sub(r'^（[0-9]+）', '', r.text)}"
+                replies.append(r)
             self.slots.update(sub.slots)
         # "…，这两样分别是哪些部门负责": the responsible units are said once, in that answer.
         if any(part.units_of for part in parts):

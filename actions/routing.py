@@ -17,8 +17,11 @@ from policy_kb import PLAUSIBLE, get_kb
 from actions.config import OOS_TRUST_CONFIDENCE
 from actions.document import OVERVIEW, aspect_of
 from actions.understanding import (COUNTY_QUESTION, INTENT_KIND, MANIPULATION, PROVINCIAL_DEPARTMENT, RESUME,
-                                   SHOW_QUOTE, SINGLE_UNIT, SMALL_TALK, STRONG_TOPIC, Understanding)
+                                   SHOW_QUOTE, SINGLE_UNIT, SMALL_TALK, STRONG_TOPIC, UNITS_QUESTION, WHICH_MEASURE,
+                                   Understanding)
 
+# Who issued the document, not who is responsible for a measure ("是哪个部门发的", "联合印发").
+ISSUED = re.compile(r"发的|印发|发文|联合发|下发|出台|签发|落款")
 # Words that ask about this document's own measures, wherever the person is ("能按山区县那个放宽到十年的吗").
 THIS_DOCUMENT = re.compile(r"山区|这个文件|文件里|本文件|这个政策|那个政策|这项政策|这个意见|那个放宽|那个补助")
 # Words that ask what a department is responsible for.
@@ -75,6 +78,11 @@ def _first_kind(u: Understanding) -> str:
         return "applicable"  # "我不是博士后，只是博士毕业": facts that open a case
     if u.intent == "deny":
         return "drop"
+    if u.last_clause and WHICH_MEASURE.search(u.text) and not u.names_a_measure() and not u.aspect():
+        return "clause"  # "这是文件第几条": the measure just discussed, with where it stands
+    if UNITS_QUESTION.search(u.text) and not u.new_facts() and not u.department() and not ISSUED.search(u.text) \
+            and u.clause_candidates(use_context=True):
+        return "units"  # "刚才那个是哪几个部门牵头的", even while a case is under way
     if get_kb().not_covered(u.text):
         return "out_of_scope"  # another matter or another document
     if get_kb().unnamed_group(u.text) and not u.strong_topic() \

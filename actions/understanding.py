@@ -14,7 +14,7 @@ from rasa_sdk import Tracker
 
 from policy_kb import get_kb
 from policy_kb.models import Subject
-from policy_kb.text import clean_user_text
+from policy_kb.text import clean_user_text, cn_number
 
 from policy_kb import CONFIDENT, PLAUSIBLE
 
@@ -67,6 +67,12 @@ SHOW_QUOTE = re.compile(r"^(请|麻烦)?(发|给我|看看|查看|看下|看一�
 # How people name a provincial department: 省 + a few characters + 厅/委/局/办.
 PROVINCIAL_DEPARTMENT = re.compile(r"省(?!委组织部)[\u4e00-\u9fff]{1,5}?(厅|委员会|委|局|办公室|办)")
 # A return to the case judged earlier ("刚才那个到底能不能享受").
+# "刚才那个是哪几个部门牵头的": who is responsible for the measure in question.
+UNITS_QUESTION = re.compile(r"哪个部门|哪些部门|哪几个部门|什么部门|谁负责|谁牵头|哪个单位牵头|责任单位|负责单位|牵头单位|归谁管|谁来管")
+# "这是文件第几条", "它是哪一条": where the measure just discussed stands in the document.
+WHICH_MEASURE = re.compile(r"^(那|这|它|刚才那个|刚才说的|上面那个|这个)?(是|属于|在)?(文件|意见)?(的)?(第几条|第几项|哪一条|哪条|哪一项)")
+# "第二段呢": a paragraph of the measure just discussed.
+PARAGRAPH = re.compile(r"第([一二两三四1-4])段")
 RESUME = re.compile(r"(刚才|之前|前面|上面|回到)(问的|说的|那个|那件|的)|为啥不行|为什么不行|为什么不符合|为啥不符合|怎么不行|"
                     r"为什么不能|为啥不能|凭什么|(有|有没有|会不会|会|受)影响")
 
@@ -234,6 +240,12 @@ class Understanding:
             # The question repeats the document's own words: that clause, whatever else matches.
             return [(quoted, 1.0)] + [(h.clause, h.score) for h in kb.search(self.text, k=3)
                                       if h.clause.id != quoted.id and h.score >= PLAUSIBLE]
+        para = PARAGRAPH.search(self.text)
+        if para and self.last_clause and kb.measure_reference(self.text) is None:
+            # "第二段呢" after (三)'s first paragraph: that measure's second paragraph
+            named = kb.clauses.get(f"{self.last_clause.split('.')[0]}.{cn_number(para.group(1))}")
+            if named is not None:
+                return [(named, float("inf"))]
         topics = kb.clauses_for_topic(self.text)
         if self.mountain_counties_of_the_measure():
             topics = [(c, w) for c, w in topics if not c.about_document]
@@ -356,8 +368,6 @@ class Understanding:
             # "不是3年 是13年": while the years are the point, a bare number of years is them.
             stated = [m for m in BARE_YEARS.finditer(self.text) if not m.group(1)]
             if stated:
-                from policy_kb.text import cn_number
-
                 value = cn_number(stated[-1].group(2))
                 if value is not None and value < 60:
                     facts["years_since_graduation"] = value

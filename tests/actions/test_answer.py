@@ -343,3 +343,17 @@ def test_one_question_is_not_cut_at_a_measures_words(matcher):
 
     msgs, _ = run(clean_user_text("我女儿本科毕业四年 在遂昌开了个民宿 能享受高校毕业生创业扶持吗"), "ask_eligibility", matcher)
     assert cited(msgs)[0] == "m7"
+
+
+def test_follow_ups_on_the_measure_just_discussed(matcher):
+    # A paragraph of it.
+    msgs, _ = run("第二段呢", "ask_clause", matcher, {"last_clause": "m4.1", "last_kind": "clause"})
+    assert cited(msgs)[0] == "m4.2"
+    # Where it stands in the document.
+    msgs, _ = run("这是第几条", "ask_document", matcher, {"last_clause": "m8", "last_kind": "clause"})
+    assert cited(msgs)[0] == "m8" and "（八）" in msgs[0]["text"]
+    # Who is responsible for it, while a case of it is still open.
+    msgs, _ = run("刚才那个归谁管", "inform", matcher,
+                  {"last_clause": "m7", "last_kind": "eligibility", "pending_clause": "m7", "pending_fact": "place"})
+    units = {u["name"] for p in payloads(msgs) for u in p.get("responsible_units", [])}
+    assert {"省人力社保厅", "省财政厅"} <= units
