@@ -374,14 +374,7 @@ class Answerer:
             for r in replies:
                 if not re.match(r"（\d+）责任单位分别是", r.text):
                     r.text = re.sub(r"\n责任单位：[^\n]*", "", r.text)
-        # A passage quoted for an earlier question is not quoted again for a later one.
-        seen: set = set()
-        for r in replies:
-            for block in re.findall(r"【原文】[^\n]*\n“[^”]*”", r.text):
-                if block in seen:
-                    r.text = r.text.replace("\n" + block, "").replace(block, "")
-                seen.add(block)
-        return replies
+        return _quoted_once(replies)
 
     # -- small talk and limits ----------------------------------------------------------------
     def on_affirm(self):
@@ -614,7 +607,7 @@ class Answerer:
                 reply.text = f"（{i}）{reply.text}"
                 replies.append(reply)
             self.remember("document", clause)
-            return replies
+            return _quoted_once(replies)
         reply, clause = document_reply(self.u.text)
         self.remember("document", clause)
         return [reply]
@@ -632,3 +625,15 @@ class Answerer:
             reply = render.Reply(lead)
             self.remember("term")
         return [reply]
+
+
+def _quoted_once(replies: List[Any]) -> List[Any]:
+    """A passage quoted for an earlier question is not quoted again for a later one."""
+    seen: set = set()
+    for r in replies:
+        for block in re.findall(r"【原文】[^\n]*\n“[^”]*”", r.text):
+            if block in seen:
+                r.text = r.text.replace("\n" + block, "").replace(block, "")
+            seen.add(block)
+    return replies
+

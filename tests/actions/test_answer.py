@@ -357,3 +357,9 @@ def test_follow_ups_on_the_measure_just_discussed(matcher):
                   {"last_clause": "m7", "last_kind": "eligibility", "pending_clause": "m7", "pending_fact": "place"})
     units = {u["name"] for p in payloads(msgs) for u in p.get("responsible_units", [])}
     assert {"省人力社保厅", "省财政厅"} <= units
+
+
+def test_several_points_of_the_document_quote_its_passage_once(matcher):
+    msgs, _ = run("这个文件什么时候印发的，哪些部门发的，全称叫什么", "ask_document", matcher)
+    texts = "\n".join(m.get("text") or "" for m in msgs)
+    assert texts.count("“中共浙江省委组织部") == 1, texts
