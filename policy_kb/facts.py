@@ -89,7 +89,7 @@ def parse_years_since_graduation(text: str, today: date) -> Optional[int]:
             if value is not None and value < 100:
                 return max(0, value + _side_of(m.group(0)))
     for word, delta in sorted(_RELATIVE.items(), key=lambda kv: -len(kv[0])):
-        if re.search(word + r"(?:刚|才)?(?:从[^，,。；;！!？?]{1,8}?)?(?:大学|本科|研究生|硕士|大专|专科)?毕业", text):
+        if re.search(word + r"(?:[0-9一二三四五六七八九十]{1,2}月份?)?(?:刚|才)?(?:从[^，,。；;！!？?]{1,8}?)?(?:大学|本科|研究生|硕士|大专|专科)?毕业", text):
             return delta
     for pattern in _YEAR_OF_GRADUATION:
         m = pattern.search(text)
@@ -134,11 +134,13 @@ _PAST = re.compile(r"(以前|之前|原来|原先|过去|曾经|早年|老家|�
 _SELF_AFTER = re.compile(r"我自己|像我这|我本人|本人是|我是(?!他|她)|我今年|我毕业|我大学")
 # What is said of several people at once, right after the last of them is named ("我和室友都是
 # 博士后", "我闺蜜跟我是同一年大学毕业的").
-_SHARED = re.compile(r"\w{0,3}?(都|俩|两个都|两人都|跟我是同|和我是同|跟我一样|和我一样|也是)")
+_SHARED = re.compile(r"\w{0,3}?(都|俩|两个都|两人都|跟我是同|和我是同|跟我一样|和我一样|也是|合伙|一起|一块儿?|共同)")
 # The one asked about is where the writer is ("村里有个小伙子", "我们厂新来的").
 _SAME_PLACE = re.compile(r"(村里|厂里|镇上|县里|公司里|单位里|我们(村|厂|镇|县|公司|单位|这|这边|那边))(有个|有一个|有位|新来|来了|的)")
+# Whose a person is, right before the word for them ("我对象", "他的领导").
+_OWNER = re.compile(r"(我|我的|我家|俺|他|她|他的|她的|咱家)$")
 # "我是老板", "本人是技术员": the word names the writer, not another person.
-_IS_THE_WRITER = re.compile(r"(我|本人)就?是(他|她)?的?(个|一个|一名|这家的|公司的|厂里的)?$")
+_IS_THE_WRITER = re.compile(r"((我|本人)就?是(他|她)?的?(个|一个|一名|这家的|公司的|厂里的)?|当|做|作为|身为)$")
 # A stretch that tells of the employer ("我们公司在青田", "厂里…").
 _EMPLOYER_SAID = re.compile(r"我们(公司|厂|企业|单位|工厂|这)|咱们(公司|厂)|公司|厂里|单位里|企业")
 # What comes before a relative's name ("我的|妹夫"): no stretch of its own.
@@ -252,6 +254,7 @@ class FactExtractor:
         subjects = subjects or Subjects()
         # People named by kinship, and others named by what they are to the asker ("技术员", "老板").
         self._others = set(subjects.others)
+        self._needs_owner = {normalise(w) for w in subjects.needs_owner}
         people_words = {**subjects.relatives, **subjects.others}
         self._relatives = sorted(((normalise(w), rel) for rel, words in people_words.items() for w in words),
                                  key=lambda kv: -len(kv[0]))
@@ -402,7 +405,8 @@ class FactExtractor:
 
     def _people(self, norm: str) -> List[Tuple[int, int, str, str]]:
         """(start, end, word, relation) of each person the text names, not the writer ("我是老板")."""
-        return [f for f in self._relative_forms.scan(norm) if not _IS_THE_WRITER.search(norm, 0, f[0])]
+        return [f for f in self._relative_forms.scan(norm) if not _IS_THE_WRITER.search(norm, 0, f[0])
+                and (f[2] not in self._needs_owner or _OWNER.search(norm, 0, f[0]))]
 
     def _subject_named(self, who: str) -> Subject:
         if who == "self":
@@ -515,7 +519,8 @@ class FactExtractor:
         if asked is not None and "place" not in out and self.in_the_writers_place(whole):
             # "我是景宁一个村的支书…村里有个小伙子…": where the writer is, the one asked about is.
             out.update(self._place_facts(whole, self.places.places_in_text(whole, fuzzy=True)))
-        years = parse_years_since_graduation(norm, today)
+        # (not "毕业10年以内" of a measure's condition, nor the years of a phrase that states no fact)
+        years = parse_years_since_graduation(_blanked(norm, self._synonyms(norm)[1]), today)
         if years is not None and out.get("role") not in ("student", "non_graduate"):
             out["years_since_graduation"] = years
         facts = {k: out[k] for k in self.facts if k in out}
@@ -602,6 +607,13 @@ def _person_of_the_question(norm: str, people: List[Tuple[int, str]]) -> Optiona
         before = [rel for i, rel in named if i < last[0]]
         return before[-1] if before else "him"
     return last[1]
+
+
+def _blanked(text: str, spans: List[Tuple[int, int]]) -> str:
+    out = list(text)
+    for s, e in spans:
+        out[s:e] = " " * (e - s)
+    return "".join(out)
 
 
 def _occurrences(text: str, words: str) -> List[int]:

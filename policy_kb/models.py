@@ -450,6 +450,8 @@ class Subjects(_Model):
     relatives: Dict[str, List[str]] = {}
     # Others the asker names by what they are to them ("厂里有个技术员…他能享受吗").
     others: Dict[str, List[str]] = {}
+    # Words that name a person only after whose they are ("我对象"; "扶持对象" names no one).
+    needs_owner: List[str] = []
     employer: List[str] = []
     official: List[str] = []
 

@@ -277,3 +277,25 @@ def test_the_one_asked_about_is_where_the_writer_is_only_when_said_so():
     # Nothing says the brother is where the writer is: his place stays unknown (and is asked).
     said = KB.read_conversation(["我在宁波上班", "我弟弟大学毕业三年想创业", "他能享受吗"])
     assert "place" not in said.facts
+
+
+def test_words_of_a_measures_condition_state_nothing_of_the_person():
+    # "毕业10年以内" and "高校毕业生那个…扶持" are the measure's; "初中毕业" is the person's.
+    turns = ["我初中毕业就出来打工了", "想回泰顺办个加工厂，高校毕业生那个毕业10年以内的创业扶持我能用吗"]
+    said = KB.read_facts(turns[1]).facts
+    assert "years_since_graduation" not in said and "role" not in said
+    # "博士后出站的那个补助" names a measure: the denial of being a postdoc stands.
+    said = KB.read_facts("我爱人博士毕业，没进过博士后站，在江山一家民企，他能拿博士后出站的那个补助吗").facts
+    assert said["role"] == "phd" and "postdoc_status" not in said
+
+
+def test_who_is_named_and_who_is_the_writer():
+    # "扶持对象" is no partner; "当爸的" is the writer, so "他" is the son.
+    said = KB.read_facts("我还在读大三，想在云和开个网店，算不算创业扶持的对象")
+    assert said.subject.kind == "self" and said.facts["role"] == "student"
+    said = KB.read_facts("我女儿去年博士后出站，在松阳一家民企上班，当爸的想问下她能不能拿补助")
+    assert said.subject.relation == "女儿" and said.facts["place"] == "松阳县"
+    # "合伙" is said of both; "今年7月刚大学毕业" is this year.
+    said = KB.read_conversation(["我和我表哥合伙在文成开农家乐", "他毕业12年了不问，我今年7月刚大学毕业，我能享受吗"])
+    assert said.subject.kind == "self" and said.facts["place"] == "文成县"
+    assert said.facts["years_since_graduation"] == 0
