@@ -24,14 +24,13 @@ from policy_kb.text import normalise
 from actions import messages, places, render
 from actions.document import aspect_of, aspects_of, document_reply
 from actions.routing import route
-from actions.understanding import PROVINCIAL_DEPARTMENT, SMALL_TALK, Understanding
+from actions.understanding import PROVINCIAL_DEPARTMENT, SMALL_TALK, UNITS_QUESTION, Understanding
 
 logger = logging.getLogger(__name__)
 
 # Where one question of a message ends and the next begins.
 _PART_SPLIT = re.compile(r"[？?。！!；;\n]+|(?:^|\s)[1-9１-９](?:[、.．)）]\s*|\s+)|(?<![统唯单])[一二三四五]是(?=[\u4e00-\u9fff])|"
                          r"第[一二三四五](?![条项款段章节点部分个年])(?:个|是|点)?(?=[\u4e00-\u9fff])|其[一二三四]|另外|还有(?:就是|个|一个)?(?=[^，,])|顺便问一?下?|顺带问一?句?|再问一?下?|此外|同时想问")
-_UNIT_CUE = re.compile(r"谁负责|哪个部门|哪些部门|什么部门|责任单位|归谁管|谁管|哪个单位|负责单位")
 # A piece that asks something.
 _ASKS = re.compile(r"[吗呢么？?]|是否|能否|可否|能不能|会不会|可不可以|可以不|有没有|有无|是不是|算不算|要不要|需不需要|用不用|"
                    r"多少|多长|多久|多大|(?<![前这那近头好])几年|几条|几项|几天|几号|几点|几成|几万|几岁|几个月|哪|谁|什么|啥|怎么|怎样|如何|咋|"
@@ -186,7 +185,7 @@ class Answerer:
             if carry:
                 piece, carry = f"{carry}，{piece}", ""
                 target = target or self._target(piece, parts[-1][1] if parts else None)
-            if target is None and parts and _UNIT_CUE.search(piece) and not self.kb.clauses_for_topic(piece):
+            if target is None and parts and UNITS_QUESTION.search(piece) and not self.kb.clauses_for_topic(piece):
                 # "3.这两样分别是哪些部门负责": who is responsible for each question before it
                 target = ("units_of", tuple(t[1] for _, t in parts if t and t[0] == "clause"))
             if target is None or (parts and target == parts[-1][1]):
@@ -209,7 +208,7 @@ class Answerer:
         covered is part of the verdict on a measure that tests it, not a question of its own."""
         tests_place = {cid for cid, rule in self.kb.rules.items()
                        if any(c.fact in ("place", "origin") for c in rule.conditions)}
-        judged = [p for p in parts if p[1][0] == "clause" and not _UNIT_CUE.search(p[0]) and
+        judged = [p for p in parts if p[1][0] == "clause" and not UNITS_QUESTION.search(p[0]) and
                   any(cid == p[1][1] or cid.startswith(p[1][1] + ".") for cid in tests_place)]
         if not judged or not self.u.new_facts().get("place"):
             return parts
@@ -336,7 +335,7 @@ class Answerer:
 
     def _part_understanding(self, text: str, target) -> Understanding:
         kind = target[0]
-        if kind in ("clause", "units_of") and _UNIT_CUE.search(text):
+        if kind in ("clause", "units_of") and UNITS_QUESTION.search(text):
             intent = "ask_units"
         else:
             intent = {"document": "ask_document", "county": "ask_county", "department": "ask_department"}.get(

@@ -68,7 +68,7 @@ SHOW_QUOTE = re.compile(r"^(请|麻烦)?(发|给我|看看|查看|看下|看一�
 PROVINCIAL_DEPARTMENT = re.compile(r"省(?!委组织部)[\u4e00-\u9fff]{1,5}?(厅|委员会|委|局|办公室|办)")
 # A return to the case judged earlier ("刚才那个到底能不能享受").
 # "刚才那个是哪几个部门牵头的": who is responsible for the measure in question.
-UNITS_QUESTION = re.compile(r"哪个部门|哪些部门|哪几个部门|什么部门|谁负责|谁牵头|哪个单位牵头|责任单位|负责单位|牵头单位|归谁管|谁来管")
+UNITS_QUESTION = re.compile(r"哪个部门|哪些部门|哪几个部门|什么部门|谁负责|谁牵头|哪个单位|责任单位|负责单位|牵头单位|归谁管|谁来管|谁管")
 # "这是文件第几条", "它是哪一条": where the measure just discussed stands in the document.
 WHICH_MEASURE = re.compile(r"^(那|这|它|刚才那个|刚才说的|上面那个|这个)?(是|属于|在)?(文件|意见)?(的)?(第几条|第几项|哪一条|哪条|哪一项)")
 # "第二段呢": a paragraph of the measure just discussed.
