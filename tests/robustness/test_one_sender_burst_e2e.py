@@ -40,8 +40,12 @@ def test_thirty_messages_at_once_are_answered_or_told_to_wait_never_misreported(
     sender = new_sender("burst")
     questions = [f"{place}是山区县吗" for place in PLACES]
     with ThreadPoolExecutor(len(questions)) as pool:
-        replies = dict(zip(questions, pool.map(
-            lambda q: post(rasa.rest, sender, q, timeout=120).json(), questions)))
+        responses = dict(zip(questions, pool.map(lambda q: post(rasa.rest, sender, q, timeout=120), questions)))
+    # Every message gets a list of messages: no error object, whatever its status.
+    refused = {q: (r.status_code, r.text[:300]) for q, r in responses.items()
+               if r.status_code != 200 or not isinstance(r.json(), list)}
+    assert not refused, refused
+    replies = {q: r.json() for q, r in responses.items()}
 
     answered = {q for q, r in replies.items() if texts(r) != [STILL_ANSWERING]}
     told_to_wait = set(questions) - answered
