@@ -105,7 +105,7 @@ class Understanding:
     learned_entities: Dict[str, List[Any]] = field(default_factory=dict)
     subject_kind: Optional[str] = None
     facts: Dict[str, Any] = field(default_factory=dict)
-    # What the person wrote before in this conversation, oldest first.
+    # What the person wrote before in this conversation, oldest first, as typed (cleaned only when read).
     earlier_texts: List[str] = field(default_factory=list)
     from_search: bool = False
     search_confidence: str = ""
@@ -347,7 +347,7 @@ class Understanding:
         if self.earlier_texts and kb.extractor.asked_of(self.text) is not None:
             # "就按他的情况算", "那我呢": the person asked about now was told of in earlier turns,
             # beside others; the conversation is read again for what it says of that person alone.
-            whole = kb.read_conversation(self.earlier_texts + [self.text])
+            whole = kb.read_conversation([clean_user_text(t) for t in self.earlier_texts] + [self.text])
             if whole is not None:
                 reading = whole
         self._subject = reading.subject
@@ -549,5 +549,5 @@ def _earlier_texts(tracker: Tracker) -> List[str]:
         if e.get("event") == "action" and e.get("name") == "action_session_start":
             texts = []
         elif e.get("event") == "user" and e.get("text"):
-            texts.append(clean_user_text(e["text"]))
+            texts.append(e["text"])
     return texts[:-1]

@@ -258,6 +258,7 @@ class FactExtractor:
         people_words = {**subjects.relatives, **subjects.others}
         self._relatives = sorted(((normalise(w), rel) for rel, words in people_words.items() for w in words),
                                  key=lambda kv: -len(kv[0]))
+        self._people_words = frozenset(w for w, _ in self._relatives)
         self._relative_forms = LongestMatch(dict(reversed(self._relatives)))  # "姐夫" is not "姐"
         self._employer = sorted({normalise(w) for w in subjects.employer}, key=len, reverse=True)
         self._official = sorted({normalise(w) for w in subjects.official}, key=len, reverse=True)
@@ -399,9 +400,9 @@ class FactExtractor:
         return bool(_SAME_PLACE.search(normalise(text)))
 
     @property
-    def people_words(self) -> List[str]:
+    def people_words(self) -> frozenset:
         """Every word for a relative or another person the asker may name."""
-        return [w for w, _ in self._relatives]
+        return self._people_words
 
     def _people(self, norm: str) -> List[Tuple[int, int, str, str]]:
         """(start, end, word, relation) of each person the text names, not the writer ("我是老板")."""

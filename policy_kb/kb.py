@@ -74,7 +74,7 @@ class KnowledgeBase:
         self._typos = None
         self.aspects = load_aspects(data.data_dir, data.clauses)
         self._unnamed = _load_unnamed(data.data_dir)
-        self._named_cache: Dict[str, Optional[str]] = {}
+        self._named_cache: Dict[str, Optional[Tuple[str, Optional[str]]]] = {}
         self._shared_forms: Optional[LongestMatch] = None
         self._document_text = normalise("".join(p for c in self.clauses.values() for p in c.passages))
         self.index = SearchIndex(data.clauses, data.glossary, self.user_words(), blocking_terms=dept_names)
@@ -112,6 +112,13 @@ class KnowledgeBase:
         """A group of people or units the document does not name (unnamed.yml) that the text
         mentions: (the words used, how it differs from what the document names)."""
         norm = normalise(text)
+        if norm not in self._named_cache:  # asked several times a turn (routing, the answer)
+            if len(self._named_cache) > 4096:
+                self._named_cache.clear()
+            self._named_cache[norm] = self._find_unnamed(norm)
+        return self._named_cache[norm]
+
+    def _find_unnamed(self, norm: str) -> Optional[Tuple[str, Optional[str]]]:
         for name, note in self._unnamed:
             if name in norm:
                 return name, note
@@ -124,7 +131,7 @@ class KnowledgeBase:
         the document holds for them and names no measure ("这个文件和我们律师行业有关系吗")."""
         if not _ASKS_FOR_WHOM.search(norm) or any(score >= 3 for _, score in self.clauses_for_topic(norm)):
             return None
-        people_words = set(self.extractor.people_words)
+        people_words = self.extractor.people_words
         ends, at = set(), 0  # where words end: "那县人民|医院" is no group of "人民"
         for token in self.index.tokenizer.cut(norm, HMM=False):
             at += len(token)
@@ -143,13 +150,8 @@ class KnowledgeBase:
         我们渔民", "像我们这种开民宿的…有提到吗", "对随军家属有什么照顾") that the document does not
         contain and the knowledge base does not read as a measure, a fact, a place, a department or
         a point asked about."""
-        if norm not in self._named_cache:
-            self._named_cache[norm] = next(
-                (x for x in (_phrase(m.group("x")) for p in _ASKS_WHETHER_NAMED for m in p.finditer(norm))
-                 if x is not None and not self._names(x)), None)
-            if len(self._named_cache) > 4096:
-                self._named_cache.clear()
-        return self._named_cache[norm]
+        return next((x for x in (_phrase(m.group("x")) for p in _ASKS_WHETHER_NAMED for m in p.finditer(norm))
+                     if x is not None and not self._names(x)), None)
 
     def _names(self, words: str) -> bool:
         """Whether the words are the document's own or what the knowledge base knows: most of them
@@ -318,8 +320,9 @@ class KnowledgeBase:
         for place in self.places_in_text(norm):
             # "宁波给企业新建博士后工作站资助多少钱": a place with no mountain county giving its own
             # money is that place's own policy, not this document's.
-            if _GIVES.match(norm, place.span[1]) and not self._has_mountain_county(place):
-                return norm[place.span[0]:_GIVES.match(norm, place.span[1]).end()]
+            gives = _GIVES.match(norm, place.span[1])
+            if gives and not self._has_mountain_county(place):
+                return norm[place.span[0]:gives.end()]
         return None
 
     @staticmethod
