@@ -24,7 +24,7 @@ from policy_kb.text import normalise
 from actions import messages, places, render
 from actions.document import aspect_of, aspects_of, document_reply
 from actions.routing import route
-from actions.understanding import PROVINCIAL_DEPARTMENT, SMALL_TALK, UNITS_QUESTION, Understanding
+from actions.understanding import DEICTIC, PROVINCIAL_DEPARTMENT, SMALL_TALK, UNITS_QUESTION, Understanding
 
 logger = logging.getLogger(__name__)
 
@@ -33,11 +33,12 @@ _PART_SPLIT = re.compile(r"[？?。！!；;\n]+|(?:^|\s)[1-9１-９](?:[、.．)
                          r"第[一二三四五](?![条项款段章节点部分个年])(?:个|是|点)?(?=[\u4e00-\u9fff])|其[一二三四]|另外|还有(?:就是|个|一个)?(?=[^，,])|顺便问一?下?|顺带问一?句?|再问一?下?|此外|同时想问")
 # A piece that asks something.
 _ASKS = re.compile(r"[吗呢么？?]|是否|能否|可否|能不能|会不会|可不可以|可以不|有没有|有无|是不是|算不算|要不要|需不需要|用不用|"
-                   r"多少|多长|多久|多大|(?<![前这那近头好])几年|几条|几项|几天|几号|几点|几成|几万|几岁|几个月|哪|谁|什么|啥|怎么|怎样|如何|咋|"
+                   r"多少|多长|多久|多大|(?<![前这那近头好])几年|(?<![这那])几个|几条|几项|几天|几号|几点|几成|几万|几岁|几个月|哪|谁|什么|啥|怎么|怎样|如何|咋|"
                    r"想知道|想问|请问|问一下|问下|打听|收不收|要不要|给不给|能拿|能享受|行不行|好不好")
 # Where a question ends or starts inside a run of words with no marks.
 _ENDS_A_QUESTION = re.compile(r"(是啥|是什么|有啥|有哪些|吗|呢|么|没有|不)(?=[\u4e00-\u9fff])")
 _STARTS_A_QUESTION = re.compile(r"(?<=[\u4e00-\u9fff])(谁|哪|什么时候|怎么|如何|有没有|是不是|能不能|可不可以|多少|几)")
+_SPACE_BETWEEN = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _DONE_ASKING = re.compile(r"(认定|负责|多长|多久|多少|哪条|哪个|哪些|什么|啥|怎样|如何|吗|呢|么|没有|几年|几号)$")
 # "分别", "各自": one question asked of several things.
 _EACH = re.compile(r"这两块|这两项|这两个|这两条|这几个|这几项|两者|两条|两个政策|分别|各自|各有|各是|一并|一起(回答|说|讲|答)|都说|都讲|都介绍|区别")
@@ -100,6 +101,9 @@ class Answerer:
             self.slots["facts"] = self.u.merged_facts()
         if "last_place" not in self.slots and self.u.place_matches():
             self.slots["last_place"] = self.u.place_matches()[0].name  # "我是龙港市人社局的"
+        dept = self.u.department(use_context=True)
+        if dept is not None:
+            self.slots["last_department"] = dept.id
         if "subject" not in self.slots and self.u.subject_slot():
             self.slots["subject"] = self.u.subject_slot()
 
@@ -116,7 +120,7 @@ class Answerer:
         if not replies[0].payload.get("citations"):
             return
         name, note = unnamed
-        lead = messages.NOT_NAMED.format(what=f"“{name}”") + (f"（{note}）" if note else "")
+        lead = messages.NOT_NAMED_GROUP.format(what=f"“{name}”") + (f"（{note}）" if note else "")
         if lead not in replies[0].text:
             replies[0].text = render.join(lead, replies[0].text)
 
@@ -188,7 +192,7 @@ class Answerer:
             if target is None and parts and UNITS_QUESTION.search(piece) and not self.kb.clauses_for_topic(piece):
                 # "3.这两样分别是哪些部门负责": who is responsible for each question before it
                 target = ("units_of", tuple(t[1] for _, t in parts if t and t[0] == "clause"))
-            if target is None or (parts and target == parts[-1][1]):
+            if target is None or (parts and (target == parts[-1][1] or self._same_case(piece, parts[-1][1]))):
                 if parts:
                     parts[-1][0] += "，" + piece
                 else:
@@ -257,6 +261,7 @@ class Answerer:
         starts one ("谁…", "有没有…") where the two sides each ask about something else."""
         out, start = [], 0
         cuts = {m.end() for m in _ENDS_A_QUESTION.finditer(clause)} | {m.start() for m in _STARTS_A_QUESTION.finditer(clause)}
+        cuts |= {m.end() for m in _SPACE_BETWEEN.finditer(clause)}  # "…开在哪里 挂职回来…": a space as a mark
         # "飞地人才谁来认定|技工院校能不能…": a measure's words start the next question, where the one
         # before has come to its end ("…谁来认定", "…是哪条"; not "能享受|高校毕业生创业扶持吗").
         cuts |= {at for at in self.kb.index.term_starts(clause, leaving_out=self.kb.scope_clause.id)
@@ -292,10 +297,22 @@ class Answerer:
                 return [left + "，" + tail, right]
         return [piece]
 
+    def _same_case(self, piece: str, previous) -> bool:
+        """A question that names no measure of its own, in a message that tells of a person, asks
+        about that person's case ("…辞职在武义开网店创业，他能享受高校毕业生那个政策吗")."""
+        if previous is None or previous[0] != "clause" or not self.u.describes_someone():
+            return False
+        if UNITS_QUESTION.search(piece) or self.kb.aspect_of(piece) or DEICTIC.search(piece):
+            return False  # "第三，这条谁负责": a question of its own about what was asked before
+        topics = self.kb.clauses_for_topic(piece)
+        return self.kb.measure_reference(piece) is None and not (topics and topics[0][1] >= _OWN_PART_WEIGHT) \
+            and aspect_of(piece) == "overview"
+
     def _strong_target(self, piece: str) -> bool:
         topics = self.kb.clauses_for_topic(piece)
         doc = aspect_of(piece)
-        return bool(topics and topics[0][1] >= 4) or doc in ("effective", "issued", "issuers", "number", "title")
+        return bool(topics and topics[0][1] >= 4) or doc in ("effective", "issued", "issuers", "number", "title") \
+            or self.kb.measure_reference(piece) is not None  # "…，第九条责任单位是谁"
 
     def _target(self, piece: str, previous) -> Optional[tuple]:
         """What one question is about: a measure, a place, the document, a department (read once
@@ -463,7 +480,7 @@ class Answerer:
     def on_unnamed(self):
         """A group the document does not name, asked about nothing the document covers."""
         name, note = self.kb.unnamed_group(self.u.text)
-        lead = messages.NOT_NAMED.format(what=f"“{name}”") + (f"（{note}）" if note else "")
+        lead = messages.NOT_NAMED_GROUP.format(what=f"“{name}”") + (f"（{note}）" if note else "")
         self.remember("out_of_scope")
         return [render.out_of_scope_reply(lead=lead)]
 
@@ -483,7 +500,9 @@ class Answerer:
 
     def on_units_of(self):
         """Who is responsible for each of the measures asked about before."""
-        clauses = [self.kb.clause(cid) for cid in self.u.units_of]
+        # The document's own parts (the scope of "山区县") have no one responsible: left out.
+        clauses = [c for c in (self.kb.clause(cid) for cid in self.u.units_of) if c.units or c.local_units] \
+            or [self.kb.clause(cid) for cid in self.u.units_of]
         lines = [f"「{c.label}」（{c.location}）：{render.unit_names(c)}。" for c in clauses]
         reply = render.Reply("责任单位分别是：\n" + "\n".join(lines))
         reply.add_citations(clauses).add_units([d for c in clauses for d in self.kb.units_of(c.id)])
@@ -517,8 +536,14 @@ class Answerer:
         self.remember("department", kb.issuance_clause)
         return [reply]
 
+    def on_issuer(self):
+        """Whether a department named is one of those that issued the document."""
+        reply, clause = document_reply(self.u.text, "issuers", named=self.u.department())
+        self.remember("document", clause)
+        return [reply]
+
     def on_department(self):
-        dept = self.u.department()
+        dept = self.u.department(use_context=True)
         if not dept:
             return [render.Reply(messages.ASK_WHICH_DEPARTMENT)]
         self.remember("department")
@@ -591,10 +616,10 @@ class Answerer:
         # only points back ("那呢？"): only then does the place just discussed carry over.
         follow_up = not (places.LIST_ALL.search(self.u.text) or places.COUNT.search(self.u.text))
         matches = self.u.place_matches(use_context=follow_up)
-        reply, place = places.county_reply(matches, self.u.text)
+        replies, place = places.county_replies(matches, self.u.text)
         self.clear_pending()
         self.remember("county", self.kb.scope_clause, place=place)
-        return [reply]
+        return replies
 
     # -- the document itself -----------------------------------------------------------------------
     def on_document(self):
@@ -630,7 +655,8 @@ def _quoted_once(replies: List[Any]) -> List[Any]:
     """A passage quoted for an earlier question is not quoted again for a later one."""
     seen: set = set()
     for r in replies:
-        for block in re.findall(r"【原文】[^\n]*\n“[^”]*”", r.text):
+        # A quotation runs to the closing mark at the end of its line (the scope's holds “山区县”).
+        for block in re.findall(r"【原文】[^\n]*\n“.*?”(?=\n|$)", r.text, flags=re.S):
             if block in seen:
                 r.text = r.text.replace("\n" + block, "").replace(block, "")
             seen.add(block)

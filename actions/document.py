@@ -15,7 +15,7 @@ ASPECTS = [
     ("effective", re.compile(r"施行|生效|实施|执行|起效|开始|哪天起|什么时候起")),
     ("issued", re.compile(r"成文|发文日期|印发|发布|出台|落款|哪天发|什么时候发|签发|日期|哪一年|哪年")),
     ("addressees", re.compile(r"主送|发给谁|发给哪些|下发给|印发给|发到哪|发给了|送给哪")),
-    ("issuers", re.compile(r"发文机关|哪些部门|哪几个部门|谁发|谁制定|联合|哪个单位发|发文单位|制定|部门发|政府发|国务院发|省委发|谁印发|哪里发|谁出的|哪个部门出")),
+    ("issuers", re.compile(r"发文机关|哪些部门|哪几个部门|几个部门|几家单位|一起发|共同发|哪些单位发|哪几个单位发|哪几家单位|谁发|谁制定|联合|哪个单位发|发文单位|制定|部门发|政府发|国务院发|省委发|谁印发|哪里发|谁出的|哪个部门出")),
     ("number", re.compile(r"文号|编号|字号|几号文|发文字号")),
     ("publicity", re.compile(r"公开|保密|能不能看|可以转发|对外")),
     ("count", re.compile(r"几条|多少条|几项|多少项|几个措施|多少措施|几方面")),
@@ -29,21 +29,27 @@ NOT_ISSUERS = re.compile(r"省人民政府|省政府|国务院|人社部|人力�
 OVERVIEW = re.compile(r"主要内容|讲了什么|讲的什么|讲什么|说了什么|概括|总结|介绍|大概|主要讲|核心|重点|要点|有哪些措施|哪些举措|主要举措|几条|多少条|全文")
 
 
+# Who is responsible for a measure, not who issued the document ("各自是哪些部门负责的").
+_RESPONSIBLE = re.compile(r"负责|牵头|分工|职责")
+_ISSUING = re.compile(r"发|制定|出台|出的")
+
+
 def aspects_of(text: str) -> list:
     """Every fact about the document a question asks for, in the order of ASPECTS."""
-    found = [name for name, pattern in ASPECTS if pattern.search(text)]
+    found = [name for name, pattern in ASPECTS if pattern.search(text)
+             and not (name == "issuers" and _RESPONSIBLE.search(text) and not _ISSUING.search(text))]
     # "成文日期和施行日期": the issue date is asked, not only the start.
     return found
 
 
 def aspect_of(text: str) -> str:
-    for name, pattern in ASPECTS:
-        if pattern.search(text):
-            return name
-    return "overview"
+    """The first fact about the document a question asks for, or "overview"."""
+    found = aspects_of(text)
+    return found[0] if found else "overview"
 
 
-def document_reply(text: str, aspect: Optional[str] = None) -> Tuple[Reply, Any]:
+def document_reply(text: str, aspect: Optional[str] = None, named: Any = None) -> Tuple[Reply, Any]:
+    """The answer on one fact of the document; `named`: a department asked about as an issuer."""
     kb = get_kb()
     doc = kb.document
     aspect = aspect or aspect_of(text)
@@ -67,6 +73,10 @@ def document_reply(text: str, aspect: Optional[str] = None) -> Tuple[Reply, Any]
         other = NOT_ISSUERS.search(text)
         if other:
             lead = f"不是{other.group(0)}发的。" + lead
+        elif named is not None:
+            among = named.id in doc.issuers
+            lead = (f"{'是的' if among else '不是'}，{named.full_name}{'是' if among else '不是'}"
+                    f"{len(issuers)}个发文单位{'之一' if among else ''}。") + lead
         clause = iss
     elif aspect == "addressees":
         reply = Reply(f"本意见主送：{doc.addressees.rstrip('：:')}。")

@@ -35,6 +35,8 @@ OUTSIDE_ZHEJIANG = (f"{DOCUMENT}只适用于浙江省的山区26县，不涉及{
 MANIPULATION = (f"我只能依据{DOCUMENT}文件回答与山区26县人力社保政策有关的问题，不能执行其他指令。"
                 f"其他问题请拨打{HOTLINE}或咨询当地人力资源和社会保障局。")
 NOT_NAMED = "文件没有提到{what}。"
+# A group of people or units: not named, so nothing is laid down for them in particular.
+NOT_NAMED_GROUP = "文件没有专门提到{what}。"
 NO_SUCH_MEASURE = "文件的主要举措共{count}项（（一）至（{last}）），没有第{number}项。"
 BOT_CHALLENGE = f"我是自动政策问答助手，不是人工客服。我的回答均依据{DOCUMENT}文件原文；具体办理请以当地人力社保部门的答复为准。"
 # Small talk, by the intent that the words of a message carrying nothing else were read as.

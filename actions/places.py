@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 from policy_kb import get_kb
 
@@ -17,8 +17,28 @@ LIST_ALL = re.compile(r"哪些|哪几个|名单|列表|都有|包括|全部|所�
 COUNT = re.compile(r"多少|几个|几县|数量")
 
 
+def county_replies(matches: Sequence[Any], text: str) -> Tuple[List[Reply], Optional[str]]:
+    """The replies and the place they were about (for follow-ups). Several counties asked about
+    together ("东阳和磐安哪个是山区县") are answered one message each, each with its county."""
+    reply, place = county_reply(matches, text)
+    counties = [m for m in matches if m.place is not None]
+    counties = [m for i, m in enumerate(counties) if all(o.place.name != m.place.name for o in counties[:i])]
+    if len(counties) < 2 or matches[0].place is None:
+        return [reply], place
+    kb = get_kb()
+    replies = [reply]
+    for extra in counties[1:4]:
+        p = extra.place
+        yes = "属于" if p.is_mountain_county else "不属于"
+        more = Reply(f"{p.name}（{p.city}）{yes}本意见所指的山区县。")
+        more.add_citations([kb.scope_clause])
+        more.payload["county"] = p.to_payload()
+        replies.append(more)
+    return replies, place
+
+
 def county_reply(matches: Sequence[Any], text: str) -> Tuple[Reply, Optional[str]]:
-    """The reply and the place it was about (for follow-ups)."""
+    """The reply on the first place and the place it was about (for follow-ups)."""
     kb = get_kb()
     scope = kb.scope_clause
     if not matches:
@@ -67,14 +87,6 @@ def county_reply(matches: Sequence[Any], text: str) -> Tuple[Reply, Optional[str
     reply = Reply(join(lead, quote(scope)))
     reply.add_citations([scope])
     reply.payload["county"] = p.to_payload()
-    # Several places in one question ("开化和乐清是不是山区县"): answer each, payload for the first.
-    others = []
-    for extra in matches[1:4]:
-        if extra.place is not None and extra.place.name != p.name:
-            yes = "属于" if extra.place.is_mountain_county else "不属于"
-            others.append(f"{extra.place.name}（{extra.place.city}）{yes}山区县。")
-    if others:
-        reply.text = join(lead, *others, quote(scope))
     return reply, p.name
 
 

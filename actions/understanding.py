@@ -48,19 +48,34 @@ MANIPULATION = re.compile(r"(忽略|无视|忘记|忘掉)(之前|以上|前面|�
                           r"扮演|角色扮演|假装你是|写[^，,。？?]{0,8}?(代码|程序|脚本)|developer mode|开发者模式|开发者|"
                           r"(后台|底层|背后)(用|跑)的?(什么|啥|哪个)|(什么|啥|哪个)模型|源代码|源码|代码(发|给|贴)|"
                           r"(帮我|给我|替我)写(一|份|个|篇|段)?[^，,。？?]{0,12}?(计划书|报告|方案|申请书|材料|总结|简历|文案|论文)|"
-                          r"写(一|首|个|篇|段)?[^，,。]{0,4}?(诗|绝句|律诗|文章|作文|对联|小说|故事|歌词)|讲(个|一个)?笑话|"
+                          r"写(一|首|个|篇|段)?[^，,。]{0,8}?(诗|绝句|律诗|文章|作文|对联|小说|故事|歌词)|讲(个|一个)?笑话|"
                           r"(列|输出|告诉我|说出)(出|一下)?你的(规则|指令|设定)", re.I)
 # "是13年", not "不是3年": a bare number of years.
 BARE_YEARS = re.compile(r"(不是|不)?(\d{1,2}|[一二两三四五六七八九十]{1,3})(?:个)?年")
 # Which measure names a single responsible unit (computed from the knowledge base).
 SINGLE_UNIT = re.compile(r"(只|仅)(写了|有|列了|列)?[^，,。？?]{0,10}?(一个|1个|一家)(责任)?(单位|部门)|责任单位(最少|只有一个)|"
                          r"责任单位(只有|仅有|就)[^，,。？?]{1,10}(一家|一个)|"
-                         r"(一家|一个部门|一个单位)(单独)?负责|单独负责")
+                         r"(一家|一个部门|一个单位)(单独)?负责|单独负责|"
+                         r"(哪一?条|哪一?项|哪个)[^，,。？?]{0,6}责任单位(只有|仅有|就只?有)|(没带|没有|不含|不包括|没写|没列)(上)?市县")
 # The facts that say who a person is.
 WHO = ("role", "postdoc_status", "years_since_graduation", "institution_type")
 # Words that ask for the list of places ("山区26县都有哪些", "一共几个").
 LIST_QUESTION = re.compile(r"哪些|哪几个|名单|列表|清单|列出|是哪|多少个|几个|有几")
 # Words that ask whether a place is covered.
+# A place said not to be the one ("不是奉化的", "并非东阳").
+DENIED_PLACE = re.compile(r"(不是|并非|而不是|不在)[^，,。；;！!？?]{0,1}$")
+# What a place was, not what it is ("以前苍南的龙港镇", "原来属于苍南").
+PAST_PLACE = re.compile(r"(以前|之前|原来|原先|过去|曾经)(是|属于|归|在)?[^，,。；;！!？?]{0,2}$")
+# A message that asks something ("…有啥好处", "哪几类", "…没").
+QUESTIONING = re.compile(r"[吗呢么嘛？?]|啥|什么|怎么|如何|哪|几|多少|有没有|是不是|能不能|没$")
+# What was answered about a measure, which a short question may ask more of.
+_ABOUT_A_MEASURE = ("clause", "aspect", "units", "term", "eligibility", "applicable", "inform", "units_of")
+# Words that point back at what was named before ("它负责哪条", "那该部门管什么").
+POINTS_BACK = re.compile(r"它|他们|她们|该部门|该单位|这个部门|这个单位|这家单位|这家|那个部门|那个单位|其")
+# Whether a department is one of those that issued the document ("省卫健委是发文单位吗").
+ISSUER_OF = re.compile(r"发文单位|发文机关|发文部门|联合发|一起发|共同发|联合印发|署名|落款|是不是[^，,。？?]{0,6}发的|参与发")
+# The writer's own place, named earlier ("我们那能享受山区县的政策吗" after "我是湖州安吉的").
+OWN_PLACE = re.compile(r"(我们|咱们|俺们|我|咱|俺|阿拉)(那|这)(边|里|儿)?(?![种个样些么])|我们(县|市|区|当地)|本地|当地")
 COUNTY_QUESTION = re.compile(r"山区县|山区26县|范围|覆盖|算不算|算吗|不算|是不是|属于|包括|哪些县|名单")
 # A request to see the clause just discussed in full.
 SHOW_QUOTE = re.compile(r"^(请|麻烦)?(发|给我|看看|查看|看下|看一下|显示)?(一下)?(条文)?原文(呢|吧|看看)?[。！!？?]*$|^(看|查看)条文$")
@@ -68,7 +83,8 @@ SHOW_QUOTE = re.compile(r"^(请|麻烦)?(发|给我|看看|查看|看下|看一�
 PROVINCIAL_DEPARTMENT = re.compile(r"省(?!委组织部)[\u4e00-\u9fff]{1,5}?(厅|委员会|委|局|办公室|办)")
 # A return to the case judged earlier ("刚才那个到底能不能享受").
 # "刚才那个是哪几个部门牵头的": who is responsible for the measure in question.
-UNITS_QUESTION = re.compile(r"哪个部门|哪些部门|哪几个部门|什么部门|谁负责|谁牵头|哪个单位|责任单位|负责单位|牵头单位|归谁管|谁来管|谁管")
+UNITS_QUESTION = re.compile(r"哪个部门|哪些部门|哪几个部门|什么部门|谁负责|谁牵头|哪个单位|责任单位|负责单位|牵头单位|归谁管|谁来管|谁管|"
+                            r"牵头的是|哪几个厅|哪些厅|哪个厅")
 # "这是文件第几条", "它是哪一条": where the measure just discussed stands in the document.
 WHICH_MEASURE = re.compile(r"^(那|这|它|刚才那个|刚才说的|上面那个|这个)?(是|属于|在)?(文件|意见)?(的)?(第几条|第几项|哪一条|哪条|哪一项)")
 # "第二段呢": a paragraph of the measure just discussed.
@@ -96,6 +112,7 @@ class Understanding:
     last_kind: Optional[str] = None
     last_clause: Optional[str] = None
     last_place: Optional[str] = None
+    last_department: Optional[str] = None
     pending_clause: Optional[str] = None
     pending_fact: Optional[str] = None
     case_clause: Optional[str] = None
@@ -146,6 +163,7 @@ class Understanding:
             last_kind=tracker.get_slot("last_kind"),
             last_clause=tracker.get_slot("last_clause"),
             last_place=tracker.get_slot("last_place"),
+            last_department=tracker.get_slot("last_department"),
             pending_clause=tracker.get_slot("pending_clause"),
             pending_fact=tracker.get_slot("pending_fact"),
             case_clause=tracker.get_slot("case_clause"),
@@ -206,6 +224,19 @@ class Understanding:
         """A short question about what was just discussed ("那额度呢", "要什么材料")."""
         return bool(self.last_clause) and (bool(DEICTIC.search(self.text)) or len(self.text) <= 14)
 
+    def asks_more_of_the_last(self) -> bool:
+        """A short question that names nothing of its own, right after a measure was discussed: more
+        of that measure ("挂完回来对个人有啥好处" after 挂职, "哪几类大赛" after 技能大赛)."""
+        kb = get_kb()
+        if self.last_clause not in kb.clauses or kb.clause(self.last_clause).about_document \
+                or self.last_kind not in _ABOUT_A_MEASURE or len(self.text) > 20 or not QUESTIONING.search(self.text):
+            return False
+        base = self.last_clause.split(".")[0]
+        topics = kb.clauses_for_topic(self.text)
+        return (all(c.id.split(".")[0] == base for c, _ in topics) and not self.place_matches()
+                and not self.department() and kb.measure_reference(self.text) is None
+                and not kb.not_covered(self.text) and kb.unnamed_group(self.text) is None)
+
     def names_a_measure(self) -> bool:
         """A measure named by number or by a topic other than the document's own facts."""
         return bool(self.entities.get("measure")) or any(
@@ -235,6 +266,10 @@ class Understanding:
             clause = kb.clause(value) if value in kb.clauses else kb.clause_by_number(str(value))
             if clause is not None:
                 return [(clause, float("inf"))]
+        number = kb.measure_reference(self.text)
+        named = kb.clause_by_number(str(number)) if number is not None and not PARAGRAPH.search(self.text) else None
+        if named is not None:
+            return [(named, float("inf"))]  # "最后一条举措讲啥的": a measure by where it stands
         quoted = kb.quoted_clause(self.text)
         if quoted is not None:
             # The question repeats the document's own words: that clause, whatever else matches.
@@ -249,7 +284,8 @@ class Understanding:
         topics = kb.clauses_for_topic(self.text)
         if self.mountain_counties_of_the_measure():
             topics = [(c, w) for c, w in topics if not c.about_document]
-        deictic = bool(DEICTIC.search(self.text)) or len(self.text) <= 8 or self.mountain_counties_of_the_measure()
+        deictic = bool(DEICTIC.search(self.text)) or len(self.text) <= 8 or self.mountain_counties_of_the_measure() \
+            or self.asks_more_of_the_last()
         if self.last_clause in kb.clauses and not topics and (use_context or deictic):
             # "那谁负责？", "这个由谁认定": about what was just discussed.
             return [(kb.clause(self.last_clause), 0.0)]
@@ -293,13 +329,18 @@ class Understanding:
                 return m.group(0)
         return None
 
-    def department(self):
+    def department(self, use_context: bool = False):
+        """The department the message names; with `use_context`, else the one named before when
+        the message points back at it ("它负责哪条", "那这个部门管什么")."""
         kb = get_kb()
         for value in self.entities.get("department", []):
             dept = kb.departments.get(value) or kb.find_department(str(value))
             if dept:
                 return dept
-        return kb.find_department(self.text)
+        found = kb.find_department(self.text)
+        if found is None and use_context and self.last_department and POINTS_BACK.search(self.text):
+            found = kb.departments.get(self.last_department)
+        return found
 
     def place_matches(self, use_context: bool = False) -> list:
         kb = get_kb()
@@ -311,12 +352,26 @@ class Understanding:
                     found.append(m)
         if not found:
             found = list(kb.places_in_text(self.text))
+        if not found:
+            # "尖山镇那里算山区县吧" after "我爸在磐安尖山镇…": a shared township name, settled by
+            # the place the conversation is about
+            settled = kb.settle_shared_township(self.text, [self.last_place, self.facts.get("place"),
+                                                            self.facts.get("origin")])
+            found = [settled] if settled is not None else []
         if not found and use_context and self.last_place:
             m = kb.find_place(self.last_place)
             if m is not None:
                 found = [m]
-        # "江苏苏州", "丽水市莲都区": the most specific place is the one asked about.
-        return sorted(found, key=_specificity)
+        # "江苏苏州", "丽水市莲都区": the most specific place is the one asked about; a place the
+        # message speaks of as what was ("以前苍南的龙港镇，现在变成龙港市了") comes after the others.
+        # A place denied ("我说的是龙游那个溪口，不是奉化的") is not asked about.
+        kept = [m for m in found if not self._said_before(m, DENIED_PLACE)]
+        return sorted(kept or found, key=lambda m: (self._said_before(m, PAST_PLACE), _specificity(m)))
+
+    def _said_before(self, match, words: "re.Pattern") -> bool:
+        """Whether `words` end right before where the message names the place."""
+        at = next((m.span[0] for m in get_kb().places_in_text(self.text) if m.name == match.name), -1)
+        return at > 0 and bool(words.search(self.text, max(0, at - 6), at))
 
     def only_outside_zhejiang(self) -> bool:
         """Places are named and none of them is in Zhejiang."""
@@ -460,6 +515,9 @@ class Understanding:
         rule = set(kb.rule_clauses())
         # A case under way stays on its measure unless the message clearly names another.
         ranked = [] if self.pending_clause and not self.topic_beyond(self.pending_clause) else self.clause_candidates()
+        own = self._for_the_undertaking(ranked, facts)
+        if own is not None:
+            return own
         for clause, _ in ranked[:1]:
             if clause.id in rule:
                 return clause
@@ -478,6 +536,17 @@ class Understanding:
         if self.last_clause in rule:
             return kb.clause(self.last_clause)
         return None
+
+    def _for_the_undertaking(self, ranked: List[Tuple[Any, float]], facts: Dict[str, Any]):
+        """Of the two measures the words point at most, both judging people, the one for the
+        person's own undertaking where only one is ("…合伙准备搞个小作坊…对大学生创业有照顾":
+        第七条, not 第六条's posts in public service); else None."""
+        kb = get_kb()
+        rule = set(kb.rule_clauses())
+        if not facts.get("activity") or len(ranked) < 2 or not all(c.id in rule for c, _ in ranked[:2]):
+            return None
+        fits = [c for c, _ in ranked[:2] if "activity" not in kb.evaluate(c.id, self.facts_for(c.id, facts)).unmet_facts]
+        return fits[0] if len(fits) == 1 else None
 
     def rule_clause_for(self, clause, facts: Dict[str, Any]):
         """The clause whose rule judges a case about `clause` (itself, or the paragraph the facts
@@ -504,7 +573,7 @@ class Understanding:
         facts = self.merged_facts()
         named = [c for c, score in self.clause_candidates()[:1] if score >= PLAUSIBLE or score == float("inf")]
         if named and (self.strong_topic() is not None or self.from_search is False):
-            judged = self.rule_clause_for(named[0], facts)
+            judged = self._for_the_undertaking(self.clause_candidates(), facts) or self.rule_clause_for(named[0], facts)
             if judged is not None and kb.eligibility.concerns(judged.id, self.facts_for(judged.id, facts)):
                 return ("named", judged)
             return ("content", None)
@@ -515,6 +584,10 @@ class Understanding:
         topical_ids = {c.id for c in topical}
         # A measure that only the place fits (nothing about the person) is noise, not a match.
         verdicts = [v for v in verdicts if v.clause_id in topical_ids or v.verdict == "eligible" or len(v.met) >= 2]
+        # A measure for another undertaking than the person's is noise beside one for theirs
+        # ("…辞职在武义开网店创业": 第七条, not 第六条's posts in public service).
+        if any("activity" not in v.unmet_facts for v in verdicts):
+            verdicts = [v for v in verdicts if "activity" not in v.unmet_facts]
         extra = [c for c in topical if all(v.clause_id != c.id for v in verdicts)]
         if not verdicts and not extra:
             return ("nothing", None)

@@ -77,19 +77,27 @@ def _year_value(token: str) -> Optional[int]:
     return int(digits) if len(digits) == len(token) else None
 
 
+# Years that say which of several people is meant ("毕业13年那个", "毕业3年的那位").
+_PICKS_ONE = re.compile(r"了?的?(那个|那位|那一个|那一位)")
+
+
 def parse_years_since_graduation(text: str, today: date) -> Optional[int]:
     """Whole years since graduation stated in ``text``, or None.  Never raises."""
     text = normalise(text)
     if not text or "毕业" not in text and "届" not in text and "出来" not in text:
         return None
+    stated = []  # (years, whether they pick out the one asked about) of each statement
     for pattern in _YEARS_PATTERNS:
-        m = pattern.search(text)
-        if m:
+        for m in pattern.finditer(text):
             value = _years_number(m.group(1))
             if value is not None and value < 100:
-                return max(0, value + _side_of(m.group(0)))
+                stated.append((max(0, value + _side_of(m.group(0))), bool(_PICKS_ONE.match(text, m.end()))))
+    if stated:
+        # Of several people's years ("一个毕业3年 一个毕业13年，毕业13年那个还能…吗"), the ones
+        # that say which person is asked about.
+        return next((years for years, picks in stated if picks), stated[0][0])
     for word, delta in sorted(_RELATIVE.items(), key=lambda kv: -len(kv[0])):
-        if re.search(word + r"(?:[0-9一二三四五六七八九十]{1,2}月份?)?(?:刚|才)?(?:从[^，,。；;！!？?]{1,8}?)?(?:大学|本科|研究生|硕士|大专|专科)?毕业", text):
+        if re.search(word + r"(?:[0-9一二三四五六七八九十]{1,2}月份?)?(?:刚|才)?(?:从[^，,。；;！!？?]{1,8}?)?(?:大学|本科|研究生|硕士|大专|专科){0,2}毕业", text):
             return delta
     for pattern in _YEAR_OF_GRADUATION:
         m = pattern.search(text)
@@ -124,7 +132,11 @@ _MOVED = re.compile(r"(搬到|搬去|迁到|迁往|调到|调入|调去|调往|�
 _TO = re.compile(r"(去|到|赴|往|调到|调往|调去|调入|回到|回|来|落户|派到|派往|派去|选派到|迁到|搬到)[^，,。；;！!？?]{0,4}$")
 _FROM = re.compile(r"(来自|从)[^，,。；;！!？?]{0,2}$")
 _HOMETOWN = re.compile(r"人(?![民才社事力员])")
-_HOME = re.compile(r"(我家|家在|家住|住在|家里在)[^，,。；;！!？?]{0,2}$")
+# After a place, whose home it is ("乐清是我老婆老家"): not where the person is now.
+_HOMETOWN_AFTER = re.compile(r"是[^，,。；;！!？?]{0,5}?(老家|家乡|故乡|户籍地|出生地|娘家|婆家)")
+# After a person's word, their home ("我老婆老家", "他家乡"): a place named, not a person asked about.
+_WHOSE_HOME = re.compile(r"的?(老家|家乡|故乡|娘家|婆家)")
+_HOME = re.compile(r"(我家|家在|家住|住在|家里在|(?<![记居抓站忍挺顶])住)[^，,。；;！!？?]{0,2}$")
 _BACK_HOME = re.compile(r"回(到)?老家|在老家|回家乡|回乡|返乡|回村")
 _CORRECTION = re.compile(r"不对|说错|搞错|记错|搞混|弄错|更正|纠正|其实是|应该是")
 _PAST = re.compile(r"(以前|之前|原来|原先|过去|曾经|早年|老家|户籍|户口|祖籍|出生)[^，,。；;！!？?]{0,8}$")
@@ -152,6 +164,8 @@ _WRITER = re.compile(r"(?<![和跟与同])我(?!们)")
 # Words that say whom a question is about ("我想问的是妹夫", "我问的是我妈", "替我表哥问").
 _ASKS_OF = re.compile(r"(问的是|想问的是|要问的是|说的是|替|帮|就按|按照?|换成|换|轮到|那)(我的|我家|我)?")
 # ... or about the person themselves after others ("那我呢", "按我自己的情况", "问的是我本人").
+# (not where someone goes: "她来我们公司上班")
+_WRITERS_FIRM = re.compile(r"(?<![来到去进在入])((我们|咱们|俺们)(公司|厂|企业|单位|工厂|店)|我司|本公司)")
 _ASKS_OF_SELF = re.compile(r"(那|换成|换|轮到)我(自己|本人)?呢|(按|按照)我(自己|本人)?的|(问|说)的是我(自己|本人)")
 # A clause of what used to be ("原来在马金镇一个村卫生室"): a later value of the same fact replaces it.
 _BEFORE = re.compile(r"原来|以前|之前|曾经|过去|原先")
@@ -407,7 +421,8 @@ class FactExtractor:
     def _people(self, norm: str) -> List[Tuple[int, int, str, str]]:
         """(start, end, word, relation) of each person the text names, not the writer ("我是老板")."""
         return [f for f in self._relative_forms.scan(norm) if not _IS_THE_WRITER.search(norm, 0, f[0])
-                and (f[2] not in self._needs_owner or _OWNER.search(norm, 0, f[0]))]
+                and (f[2] not in self._needs_owner or _OWNER.search(norm, 0, f[0]))
+                and not _WHOSE_HOME.match(norm, f[1])]
 
     def _subject_named(self, who: str) -> Subject:
         if who == "self":
@@ -435,6 +450,8 @@ class FactExtractor:
         for word, relation in self._relatives:
             for prefix in ("我的", "我家", "我", "俺", "咱家"):
                 at = norm.rfind(prefix + word)
+                if at >= 0 and _WHOSE_HOME.match(norm, at + len(prefix + word)):
+                    continue  # "乐清是我老婆老家": a place named by whose home it is
                 if at >= 0:
                     if _SELF_AFTER.search(norm, at + len(prefix + word)):
                         # "我老婆也觉得老家房价便宜。我自己是学计算机的…像我这种情况": the person
@@ -534,7 +551,7 @@ class FactExtractor:
     def _place_facts(norm: str, places: List[PlaceMatch]) -> Dict[str, str]:
         """`place`: where the measure is judged (where the person goes, else where they are);
         `origin`: where they are now. Denied places and places they have left do not count."""
-        going, here, home, lives = [], [], [], []
+        going, here, home, lives, came = [], [], [], [], []
         for m in places:
             start, end = m.span
             before = norm[_clause_start(norm, start):start]
@@ -545,9 +562,12 @@ class FactExtractor:
                 here.append(m)
             elif _TO.search(before) and not _FROM.search(before):
                 going.append(m)  # "回老家嘉善创业", "出站后想去丽水"
+            elif _FROM.search(before):
+                came.append(m)  # "我从龙港过来的，在平阳开了家公司": where one came from
             elif _HOME.search(before):
                 lives.append(m)  # "我家在仙居，但在临海的卫生院上班": where one works counts
-            elif _PAST.search(before) or _HOMETOWN.match(norm, end) or _BORN.match(norm, end) \
+            elif _PAST.search(before) or _HOMETOWN.match(norm, end) or _HOMETOWN_AFTER.match(norm, end) \
+                    or _BORN.match(norm, end) \
                     or _left_behind(norm, start, end):
                 # "以前在天台", "老家在开化", "我是椒江人", "在淳安出生长大的", "在杭州的工作站做了
                 # 两年，…现在去了…": not where one is now
@@ -556,12 +576,14 @@ class FactExtractor:
             else:
                 here.append(m)
         if not going and not here:
-            here = lives  # where one lives, when nothing else is said
+            here = lives or came  # where one lives or comes from, when nothing else is said
         if not going and not here and home and _BACK_HOME.search(norm):
             here = home[-1:]  # "我是缙云人…回老家开了个网店": back where they came from
         out: Dict[str, str] = {}
         if going:
             out["place"] = _most_specific(going).name
+        if going and not here and came:
+            here = came[-1:]  # "从丽水云和派到杭州去挂职": where one is sent from is where one is now
         if here:
             moved = [m for m in here if m in going]
             origin = (moved[-1] if moved else _most_specific(here)).name
@@ -583,7 +605,8 @@ def _said_of(norm: str, places: List[PlaceMatch], words: List[str]) -> List[Plac
 
 # What makes a clause a question ("能不能", "有补助吗", "算不算"), and the writer as the one asking
 # rather than the one asked about ("我想问", "我咨询一下").
-_QUESTION_MARK = re.compile(r"吗|么|能不能|能否|可不可以|可以不|有没有|算不算|是不是|是否|行不行|够不够|[？?]|(?<=[\u4e00-\u9fff])不(?=[，,。？?\s]|我|$)|吧(?=[，,。？?\s]|$)")
+_QUESTION_MARK = re.compile(r"吗|么|能不能|能否|可不可以|可以不|有没有|算不算|是不是|是否|行不行|够不够|[？?]|"
+                            r"([\u4e00-\u9fff])不\1|需不需要|(?<=[\u4e00-\u9fff])不(?=[，,。？?\s]|我|$)|吧(?=[，,。？?\s]|$)")
 _SPEAKER = re.compile(r"我(想|要)?(问|请问|咨询|了解|打听)|我想知道|我来问|我替|我帮")
 
 
@@ -600,6 +623,8 @@ def _person_of_the_question(norm: str, people: List[Tuple[int, str]]) -> Optiona
     speakers = {m.start() for m in _SPEAKER.finditer(norm, 0, q.start())}
     mine = [i for i in (m.start() for m in re.finditer(r"我(?!们)", norm[:q.start()]))
             if i not in speakers and not any(j == i + 1 or j == i + 2 and norm[i + 1] in "的家和跟与" for j, _ in people)]
+    # The writer's own firm is the writer asking ("…我姐夫的公司在永嘉。…我们公司能免参展费吗").
+    mine += [m.start() for m in _WRITERS_FIRM.finditer(norm, 0, q.start())]
     last = max([(i, rel) for i, rel in named] + [(i, "him") for i in pronouns] + [(i, "self") for i in mine],
                default=None)
     if last is None:

@@ -5,7 +5,7 @@ import os
 import re
 import threading
 from datetime import date
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 from .aspects import AspectAnswer, load_aspects
 from .eligibility import EligibilityEngine
@@ -41,6 +41,8 @@ _CLAUSE_REF = re.compile(
     r"(?:\s*(?:的)?第\s*(?P<p>[一二12])\s*[段款])?"
 )
 _PAREN_REF = re.compile(r"[（(]\s*(?P<n>" + _CN_NUM + r")\s*[）)]")
+# "最后一条举措讲啥": the last of the measures.
+_LAST_REF = re.compile(r"最(后|末|后面)的?一?[条项]")
 _BARE_REF = re.compile(r"^\s*(?P<n>" + _CN_NUM + r")\s*$")
 
 
@@ -106,6 +108,8 @@ class KnowledgeBase:
             m = pattern.search(norm)
             if m:
                 return cn_number(m.group("n"))
+        if _LAST_REF.search(norm):
+            return self.document.measure_count
         return None
 
     def unnamed_group(self, text: str) -> Optional[Tuple[str, Optional[str]]]:
@@ -129,17 +133,23 @@ class KnowledgeBase:
         """A kind of people the message names by a word for people ("…网格员", "带货主播", "货车司机",
         "宝妈") that neither the document nor the knowledge base knows, in a message that asks what
         the document holds for them and names no measure ("这个文件和我们律师行业有关系吗")."""
-        if not _ASKS_FOR_WHOM.search(norm) or any(score >= 3 for _, score in self.clauses_for_topic(norm)):
+        if not _ASKS_FOR_WHOM.search(norm):
             return None
+        if not _SPECIALLY.search(norm) and any(score >= 3 for _, score in self.clauses_for_topic(norm)):
+            return None  # a measure asked about for them, unless asked whether they are named apart
         people_words = self.extractor.people_words
         ends, at = set(), 0  # where words end: "那县人民|医院" is no group of "人民"
         for token in self.index.tokenizer.cut(norm, HMM=False):
             at += len(token)
             ends.add(at)
         for m in _GROUP_WORD.finditer(norm):
-            if m.end("x") not in ends:
-                continue
-            words = _LEADING.sub("", m.group("x"))
+            end = m.end("x")
+            if end not in ends:
+                # "乡村工|匠": the word goes on to a later ending of a word for people
+                end = next((e for e in sorted(ends) if end < e <= end + 2 and _ENDS_AS_PEOPLE.search(norm, 0, e)), None)
+                if end is None:
+                    continue
+            words = _LEADING.sub("", norm[m.start("x"):end])
             if len(words) >= 2 and words not in people_words and not _NOT_A_GROUP.search(words) \
                     and not _NO_GROUP_WORDS.search(words) and not self._names(words):
                 return words
@@ -235,6 +245,8 @@ class KnowledgeBase:
         for fdef in self.facts_vocabulary.values():
             for ev in fdef.values.values():
                 terms.extend(s for s in ev.synonyms if len(s) >= 4)
+        for d in self.aspects.defs.values():
+            terms.extend(d.words)  # "利率", "优惠多少"
         places = set(self.places.surface_forms())
         return [normalise(t) for t in terms if t not in places]
 
@@ -243,7 +255,9 @@ class KnowledgeBase:
         if self._typos is None:
             from .typos import TypoCorrector
 
-            self._typos = TypoCorrector(self._typo_terms())
+            tokenizer = self.index.tokenizer
+            self._typos = TypoCorrector(self._typo_terms(), freq=lambda w: tokenizer.FREQ.get(w, 0),
+                                        cut=lambda t: tokenizer.cut(t, HMM=False))
         return self._typos.correct(text)
 
     def quoted_clause(self, text: str) -> Optional[Clause]:
@@ -406,6 +420,18 @@ class KnowledgeBase:
                 out.append((form, found))
         return out
 
+    def settle_shared_township(self, text: str, known: Iterable[str]) -> Optional[PlaceMatch]:
+        """A township name several counties share, settled by a place the conversation has named
+        ("我爸在磐安尖山镇…" → "尖山镇那里算山区县吧"): the one of those counties that is a known
+        place or lies in a known city; None when none or more than one is."""
+        known = [k for k in known if k]
+        for form, counties in self.shared_township_names(text):
+            fits = [c for c in counties if any(k in (c.name, c.city) for k in known)]
+            if len(fits) == 1:
+                start = normalise(text).find(form)
+                return PlaceMatch(text=form, span=(start, start + len(form)), place=fits[0], township=form)
+        return None
+
     def city(self, name: str) -> Optional[City]:
         return self.places.city(name)
 
@@ -508,13 +534,17 @@ class KnowledgeBase:
 _GIVES = re.compile(r"(市|县|区)?(政府|财政|本地|当地|自己)?(对|给|为)[^，,。；;！!？?]{0,14}?(补贴|资助|补助|奖励|奖补)")
 # A word for a kind of people, after what comes before such a word ("当社区网格员", "这种带货主播",
 # "打鱼的渔民", "帮宝妈"): its last characters say it names people.
-_GROUP_WORD = re.compile(r"(?:^|(?<=[的是当做个名位对给帮像和跟与种类些们，,。；;！!？?\s]))"
-                         r"(?P<x>[\u4e00-\u9fff]{0,5}?(妈妈|主播|网红|干部|司机|会计|青年|年轻人|老人|妇女|人士|群体|人群|从业者|"
-                         r"员|工|师|手|户|民|者|兵|妈|属|官|农|匠))")
+_PEOPLE_ENDINGS = (r"(妈妈|主播|网红|干部|司机|会计|青年|年轻人|老人|妇女|人士|群体|人群|从业者|"
+                   r"群众|同胞|专家|员|工|师|手|户|民|者|兵|妈|属|官|农|匠)")
+_GROUP_WORD = re.compile(r"(?:^|(?<=[的是当做个名位对给帮像和跟与种类些们，,、。；;！!？?\s]))"
+                         r"(?P<x>[\u4e00-\u9fff]{0,5}?" + _PEOPLE_ENDINGS + ")")
+_ENDS_AS_PEOPLE = re.compile(_PEOPLE_ENDINGS + "$")
 # Words for people that are no kind of people the document could name ("负责人", "员工").
 _NO_GROUP_WORDS = re.compile(r"负责人|工作人员|本人|个人|别人|家人|大家|当事人|联系人|申请人|员工|打工人|人员$|^[我你他她]")
 # A message that asks what the document holds for someone.
 _ASKS_FOR_WHOM = re.compile(r"有关系|相关|有没有|有啥|有什么|支持|扶持|政策|待遇|说法|照顾|提到|涉及|哪一类|算不算|享受|有份|文件|意见")
+# Whether the document names someone apart ("港澳台青年到衢州创业，这份意见有专门说法吗").
+_SPECIALLY = re.compile(r"专门|特别|单独|专项|特殊")
 # Questions whether the document names someone: what is asked about is the group "x".
 _ASKS_WHETHER_NAMED = [
     re.compile(r"(提到|提及|说到|讲到|写到|管到|涉及到?|照顾到?|覆盖到?|包括|包含|考虑到)(了)?(?P<x>[^，,。；;！!？?]{2,14}?)"
@@ -524,10 +554,11 @@ _ASKS_WHETHER_NAMED = [
                r"(什么|啥|哪些)?(专门的?)?(支持|政策|照顾|优惠|扶持|说法|倾斜|帮助|规定)"),
     re.compile(r"(?P<x>[^，,。；;！!？?]{2,8}?)(这个|这种|这块|这方面)[^，,。；;！!？?]{0,8}?文件(里|中|上)?"
                r"(有没有|有无|有)(政策|说法|提到|规定|涉及|照顾)"),
-    re.compile(r"(?P<x>[^，,。；;！!？?]{2,8}?)(这个|这份)?文件(里|中|上)?(专门|特别)?(提了|提到了|提过|说了|写了|讲了)(吗|没)"),
+    re.compile(r"(?P<x>[^，,。；;！!？?]{2,8}?)[，,]?(这个|这份)?(文件|意见)(里|中|上)?(专门|特别)?(提了|提到了|提过|说了|写了|讲了)(吗|没)"),
 ]
 _LEADING = re.compile(r"^(想问问|问问|想问|请问|问一下|咨询一下|了解一下|专门|特别|单独|到|了|对|给|像|我们|咱们|俺们|这种|这类|这些|那种|这个|那些|那个|的)+")
-_NOT_A_GROUP = re.compile(r"什么|哪|啥|多少|怎么|如何|问|想|知道|请|有没|没有|这方面|这块|这个|那个|这些|这种|政策|规定|内容|问题|情况|事情|东西|文件|意见")
+_NOT_A_GROUP = re.compile(r"什么|哪|啥|多少|怎么|如何|问|想|知道|请|有没|没有|这方面|这块|这个|那个|这些|这种|政策|规定|内容|问题|情况|事情|东西|文件|意见|"
+                          r"照顾|支持|扶持|倾斜|优惠|帮助")
 
 
 def _phrase(words: str) -> Optional[str]:

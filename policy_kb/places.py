@@ -191,7 +191,8 @@ class PlaceIndex:
                     k = next(j for j in range(length) if name[j] != chunk[j])
                     if self._confused(name[k], chunk[k]):
                         candidates[place.name] = place
-                if len(candidates) == 1:
+                if len(candidates) == 1 and not self._straddles(norm, i, length):
+                    # ("能像山区县企业一样": 山区县 runs on from inside "像山区", no slip of 象山)
                     found = (chunk, next(iter(candidates.values())))
                     break
             if found:

@@ -444,6 +444,29 @@ class Romanizer:
                 syllable_ok[k] = True
                 cuts |= {t.start + p for p in points}
 
+        # A reading whose terms are not whole enough (see _whole_enough) is read again without
+        # them: "minqi gongzuo" is 民企 and not min-技工(qigong)-zuo, which leaves "minqi" half read.
+        banned: Set[Tuple[int, int]] = set()
+        for _ in range(MAX_ROUNDS):
+            pieces = self._best_reading(tokens, letters, cuts, token_at, syllable_ok, banned)
+            if not pieces:
+                return segment[matches[0].start() : matches[-1].end()]
+            kept = self._whole_enough(tokens, pieces)
+            if len(kept) == len(pieces):
+                break
+            banned |= {(p, q) for p, q, _ in pieces if (p, q, _) not in kept}
+        else:
+            kept = []
+        if not kept:
+            return segment[matches[0].start() : matches[-1].end()]
+        pieces = kept
+        return self._render(segment, matches, tokens, letters, pieces)
+
+    def _best_reading(self, tokens: List[_Token], letters: str, cuts: Set[int], token_at: List[int],
+                      syllable_ok: List[bool], banned: Set[Tuple[int, int]]) -> List[Tuple[int, int, str]]:
+        """The terms of the reading that covers the most letters with the fewest terms, leaving
+        out the spans in `banned`; [] when no term is read."""
+        n = len(letters)
         # best[p]: (letters read as terms, -terms used), and the piece ending at p.
         best: Dict[int, Tuple[Tuple[int, int], Optional[Tuple[int, int, Optional[str]]]]] = {0: ((0, 0), None)}
         for p in sorted(cuts):
@@ -459,7 +482,7 @@ class Romanizer:
                     continue
                 key = letters[p:q]
                 term = self.table.full.get(key)
-                if term is None or not self._fits(key, p, q, token_at, tokens):
+                if term is None or (p, q) in banned or not self._fits(key, p, q, token_at, tokens):
                     continue
                 candidates.append((q, term, L))
             if p == tok.start:
@@ -467,6 +490,8 @@ class Romanizer:
                 term = None
                 if not tok.caps and len(tok.letters) >= MIN_INITIALS and tok.letters not in self.keep:
                     term = self.table.initials.get(tok.letters)
+                if (p, q) in banned:
+                    term = None
                 candidates.append((q, term, len(tok.letters) if term else 0))
             if syllable_ok[k]:
                 for L in range(1, self._syllables.longest + 1):
@@ -478,7 +503,7 @@ class Romanizer:
                 if q not in best or new > best[q][0]:
                     best[q] = (new, (p, q, term))
         if n not in best or best[n][0][0] == 0:
-            return segment[matches[0].start() : matches[-1].end()]
+            return []
 
         pieces: List[Tuple[int, int, str]] = []
         q = n
@@ -490,10 +515,7 @@ class Romanizer:
                 pieces.append((p, q2, term))
             q = p
         pieces.reverse()
-        pieces = self._whole_enough(tokens, pieces)
-        if not pieces:
-            return segment[matches[0].start() : matches[-1].end()]
-        return self._render(segment, matches, tokens, letters, pieces)
+        return pieces
 
     @staticmethod
     def _whole_enough(tokens: List[_Token], pieces: List[Tuple[int, int, str]]) -> List[Tuple[int, int, str]]:

@@ -50,16 +50,27 @@ _CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 
 
+def _gap(m: "re.Match") -> str:
+    """A space between Chinese characters: a comma between words, nothing between characters
+    typed one by one ("山 区 县 技 工 院 校")."""
+    text = m.string
+    before = re.search(r"[\u3400-\u9fff]+$", text[: m.start()])
+    after = re.match(r"[\u3400-\u9fff]+", text[m.end():])
+    return "，" if before and after and len(before.group(0)) >= 2 and len(after.group(0)) >= 2 else ""
+
+
 def clean_user_text(text: Optional[str], max_chars: int = 1000) -> str:
     """What a person typed, in one canonical form: invisible characters dropped, width-folded
-    (NFKC), spaces collapsed (and dropped between Chinese characters), pinyin, initials and
+    (NFKC), spaces collapsed (and read as a comma between Chinese characters), pinyin, initials and
     English of knowledge-base terms read as Chinese (romanized.py), bounded, simplified."""
     if not text:
         return ""
     text = _INVISIBLE.sub("", str(text))
     text = unicodedata.normalize("NFKC", text)
     text = _WS.sub(" ", text).strip()
-    text = _CJK_GAP.sub("", text)
+    # A space typed between Chinese words marks where one part ends, as a comma does ("招聘专区开在
+    # 哪里 挂职回来评职称有优先吗"); the spaces that rewriting leaves around a word are dropped.
+    text = _CJK_GAP.sub(_gap, text)
     if _LATIN.search(text):
         from .romanized import romanize  # builds on the knowledge base, which imports this module
 

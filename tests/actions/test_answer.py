@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answer import ActionAnswer
 from bot.components.kb_entities import KBMatcher
 from eval.scoring import unfaithful_citations
+from policy_kb.text import clean_user_text
 
 DOMAIN: Dict[str, Any] = {}
 
@@ -327,7 +328,6 @@ def test_requests_to_do_something_else_are_declined_with_no_citation(matcher, te
 ])
 
 def test_questions_run_together_are_answered_each(matcher, text, clauses):
-    from policy_kb.text import clean_user_text
 
     msgs, _ = run(clean_user_text(text), "ask_clause", matcher)
     assert clauses <= set(cited(msgs))
@@ -339,7 +339,6 @@ def test_questions_about_another_document_are_not_split_into_this_ones(matcher):
 
 
 def test_one_question_is_not_cut_at_a_measures_words(matcher):
-    from policy_kb.text import clean_user_text
 
     msgs, _ = run(clean_user_text("我女儿本科毕业四年 在遂昌开了个民宿 能享受高校毕业生创业扶持吗"), "ask_eligibility", matcher)
     assert cited(msgs)[0] == "m7"
@@ -367,3 +366,131 @@ def test_several_points_of_the_document_quote_its_passage_once():
     replies = Answerer(u).on_document()
     texts = "\n".join(r.text for r in replies)
     assert len(replies) >= 2 and texts.count("“中共浙江省委组织部") == 1, texts
+
+
+# -- departments, places and cases read in context ----------------------------------------------------
+def test_a_department_asked_about_as_an_issuer_is_said_to_be_one(matcher):
+    msgs, slots = run("省卫健委是发文单位吗", "nlu_fallback", matcher, confidence=0.45)
+    assert msgs[0]["text"].startswith("是的，浙江省卫生健康委员会是7个发文单位之一。")
+    assert set(cited(msgs)) == {"issuance"}
+    assert slots["last_department"] == "health"
+
+
+def test_after_who_issued_it_a_department_named_is_asked_about_as_an_issuer(matcher):
+    msgs, _ = run("里面有人民银行吗", "ask_department", matcher,
+                  slots={"last_kind": "document", "last_clause": "issuance"})
+    assert msgs[0]["text"].startswith("是的，中国人民银行杭州中心支行是7个发文单位之一。")
+
+
+def test_a_pronoun_asks_about_the_department_named_before(matcher):
+    msgs, _ = run("它负责哪条", "ask_units", matcher,
+                  slots={"last_kind": "document", "last_clause": "issuance", "last_department": "pbc_hz"})
+    assert cited(msgs) == ["m7"]
+    assert [u["name"] for p in payloads(msgs) for u in p.get("responsible_units", [])] == ["人行杭州中心支行"]
+    # without a word that points back, the department of before is not assumed
+    msgs, _ = run("负责哪条", "ask_units", matcher, slots={"last_department": "pbc_hz"})
+    assert "m7" not in cited(msgs)[:1]
+
+
+def test_several_counties_asked_together_get_a_message_each(matcher):
+    msgs, _ = run("东阳和磐安哪个是山区县", "ask_county", matcher)
+    counties = [(p["county"]["name"], p["county"]["is_mountain_county"]) for p in payloads(msgs) if "county" in p]
+    assert counties == [("东阳市", False), ("磐安县", True)]
+    assert sum(m["text"].count("【原文】") for m in msgs if m.get("text")) == 1
+
+
+def test_a_place_said_to_be_what_was_comes_after_the_one_it_is_now(matcher):
+    msgs, _ = run("以前苍南的龙港镇，现在变成龙港市了，还算山区县吗", "ask_county", matcher)
+    first = next(p["county"] for p in payloads(msgs) if "county" in p)
+    assert first["name"] == "龙港市" and first["is_mountain_county"] is False
+
+
+def test_a_denied_place_is_not_answered(matcher):
+    msgs, _ = run("我说的是龙游那个溪口，不是奉化的", "nlu_fallback", matcher,
+                  slots={"last_kind": "county", "last_clause": "scope"}, confidence=0.45)
+    assert [p["county"]["name"] for p in payloads(msgs) if "county" in p] == ["龙游县"]
+
+
+def test_a_shared_township_name_is_settled_by_the_place_discussed(matcher):
+    msgs, _ = run("先确认下，岩头镇那里算山区县吧", "ask_county", matcher, slots={"last_place": "永嘉县"})
+    assert msgs[0]["text"].startswith("岩头镇属于温州市永嘉县")
+    msgs, _ = run("先确认下，岩头镇那里算山区县吧", "ask_county", matcher)
+    assert "county" not in payloads(msgs)[0] and "浦江县" in msgs[0]["text"]  # still asks which one
+
+
+def test_our_place_is_the_place_the_writer_named_before(matcher):
+    msgs, _ = run("我们那能享受山区县的政策吗", "ask_eligibility", matcher,
+                  slots={"last_kind": "county", "last_clause": "scope", "last_place": "安吉县"})
+    assert payloads(msgs)[0]["county"]["name"] == "安吉县"
+
+
+def test_a_measure_for_another_undertaking_is_not_listed_beside_the_one_that_fits(matcher):
+    msgs, _ = run("我手下一个员工大学毕业才3年，辞职在武义开网店创业，他能享受高校毕业生那个政策吗",
+                  "ask_eligibility", matcher)
+    verdicts = [(p["eligibility"]["clause_id"], p["eligibility"]["verdict"]) for p in payloads(msgs) if "eligibility" in p]
+    assert verdicts == [("m7", "eligible")]
+
+
+def test_of_several_peoples_years_the_question_names_one(matcher):
+    msgs, _ = run("我两个表弟都在松阳创业，一个毕业4年，一个毕业12年，毕业12年那个能按高校毕业生享受吗",
+                  "ask_eligibility", matcher)
+    verdict = [p["eligibility"] for p in payloads(msgs) if "eligibility" in p][-1]
+    assert (verdict["clause_id"], verdict["verdict"]) == ("m7", "not_eligible")
+
+
+def test_a_space_between_two_questions_parts_them(matcher):
+    msgs, _ = run(clean_user_text("招聘专区开在哪里 挂职回来评职称有优先吗"), "ask_clause", matcher)
+    assert {"m4.1", "m4.2"} <= set(cited(msgs))
+
+
+def test_a_group_asked_about_apart_is_said_not_to_be_named_before_the_measure(matcher):
+    msgs, _ = run("港澳台青年到衢州创业，这份意见有专门说法吗", "ask_clause", matcher)
+    assert msgs[0]["text"].startswith("文件没有专门提到“港澳台青年”。")
+    assert cited(msgs)[0] == "m7"
+
+
+def test_a_fact_of_the_document_is_answered_as_one_whatever_the_model_read(matcher):
+    msgs, _ = run("那主送单位呢", "ask_county", matcher, slots={"last_kind": "document", "last_clause": "issuance"})
+    assert msgs[0]["text"].startswith("本意见主送：")
+
+
+def test_the_last_measure_is_named_by_where_it_stands(matcher):
+    msgs, _ = run("最后一条举措讲啥的", "ask_clause", matcher, slots={"last_kind": "document"})
+    assert cited(msgs)[0] == "m9"
+
+
+def test_a_new_question_after_dropping_the_last_is_answered(matcher):
+    msgs, _ = run("算了不问这个了，问下省人社厅跟山区县一对一联系是啥制度", "deny", matcher,
+                  slots={"last_kind": "clause", "last_clause": "m1"})
+    assert cited(msgs)[0] == "m9"
+
+
+def test_a_short_question_naming_nothing_asks_more_of_the_measure_just_discussed(matcher):
+    msgs, _ = run("挂完回来对个人有啥好处", "out_of_scope", matcher,
+                  slots={"last_kind": "aspect", "last_clause": "m4.2"}, confidence=0.99)
+    assert cited(msgs)[0] == "m4.2"
+    # ...but not after a question about the document's own parts, nor when it names another matter
+    msgs, _ = run("挂完回来对个人有啥好处", "out_of_scope", matcher,
+                  slots={"last_kind": "county", "last_clause": "scope"}, confidence=0.99)
+    assert payloads(msgs)[0].get("out_of_scope") is True
+    msgs, _ = run("那公积金怎么提取", "out_of_scope", matcher,
+                  slots={"last_kind": "clause", "last_clause": "m4.2"}, confidence=0.99)
+    assert payloads(msgs)[0].get("out_of_scope") is True
+
+
+def test_the_same_other_matter_for_another_place_is_still_out_of_scope(matcher):
+    msgs, _ = run("那杭州呢", "ask_county", matcher, slots={"last_kind": "out_of_scope", "facts": {"place": "温州市"}})
+    assert payloads(msgs)[0].get("out_of_scope") is True
+    msgs, _ = run("那杭州呢", "ask_county", matcher, slots={"last_kind": "county", "last_place": "温州市"})
+    assert payloads(msgs)[0]["county"]["name"] == "杭州市"
+
+
+def test_a_question_of_words_left_unread_is_not_read_as_a_place_question(matcher):
+    msgs, _ = run(clean_user_text("Can you recommend a good hotpot place in Quzhou?"), "out_of_scope", matcher,
+                  confidence=0.99)
+    assert payloads(msgs)[0].get("out_of_scope") is True
+
+
+def test_a_measure_named_by_its_number_after_document_questions_is_a_question_of_its_own(matcher):
+    msgs, _ = run("主送单位有哪些，一共几个部门联合发的，第九条责任单位是谁", "ask_document", matcher)
+    assert "m9" in cited(msgs) and msgs[0]["text"].startswith("（1）本意见主送")

@@ -299,3 +299,61 @@ def test_who_is_named_and_who_is_the_writer():
     said = KB.read_conversation(["我和我表哥合伙在文成开农家乐", "他毕业12年了不问，我今年7月刚大学毕业，我能享受吗"])
     assert said.subject.kind == "self" and said.facts["place"] == "文成县"
     assert said.facts["years_since_graduation"] == 0
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("我住义乌，但公司注册在磐安，大学毕业6年", {"place": "磐安县"}),              # where one lives gives way
+    ("我从龙港过来的，在平阳开了家公司", {"place": "平阳县"}),                    # where one came from
+    ("我来自开化，想问问创业的政策", {"place": "开化县"}),                        # ...unless nothing else is said
+    ("从丽水云和派到杭州去挂职的老师", {"place": "杭州市", "origin": "云和县"}),  # sent from is where one is
+    ("说错了，是在泰顺，乐清是我老婆老家", {"place": "泰顺县"}),                 # a place named as someone's home
+])
+def test_the_role_of_a_place_said_around_it(text, expected):
+    got = facts(text)
+    assert {k: got.get(k) for k in expected} == expected
+
+
+def test_a_relative_named_only_for_whose_home_a_place_is_is_not_asked_about():
+    assert KB.read_facts("说错了，是在泰顺，乐清是我老婆老家").subject.kind == "self"
+    assert KB.read_facts("我老婆在开化工作，她是护士").subject.relation == "妻子"
+
+
+@pytest.mark.parametrize("text, role", [
+    ("在磐安乡下村卫生室干了快二十年了，当年卫校毕业就回村里", "health_worker"),
+    ("我考了卫生中级没过", "health_worker"),
+    ("我是医学院毕业的，在开化创业", "graduate"),
+])
+def test_who_studied_or_sits_the_health_exam_is_a_health_worker(text, role):
+    assert facts(text).get("role") == role
+
+
+@pytest.mark.parametrize("text, years", [
+    ("我两个表弟都在松阳创业，一个毕业4年，一个毕业12年，毕业12年那个能按高校毕业生享受吗", 12),
+    ("我毕业12年了，我朋友毕业3年，我能享受吗", 12),
+    ("我儿子今年6月大学本科毕业", 0),
+])
+def test_years_the_question_names_win_over_others_said_before(text, years):
+    assert facts(text).get("years_since_graduation") == years
+
+
+def test_the_writers_firm_named_last_is_the_writer_asking():
+    reading = KB.read_conversation(["我们公司在乐清，我姐夫的公司在永嘉", "省人才市场组织的引才活动，我们公司能免参展费吗"])
+    assert reading is not None and reading.subject.kind == "self"
+    assert reading.facts["place"] == "乐清市"
+
+
+def test_the_last_measure_is_the_ninth():
+    assert KB.measure_reference("最后一条举措讲啥的") == KB.document.measure_count
+    assert KB.measure_reference("第三条") == 3
+
+
+def test_a_near_miss_of_a_place_inside_a_longer_term_is_no_place():
+    assert KB.find_place("能像山区县企业一样免参展费吗") is None
+    assert KB.find_place("隋昌县的企业").name == "遂昌县"
+
+
+def test_a_shared_township_name_is_settled_only_by_a_place_of_one_of_its_counties():
+    assert KB.settle_shared_township("岩头镇那里算山区县吧", ["永嘉县"]).name == "永嘉县"
+    assert KB.settle_shared_township("岩头镇那里算山区县吧", ["温州市"]).name == "永嘉县"
+    assert KB.settle_shared_township("岩头镇那里算山区县吧", ["开化县"]) is None
+    assert KB.settle_shared_township("岩头镇那里算山区县吧", []) is None

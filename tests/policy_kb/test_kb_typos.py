@@ -31,3 +31,22 @@ def test_real_words_are_left_alone(kb, text):
 @given(st.text(max_size=60))
 def test_correction_keeps_length_and_never_fails(kb, text):
     assert len(kb.correct_typos(text)) == len(text)
+
+
+@pytest.mark.parametrize("typed,meant", [
+    ("利律有优惠吗", "利率有优惠吗"),          # 利律 is no word: a slip of 利率
+    ("博士后出站去丽水民企有补主吗", "博士后出站去丽水民企有补助吗"),
+])
+def test_two_character_slips_that_are_no_word_are_corrected(kb, typed, meant):
+    assert kb.correct_typos(typed) == meant
+
+
+@pytest.mark.parametrize("text", [
+    "卫生中级考试单独划分数线这事是哪些部门负责",  # 事是 sounds like 实施, but 是 is far likelier meant
+    "江山市是山区县吗",                          # 市是 lies inside 江山市
+    "这个意见哪天开始实行",                        # 开始 is a word
+    "更多就业补助资金",                            # 多就 sounds like 多久, inside 就业
+    "有没有利益",
+])
+def test_two_character_sounds_alike_inside_words_or_of_common_characters_are_left(kb, text):
+    assert kb.correct_typos(text) == text

@@ -327,3 +327,18 @@ def test_the_nlu_normaliser_reads_pinyin_as_chinese():
     message = Message(data={TEXT: "boshihou chuzhan butie"})
     TextNormalizer(TextNormalizer.get_default_config()).process([message])
     assert "博士后" in message.get(TEXT) and "出站" in message.get(TEXT)
+
+
+def test_a_reading_that_leaves_a_word_half_read_gives_way_to_one_that_reads_it_whole():
+    # "min|qigong" (技工) would leave "minqi" half read and be dropped: 民企 is read instead
+    assert clean_user_text("qu lishui de minqi gongzuo") == "qu 丽水 de 民企 gongzuo"
+    assert clean_user_text("qushanqu xian") == "qu山区县"
+
+
+@pytest.mark.parametrize("typed,clean", [
+    ("高校毕业生创业 我在遂昌 毕业3年", "高校毕业生创业，我在遂昌，毕业3年"),
+    ("招聘专区开在哪里 挂职回来评职称有优先吗", "招聘专区开在哪里，挂职回来评职称有优先吗"),
+    ("  山 区 县   技 工 院 校  ", "山区县技工院校"),
+])
+def test_a_space_between_chinese_words_is_a_comma_between_single_characters_nothing(typed, clean):
+    assert clean_user_text(typed) == clean
