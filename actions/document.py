@@ -23,7 +23,8 @@ ASPECTS = [
 ]
 
 # Issuers people guess wrongly ("这文件是省政府发的吗").
-NOT_ISSUERS = re.compile(r"省人民政府|省政府|国务院|人社部|人力资源和社会保障部|省委办公厅|省政府办公厅")
+NOT_ISSUERS = re.compile(r"省人民政府|省政府|国务院|人社部|人力资源和社会保障部|省委办公厅|省政府办公厅|"
+                         r"(省)?(发改委|发展改革委|发展和改革委员会|经信厅|经信委|科技厅|商务厅|民政厅|住建厅|自然资源厅|文旅厅|交通运输厅)")
 
 # Questions about the whole document rather than one of its clauses.
 OVERVIEW = re.compile(r"主要内容|讲了什么|讲的什么|讲什么|说了什么|概括|总结|介绍|大概|主要讲|核心|重点|要点|有哪些措施|哪些举措|主要举措|几条|多少条|全文")
@@ -79,8 +80,8 @@ def document_reply(text: str, aspect: Optional[str] = None, named: Any = None) -
                     f"{len(issuers)}个发文单位{'之一' if among else ''}。") + lead
         clause = iss
     elif aspect == "addressees":
-        reply = Reply(f"本意见主送：{doc.addressees.rstrip('：:')}。")
-        return reply, None
+        lead = f"本意见主送：{doc.addressees.rstrip('：:')}。"
+        clause = iss
     elif aspect == "number":
         lead = f"本意见的文号是{doc.number}。"
         clause = iss
@@ -92,9 +93,12 @@ def document_reply(text: str, aspect: Optional[str] = None, named: Any = None) -
         clause = iss
     else:
         return overview_reply(aspect == "count"), None
-    # Of the number at the top and the signatures at the end, the passage that answers.
-    passage = clause.passages[0] if aspect == "number" and len(clause.passages) > 1 else (
-        clause.passages[-1] if len(clause.passages) > 1 else None)
+    # Of the number at the top, the addressees under the title and the signatures at the end,
+    # the passage that answers.
+    passage = None
+    if len(clause.passages) > 1:
+        wanted = {"number": doc.number, "addressees": doc.addressees}.get(aspect)
+        passage = next((p for p in clause.passages if wanted and wanted in p), clause.passages[-1])
     reply = Reply(join(lead, quote(clause, passage)))
     reply.add_citations([clause])
     if aspect == "issuers":

@@ -31,9 +31,12 @@ ASKS_AT_THE_END = re.compile(r"([吗吧呢么嘛？?]|是不是|对不对|对吗
 # Whether a place is one of the mountain counties, asked in so many words ("千岛湖属于山区县吗",
 # "尖山镇那里算山区县吧"), not what a place's own policies are ("福建的山区县有什么扶持政策").
 COVERED_ASKED = re.compile(r"算不算|算吗|算山区|算是山区|是不是山区|是山区县[吗吧么嘛]|属于山区|属不属于|"
-                           r"在不在(山区|范围|名单)|在山区26县(里|内|范围)|在(名单|范围)(里|内)")
+                           r"在不在(山区|范围|名单)|在山区26县(里|内|范围)|在(名单|范围)(里|内)|"
+                           r"(下面|下辖|底下)(有)?哪(几|些)|哪(几个|些)(县|区|地方)(区)?(算|是|属于)")
 # Words left unread (English the knowledge base does not know: "recommend a good hotpot place").
 UNREAD_WORDS = re.compile(r"[A-Za-z]{3,}")
+# Why a verdict was what it was ("天台不是山区县吗？为啥不行"): the case, not the place.
+WHY_NOT = re.compile(r"为啥不行|为什么不行|为什么不符合|为啥不符合|怎么不行|为啥不能|为什么不能|凭什么")
 # Words that put right what was understood ("我说的是龙游那个", "不是奉化的").
 PUTS_RIGHT = re.compile(r"说的是|指的是|我是说|不是|而是|是指")
 # Kinds whose answer is about a measure, which a place outside Zhejiang turns into "not this document".
@@ -116,19 +119,22 @@ def _first_kind(u: Understanding) -> str:
         return "units"  # "那这块到底是卫健委说了算还是人社厅"
     if u.aspect() and not u.new_facts() and (u.explicit_topic() or u.follows_up()):
         return "aspect"  # "那能补多少钱", "创业担保贷款额度是多少"
+    if not u.pending_clause and u.place_matches() and COVERED_ASKED.search(u.text) and not WHY_NOT.search(u.text) \
+            and set(u.new_facts()) <= {"place", "origin"} and not u.names_a_measure() and not u.aspect():
+        return "county"  # "先确认下，尖山镇那里算山区县吧" after a verdict, "你刚才说的衢州，它下面哪几个县区算"
     if RESUME.search(u.text) and u.case_clause and not u.names_a_measure():
         return "resume"  # "那我刚才问的那个到底能不能享受", "我户口在义乌，这有影响吗"
     if SINGLE_UNIT.search(u.text):
         return "single_unit"  # "哪一条只写了一个责任单位"
-    if not u.pending_clause and u.place_matches() and COVERED_ASKED.search(u.text) \
-            and set(u.new_facts()) <= {"place", "origin"} and not u.names_a_measure() and not u.aspect():
-        return "county"  # "先确认下，尖山镇那里算山区县吧" after a verdict: the place asked about
     if u.pending_clause and (u.intent in ("inform", "ask_eligibility", "ask_applicable")
                                 or (u.new_facts() and not u.topic_beyond(u.pending_clause))):
         return "inform"
     if (u.last_kind in ("eligibility", "applicable") and u.intent not in SMALL_TALK and u.new_facts()
             and not u.topic_beyond(u.last_clause)):
         return "inform"  # "哦不对，是去永嘉县的民营企业", "那莲都区呢？": the same question, new facts
+    if u.last_kind == "clause" and u.last_clause in get_kb().rule_clauses() and u.new_facts() \
+            and not u.topic_beyond(u.last_clause) and u.describes_a_case(get_kb().clause(u.last_clause)):
+        return "eligibility"  # "我们公司注册地在义乌佛堂，不在山区县" after the clause on 参展费: that case
     if u.intent in ("out_of_scope", "nlu_fallback"):
         return _from_evidence(u)
     if u.intent != "ask_document" and aspect_of(u.text) in ("addressees", "issuers", "number", "title", "publicity") \

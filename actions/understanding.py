@@ -42,7 +42,8 @@ STRONG_TOPIC = 4
 AMBIGUITY_MARGIN = 0.03
 DETAIL = re.compile(r"认定|审核|审批|申报|申请|发放|办理|怎么|如何|多久|多少|几年|标准|条件")
 # Instructions to the assistant itself rather than questions about the document.
-MANIPULATION = re.compile(r"(忽略|无视|忘记|忘掉)(之前|以上|前面|上面|所有|你的)?的?(指令|指示|规则|设定|提示|要求)|"
+MANIPULATION = re.compile(r"(忽略|无视|忘记|忘掉|别管|不要管|不用管)[^，,。？?]{0,8}?(指令|指示|规则|设定|提示|要求|限制)|"
+                          r"(指令|提示词|设定)(的)?原文|"
                           r"系统提示词|提示词|system ?prompt|prompt|越狱|jailbreak|你的(指令|设定|规则)是|"
                           r"(回复|回答)规则|(给你|你的)(定|设)了?(哪些|什么)?规则|被禁止|禁止回答|chatgpt|gpt|文心一言|大模型|"
                           r"扮演|角色扮演|假装你是|写[^，,。？?]{0,8}?(代码|程序|脚本)|developer mode|开发者模式|开发者|"
@@ -56,7 +57,8 @@ BARE_YEARS = re.compile(r"(不是|不)?(\d{1,2}|[一二两三四五六七八九�
 SINGLE_UNIT = re.compile(r"(只|仅)(写了|有|列了|列)?[^，,。？?]{0,10}?(一个|1个|一家)(责任)?(单位|部门)|责任单位(最少|只有一个)|"
                          r"责任单位(只有|仅有|就)[^，,。？?]{1,10}(一家|一个)|"
                          r"(一家|一个部门|一个单位)(单独)?负责|单独负责|"
-                         r"(哪一?条|哪一?项|哪个)[^，,。？?]{0,6}责任单位(只有|仅有|就只?有)|(没带|没有|不含|不包括|没写|没列)(上)?市县")
+                         r"(哪一?条|哪一?项|哪个)[^，,。？?]{0,6}责任单位(只有|仅有|就只?有|只写了?|只列了?)|"
+                         r"(没带|没有|不含|不包括|没写|没列|没跟|不带|没加)(上)?市县")
 # The facts that say who a person is.
 WHO = ("role", "postdoc_status", "years_since_graduation", "institution_type")
 # Words that ask for the list of places ("山区26县都有哪些", "一共几个").
@@ -515,6 +517,8 @@ class Understanding:
         rule = set(kb.rule_clauses())
         # A case under way stays on its measure unless the message clearly names another.
         ranked = [] if self.pending_clause and not self.topic_beyond(self.pending_clause) else self.clause_candidates()
+        # (the document's own parts judge no case: "我们厂不在什么山区县，就在义乌" goes on with the measure)
+        ranked = [(c, s) for c, s in ranked if not c.about_document]
         own = self._for_the_undertaking(ranked, facts)
         if own is not None:
             return own
@@ -571,7 +575,8 @@ class Understanding:
     def _plan_for_a_description(self) -> tuple:
         kb = get_kb()
         facts = self.merged_facts()
-        named = [c for c, score in self.clause_candidates()[:1] if score >= PLAUSIBLE or score == float("inf")]
+        named = [c for c, score in self.clause_candidates()[:1] if (score >= PLAUSIBLE or score == float("inf"))
+                 and not c.about_document]  # ("不在山区县" names the scope, which judges no one)
         if named and (self.strong_topic() is not None or self.from_search is False):
             judged = self._for_the_undertaking(self.clause_candidates(), facts) or self.rule_clause_for(named[0], facts)
             if judged is not None and kb.eligibility.concerns(judged.id, self.facts_for(judged.id, facts)):

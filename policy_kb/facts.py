@@ -165,6 +165,10 @@ _WRITER = re.compile(r"(?<![和跟与同])我(?!们)")
 _ASKS_OF = re.compile(r"(问的是|想问的是|要问的是|说的是|替|帮|就按|按照?|换成|换|轮到|那)(我的|我家|我)?")
 # ... or about the person themselves after others ("那我呢", "按我自己的情况", "问的是我本人").
 # (not where someone goes: "她来我们公司上班")
+# The writer saying what they are, earlier in the clause ("我是宁波市第一医院的主治医生").
+_WRITER_IS = re.compile(r"(我|本人)就?是(?![想来要在])[^，,。；;！!？?我他她]{0,12}$")
+# The words that point at one person named before ("这位医生", "医生本人").
+_THIS_ONE = re.compile(r"^(这位|那位|这个|那个)|本人$")
 _WRITERS_FIRM = re.compile(r"(?<![来到去进在入])((我们|咱们|俺们)(公司|厂|企业|单位|工厂|店)|我司|本公司)")
 _ASKS_OF_SELF = re.compile(r"(那|换成|换|轮到)我(自己|本人)?呢|(按|按照)我(自己|本人)?的|(问|说)的是我(自己|本人)")
 # A clause of what used to be ("原来在马金镇一个村卫生室"): a later value of the same fact replaces it.
@@ -420,9 +424,19 @@ class FactExtractor:
 
     def _people(self, norm: str) -> List[Tuple[int, int, str, str]]:
         """(start, end, word, relation) of each person the text names, not the writer ("我是老板")."""
-        return [f for f in self._relative_forms.scan(norm) if not _IS_THE_WRITER.search(norm, 0, f[0])
-                and (f[2] not in self._needs_owner or _OWNER.search(norm, 0, f[0]))
-                and not _WHOSE_HOME.match(norm, f[1])]
+        found = [f for f in self._relative_forms.scan(norm) if not _IS_THE_WRITER.search(norm, 0, f[0])
+                 and (f[2] not in self._needs_owner or _OWNER.search(norm, 0, f[0]))
+                 and not _WHOSE_HOME.match(norm, f[1])
+                 and not (f[3] in self._others and _WRITER_IS.search(norm, 0, f[0]))]
+        # "她的主治医生在青田县人民医院…那这位医生本人…": "这位医生" is the 医生 named before.
+        for start, _, word, relation in list(found):
+            core = _THIS_ONE.sub("", word)
+            if core == word or len(core) < 2:
+                continue
+            for at in _occurrences(norm[:start], core):
+                if not any(s <= at < e for s, e, _, _ in found):
+                    found.append((at, at + len(core), core, relation))
+        return sorted(found)
 
     def _subject_named(self, who: str) -> Subject:
         if who == "self":

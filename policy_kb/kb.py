@@ -142,17 +142,21 @@ class KnowledgeBase:
         for token in self.index.tokenizer.cut(norm, HMM=False):
             at += len(token)
             ends.add(at)
-        for m in _GROUP_WORD.finditer(norm):
-            end = m.end("x")
-            if end not in ends:
-                # "乡村工|匠": the word goes on to a later ending of a word for people
-                end = next((e for e in sorted(ends) if end < e <= end + 2 and _ENDS_AS_PEOPLE.search(norm, 0, e)), None)
-                if end is None:
+        # Each place a word for people may start (the text's start, or after "的", "对", a comma…),
+        # the last first (the group asked about is most often in the question), and each word end
+        # after it within a word's length where a word for people ends ("农村妇女", "民宿经营户";
+        # "乡村工|匠" goes on to 匠).
+        starts = [0] + [i + 1 for i, ch in enumerate(norm) if ch in _BEFORE_A_GROUP]
+        for start in sorted(set(starts), reverse=True):
+            for end in sorted(e for e in ends if start + 2 <= e <= start + _GROUP_LEN):
+                if not _ENDS_AS_PEOPLE.search(norm, start, end):
                     continue
-            words = _LEADING.sub("", norm[m.start("x"):end])
-            if len(words) >= 2 and words not in people_words and not _NOT_A_GROUP.search(words) \
-                    and not _NO_GROUP_WORDS.search(words) and not self._names(words):
-                return words
+                words = _LEADING.sub("", norm[start:end])
+                if _SAYS_WHO_I_AM.search(norm, 0, start) and not _ASKS_WHAT_IS_FOR.search(norm):
+                    continue  # "我是报社记者，…这份文件是哪几家单位联合印发的": who asks, not whom for
+                if len(words) >= 2 and words not in people_words and not _NOT_A_GROUP.search(words) \
+                        and not _NO_GROUP_WORDS.search(words) and not self._names(words):
+                    return words
         return None
 
     def _asked_whether_named(self, norm: str) -> Optional[str]:
@@ -536,15 +540,20 @@ _GIVES = re.compile(r"(市|县|区)?(政府|财政|本地|当地|自己)?(对|�
 # "打鱼的渔民", "帮宝妈"): its last characters say it names people.
 _PEOPLE_ENDINGS = (r"(妈妈|主播|网红|干部|司机|会计|青年|年轻人|老人|妇女|人士|群体|人群|从业者|"
                    r"群众|同胞|专家|员|工|师|手|户|民|者|兵|妈|属|官|农|匠)")
-_GROUP_WORD = re.compile(r"(?:^|(?<=[的是当做个名位对给帮像和跟与种类些们，,、。；;！!？?\s]))"
-                         r"(?P<x>[\u4e00-\u9fff]{0,5}?" + _PEOPLE_ENDINGS + ")")
-_ENDS_AS_PEOPLE = re.compile(_PEOPLE_ENDINGS + "$")
+# What comes before such a word ("当社区网格员", "这种带货主播", "打鱼的渔民", "帮宝妈", "针对农村妇女").
+_BEFORE_A_GROUP = set("的是当做个名位对给帮像和跟与种类些们于，,、。；;！!？?（( ")
+_GROUP_LEN = 8
+_ENDS_AS_PEOPLE = re.compile(r"(?<![^\u4e00-\u9fff])[\u4e00-\u9fff]*" + _PEOPLE_ENDINGS + "$")
 # Words for people that are no kind of people the document could name ("负责人", "员工").
 _NO_GROUP_WORDS = re.compile(r"负责人|工作人员|本人|个人|别人|家人|大家|当事人|联系人|申请人|员工|打工人|人员$|^[我你他她]")
+# The writer saying who they are, right before the words ("我是报社记者").
+_SAYS_WHO_I_AM = re.compile(r"(我|我们|本人|俺|俺们)(就)?是$")
+# What asks what the document holds for someone, besides naming the document or a policy.
+_ASKS_WHAT_IS_FOR = re.compile(r"有关系|相关|有没有|有啥|有什么|支持|扶持|待遇|说法|照顾|提到|提了|涉及|哪一类|算不算|享受|有份|针对")
 # A message that asks what the document holds for someone.
 _ASKS_FOR_WHOM = re.compile(r"有关系|相关|有没有|有啥|有什么|支持|扶持|政策|待遇|说法|照顾|提到|涉及|哪一类|算不算|享受|有份|文件|意见")
 # Whether the document names someone apart ("港澳台青年到衢州创业，这份意见有专门说法吗").
-_SPECIALLY = re.compile(r"专门|特别|单独|专项|特殊")
+_SPECIALLY = re.compile(r"专门|特别|单独|专项|特殊|针对")
 # Questions whether the document names someone: what is asked about is the group "x".
 _ASKS_WHETHER_NAMED = [
     re.compile(r"(提到|提及|说到|讲到|写到|管到|涉及到?|照顾到?|覆盖到?|包括|包含|考虑到)(了)?(?P<x>[^，,。；;！!？?]{2,14}?)"

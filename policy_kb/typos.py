@@ -19,6 +19,8 @@ PAIR = 2
 # A character counted this often as a word by itself (是 796,991, 也 307,851, 事 44,769) is far
 # likelier meant than a slip: 利 5,167, 律 2,073.
 COMMON_CHAR = 40000
+# Where two characters of a longer term differ, the very commonest (是, 这, 那 111,550) are meant.
+VERY_COMMON_CHAR = 100000
 
 
 @lru_cache(maxsize=4096)
@@ -52,8 +54,16 @@ class TypoCorrector:
                                     or any(self.freq(ch) >= COMMON_CHAR for ch in window)):
             return None  # a word of its own ("利益"), or a word as common as 是 or 也 ("这事是")
         candidates = self.by_sound.get(_key(window), [])
-        fits = [t for t in candidates if 0 < sum(a != b for a, b in zip(t, window)) <= MAX_DIFF]
+        fits = [t for t in candidates if 0 < sum(a != b for a, b in zip(t, window)) <= MAX_DIFF
+                and not self._meant(t, window)]
         return fits[0] if len(fits) == 1 else None
+
+    def _meant(self, term: str, window: str) -> bool:
+        """Whether two characters differ from the term and one is among the very commonest words,
+        and so meant as typed ("别管那些限制" is no slip of "哪些县": 那 111,550). One slip alone is
+        put right whatever the character ("村为生室")."""
+        differ = [b for a, b in zip(term, window) if a != b]
+        return self.freq is not None and len(differ) >= 2 and any(self.freq(b) >= VERY_COMMON_CHAR for b in differ)
 
     def _alone(self, text: str) -> set:
         """Where the text has a character that is a word by itself (no word of the dictionary

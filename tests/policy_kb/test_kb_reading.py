@@ -357,3 +357,12 @@ def test_a_shared_township_name_is_settled_only_by_a_place_of_one_of_its_countie
     assert KB.settle_shared_township("岩头镇那里算山区县吧", ["温州市"]).name == "永嘉县"
     assert KB.settle_shared_township("岩头镇那里算山区县吧", ["开化县"]) is None
     assert KB.settle_shared_township("岩头镇那里算山区县吧", []) is None
+
+
+def test_this_one_points_back_at_the_person_named_before():
+    said = KB.read_facts("我舅妈住院了，她的主治医生在开化县人民医院，医生说她儿子在开化一个村卫生室。"
+                         "那这位医生本人考卫生中级，能用那个单独分数线吗")
+    assert said.subject.kind == "other" and said.subject.relation == "医生"
+    assert said.facts["institution_type"] == "hospital"
+    # "我是…医生": the writer, whatever their work
+    assert KB.read_facts("我是医生，在开化县的乡镇卫生院").subject.kind == "self"

@@ -50,3 +50,7 @@ def test_two_character_slips_that_are_no_word_are_corrected(kb, typed, meant):
 ])
 def test_two_character_sounds_alike_inside_words_or_of_common_characters_are_left(kb, text):
     assert kb.correct_typos(text) == text
+
+
+def test_a_sound_alike_of_a_term_that_differs_by_a_very_common_word_is_left(kb):
+    assert kb.correct_typos("别管那些限制了") == "别管那些限制了"   # 那些 is meant, not 哪些(县)

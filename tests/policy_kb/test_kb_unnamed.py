@@ -72,3 +72,16 @@ def test_a_group_asked_about_apart_is_not_named(text, group):
 ])
 def test_a_group_the_document_names_or_a_word_of_asking_is_no_unnamed_group(text):
     assert get_kb().unnamed_group(text) is None
+
+
+@pytest.mark.parametrize("text, group", [
+    ("民宿经营户有没有专门的扶持", "民宿经营户"),                         # 民 ends no word here
+    ("我是村里的妇女主任，有没有针对农村妇女创业的政策", "农村妇女"),   # the group of the question, not of the writer
+])
+def test_a_group_word_is_read_where_a_word_ends_the_last_first(text, group):
+    assert get_kb().unnamed_group(text) == (group, None)
+
+
+def test_who_the_writer_is_is_no_group_asked_about():
+    assert get_kb().unnamed_group("我是报社记者，想核实一下这份文件是哪几家单位联合印发的") is None
+    assert get_kb().unnamed_group("我是网格员，这个文件有没有支持网格员的政策") == ("网格员", None)
