@@ -38,7 +38,6 @@ _ASKS = re.compile(r"[吗呢么？?]|是否|能否|可否|能不能|会不会|�
 # Where a question ends or starts inside a run of words with no marks.
 _ENDS_A_QUESTION = re.compile(r"(是啥|是什么|有啥|有哪些|吗|呢|么|没有|不)(?=[\u4e00-\u9fff])")
 _STARTS_A_QUESTION = re.compile(r"(?<=[\u4e00-\u9fff])(谁|哪|什么时候|怎么|如何|有没有|是不是|能不能|可不可以|多少|几)")
-_SPACE_BETWEEN = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _DONE_ASKING = re.compile(r"(认定|负责|多长|多久|多少|哪条|哪个|哪些|什么|啥|怎样|如何|吗|呢|么|没有|几年|几号)$")
 # "分别", "各自": one question asked of several things.
 _EACH = re.compile(r"这两块|这两项|这两个|这两条|这几个|这几项|两者|两条|两个政策|分别|各自|各有|各是|一并|一起(回答|说|讲|答)|都说|都讲|都介绍|区别")
@@ -261,7 +260,6 @@ class Answerer:
         starts one ("谁…", "有没有…") where the two sides each ask about something else."""
         out, start = [], 0
         cuts = {m.end() for m in _ENDS_A_QUESTION.finditer(clause)} | {m.start() for m in _STARTS_A_QUESTION.finditer(clause)}
-        cuts |= {m.end() for m in _SPACE_BETWEEN.finditer(clause)}  # "…开在哪里 挂职回来…": a space as a mark
         # "飞地人才谁来认定|技工院校能不能…": a measure's words start the next question, where the one
         # before has come to its end ("…谁来认定", "…是哪条"; not "能享受|高校毕业生创业扶持吗").
         cuts |= {at for at in self.kb.index.term_starts(clause, leaving_out=self.kb.scope_clause.id)

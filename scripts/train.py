@@ -117,6 +117,15 @@ def train(force: bool = False) -> Path:
     return target
 
 
+def _chosen_model() -> str:
+    """The model the settings name (RASA_MODEL), or "" for the one trained from this checkout."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from bot.settings import current_value
+
+    return current_value("rasa_model")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--force", action="store_true")
@@ -124,9 +133,8 @@ def main() -> None:
     ap.add_argument("--export-only", action="store_true", help="only write build/ from policy_kb")
     a = ap.parse_args()
     if a.print_path:
-        path = model_path()
-        if os.environ.get("RASA_MODEL"):
-            path = Path(os.environ["RASA_MODEL"]).resolve()
+        chosen = _chosen_model()
+        path = Path(chosen).resolve() if chosen else model_path()
         print(os.path.relpath(path, ROOT))
         return
     if a.export_only:
