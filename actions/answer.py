@@ -33,7 +33,7 @@ _PART_SPLIT = re.compile(r"[？?。！!；;\n]+|(?:^|\s)[1-9１-９](?:[、.．)
                          r"第[一二三四五](?![条项款段章节点部分个年])(?:个|是|点)?(?=[\u4e00-\u9fff])|其[一二三四]|另外|还有(?:就是|个|一个)?(?=[^，,])|顺便问一?下?|顺带问一?句?|再问一?下?|此外|同时想问")
 # A piece that asks something.
 _ASKS = re.compile(r"[吗呢么？?]|是否|能否|可否|能不能|会不会|可不可以|可以不|有没有|有无|是不是|算不算|要不要|需不需要|用不用|"
-                   r"多少|多长|多久|多大|(?<![前这那近头好])几年|(?<![这那])几个|几条|几项|几天|几号|几点|几成|几万|几岁|几个月|哪|谁|什么|啥|怎么|怎样|如何|咋|"
+                   r"多少|多长|多久|多大|(?<![前这那近头好了])几年|(?<![这那了])几个|几条|几项|几天|几号|几点|几成|几万|几岁|几个月|哪|谁|什么|啥|怎么|怎样|如何|咋|"
                    r"想知道|想问|请问|问一下|问下|打听|收不收|要不要|给不给|能拿|能享受|行不行|好不好")
 # Where a question ends or starts inside a run of words with no marks.
 _ENDS_A_QUESTION = re.compile(r"(是啥|是什么|有啥|有哪些|吗|呢|么|没有|不)(?=[\u4e00-\u9fff])")
@@ -191,7 +191,8 @@ class Answerer:
             if target is None and parts and UNITS_QUESTION.search(piece) and not self.kb.clauses_for_topic(piece):
                 # "3.这两样分别是哪些部门负责": who is responsible for each question before it
                 target = ("units_of", tuple(t[1] for _, t in parts if t and t[0] == "clause"))
-            if target is None or (parts and (target == parts[-1][1] or self._same_case(piece, parts[-1][1]))):
+            if target is None or (parts and ((target == parts[-1][1] and not self._asks_another_point(parts[-1][0], piece))
+                                             or self._same_case(piece, parts[-1][1]))):
                 if parts:
                     parts[-1][0] += "，" + piece
                 else:
@@ -203,6 +204,8 @@ class Answerer:
         parts = [p for p in parts if p[1] is not None]
         parts = self._fold_place_questions(parts)
         if len(parts) < 2:
+            asking = [p for p in pieces if _ASKS.search(p) or p in asked]
+            u.several_points = len(parts) == 1 and parts[0][1][0] == "clause" and len(asking) >= 2
             return []
         return [self._part_understanding(text, target) for text, target in parts]
 
@@ -294,6 +297,14 @@ class Answerer:
                 tail = _EACH.split(right, maxsplit=1)[-1]
                 return [left + "，" + tail, right]
         return [piece]
+
+    def _asks_another_point(self, before: str, piece: str) -> bool:
+        """Two questions of one measure on different points ("创业担保贷款谁负责，利率能优惠多少"):
+        who is responsible, or one point of it against another."""
+        if not (_ASKS.search(before) and _ASKS.search(piece)):
+            return False
+        points = [("units" if UNITS_QUESTION.search(t) else self.kb.aspect_of(t)) for t in (before, piece)]
+        return points[0] != points[1] and None not in points
 
     def _same_case(self, piece: str, previous) -> bool:
         """A question that names no measure of its own, in a message that tells of a person, asks
@@ -441,6 +452,8 @@ class Answerer:
         aspect = self.u.aspect()
         if aspect:
             return [render.aspect_reply(clause, self.kb.aspect_answer(clause.id, aspect), self.u.text)]
+        if self.u.several_points:  # each point is in the measure: all of it
+            return [render.clause_reply(clause, f"这是{clause.location}「{clause.label}」的规定。", whole=True)]
         sentence = self.kb.best_sentence(clause.id, self.u.text)
         lead = self._clause_lead(clause, sentence)
         return [render.clause_reply(clause, lead, self.u.text)]
@@ -476,9 +489,16 @@ class Answerer:
         return [reply]
 
     def on_unnamed(self):
-        """A group the document does not name, asked about nothing the document covers."""
+        """A group the document does not name, asked about nothing the document covers; right
+        after a measure was discussed ("乡镇网格员、村里的社工算不算" after 第六条's posts), that
+        measure is what comes closest."""
         name, note = self.kb.unnamed_group(self.u.text)
         lead = messages.NOT_NAMED_GROUP.format(what=f"“{name}”") + (f"（{note}）" if note else "")
+        last = self.kb.clauses.get(self.u.last_clause or "")
+        if last is not None and not last.about_document and self.u.follows_up() \
+                and not self.u.topic_beyond(last.id):
+            self.remember("clause", last)
+            return [render.clause_reply(last, lead + "文件中最接近的规定：", self.u.text)]
         self.remember("out_of_scope")
         return [render.out_of_scope_reply(lead=lead)]
 
@@ -544,7 +564,9 @@ class Answerer:
         dept = self.u.department(use_context=True)
         if not dept:
             return [render.Reply(messages.ASK_WHICH_DEPARTMENT)]
-        self.remember("department")
+        own = self.kb.clauses_of(dept.id)
+        # A department of one measure: that measure is what a follow-up is about ("那一条还有哪些单位")
+        self.remember("department", own[0] if len(own) == 1 else None)
         return [render.department_reply(dept)]
 
     # -- eligibility -------------------------------------------------------------------------------

@@ -120,10 +120,11 @@ def quote_once(lead: str, shown: str, clause):
     return lead, shown
 
 
-def clause_reply(clause, lead: str, question: str = "") -> Reply:
-    """What a measure says: the answer, the quotation, who is responsible, what it leaves open."""
+def clause_reply(clause, lead: str, question: str = "", whole: bool = False) -> Reply:
+    """What a measure says: the answer, the quotation (`whole`: all of the clause), who is
+    responsible, what it leaves open."""
     kb = get_kb()
-    shown = excerpt(clause, question)
+    shown = quote(clause) if whole else excerpt(clause, question)
     hedged = cautions(clause, shown)
     lead, shown = quote_once(lead, shown, clause)
     reply = Reply(join(lead, shown, units_line(clause), *hedged))

@@ -59,6 +59,8 @@ SINGLE_UNIT = re.compile(r"(只|仅)(写了|有|列了|列)?[^，,。？?]{0,10}
                          r"(一家|一个部门|一个单位)(单独)?负责|单独负责|"
                          r"(哪一?条|哪一?项|哪个)[^，,。？?]{0,6}责任单位(只有|仅有|就只?有|只写了?|只列了?)|"
                          r"(没带|没有|不含|不包括|没写|没列|没跟|不带|没加)(上)?市县")
+# Facts that only a person's own case has, never the name of a measure ("高校毕业生创业扶持").
+OWN_CASE_FACTS = ("place", "origin", "years_since_graduation", "employer_type", "institution_type", "postdoc_status")
 # The facts that say who a person is.
 WHO = ("role", "postdoc_status", "years_since_graduation", "institution_type")
 # Words that ask for the list of places ("山区26县都有哪些", "一共几个").
@@ -86,7 +88,7 @@ PROVINCIAL_DEPARTMENT = re.compile(r"省(?!委组织部)[\u4e00-\u9fff]{1,5}?(�
 # A return to the case judged earlier ("刚才那个到底能不能享受").
 # "刚才那个是哪几个部门牵头的": who is responsible for the measure in question.
 UNITS_QUESTION = re.compile(r"哪个部门|哪些部门|哪几个部门|什么部门|谁负责|谁牵头|哪个单位|责任单位|负责单位|牵头单位|归谁管|谁来管|谁管|"
-                            r"牵头的是|哪几个厅|哪些厅|哪个厅")
+                            r"牵头的是|哪几个厅|哪些厅|哪个厅|哪些单位(一起)?负责|哪几个单位|哪几家单位(负责|牵头)")
 # "这是文件第几条", "它是哪一条": where the measure just discussed stands in the document.
 WHICH_MEASURE = re.compile(r"^(那|这|它|刚才那个|刚才说的|上面那个|这个)?(是|属于|在)?(文件|意见)?(的)?(第几条|第几项|哪一条|哪条|哪一项)")
 # "第二段呢": a paragraph of the measure just discussed.
@@ -133,6 +135,9 @@ class Understanding:
     _plan: Optional[tuple] = field(default=None, repr=False)
     _subject: Any = field(default=None, repr=False)
     _asked_apart: bool = field(default=False, repr=False)
+    # Several questions of one message about the same measure ("山区县能办技工院校吗 省级技能大赛能不能
+    # 承办 优质技师学院会来设分院吗"): answered with the whole measure, not one sentence of it.
+    several_points: bool = False
 
     @classmethod
     def from_tracker(cls, tracker: Tracker) -> "Understanding":
@@ -508,6 +513,10 @@ class Understanding:
         if not self.facts:
             return False
         merged = self.merged_facts()
+        # (not what only names whom the measure is for: "高校毕业生到山区县基层就业有啥政策" then
+        # "那见习基地的事呢" tells nothing of anyone's own case)
+        if not any(k in merged for k in OWN_CASE_FACTS):
+            return False
         return any(v.clause_id.split(".")[0] == clause.id.split(".")[0] and len(v.met) >= 2
                    for v in kb.applicable(merged))
 

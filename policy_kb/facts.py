@@ -271,9 +271,10 @@ class FactExtractor:
         self._forms = LongestMatch(self._terms)
         subjects = subjects or Subjects()
         # People named by kinship, and others named by what they are to the asker ("技术员", "老板").
-        self._others = set(subjects.others)
+        self._named = set(subjects.nicknames())
+        self._others = set(subjects.others) | self._named
         self._needs_owner = {normalise(w) for w in subjects.needs_owner}
-        people_words = {**subjects.relatives, **subjects.others}
+        people_words = {**subjects.relatives, **subjects.others, **{n: [n] for n in self._named}}
         self._relatives = sorted(((normalise(w), rel) for rel, words in people_words.items() for w in words),
                                  key=lambda kv: -len(kv[0]))
         self._people_words = frozenset(w for w, _ in self._relatives)
@@ -334,6 +335,10 @@ class FactExtractor:
         cues: List[Tuple[int, str]] = [(m.start(), "self") for m in _ASKS_OF_SELF.finditer(norm)]
         for m in _ASKS_OF.finditer(norm):
             named = next((rel for i, rel in people if i == m.end()), None)
+            if named is None and norm[m.end():m.end() + 1] in ("他", "她"):
+                # "那他老婆呢": his wife, not him
+                named = next((rel for i, rel in people if i in (m.end() + 1, m.end() + 2)
+                              and norm[m.end() + 1:i] in ("", "的")), None)
             if named is not None:
                 cues.append((m.start(), named))
             elif norm[m.end():m.end() + 1] in ("他", "她") and not m.group(2):
@@ -441,7 +446,8 @@ class FactExtractor:
     def _subject_named(self, who: str) -> Subject:
         if who == "self":
             return Subject()
-        return Subject(kind="other" if who in self._others else "relative", relation=who)
+        return Subject(kind="other" if who in self._others else "relative", relation=who,
+                       called_by_name=who in self._named)
 
     def _inner_mentions(self, chunk: str) -> List[Tuple[str, str, str, Tuple[int, int]]]:
         found = []
@@ -595,7 +601,8 @@ class FactExtractor:
             here = home[-1:]  # "我是缙云人…回老家开了个网店": back where they came from
         out: Dict[str, str] = {}
         if going:
-            out["place"] = _most_specific(going).name
+            # the latest move ("先…跑去义乌做电商…去年回了老家平阳县"), its county before its city
+            out["place"] = _most_specific(going[::-1]).name
         if going and not here and came:
             here = came[-1:]  # "从丽水云和派到杭州去挂职": where one is sent from is where one is now
         if here:

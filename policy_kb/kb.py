@@ -338,17 +338,20 @@ class KnowledgeBase:
         for place in self.places_in_text(norm):
             # "宁波给企业新建博士后工作站资助多少钱": a place with no mountain county giving its own
             # money is that place's own policy, not this document's.
-            gives = _GIVES.match(norm, place.span[1])
-            if gives and not self._has_mountain_county(place):
+            gives = _GIVES.match(norm, place.span[1])  # (or "的…补贴": "杭州市的大学生创业无偿资助")
+            if gives and not self._has_mountain_county(place) and not _THIS_DOCUMENTS.search(gives.group(0)):
+                # (not "温州的山区县有哪些补助": this document's, for the place's mountain counties)
                 return norm[place.span[0]:gives.end()]
         return None
 
     @staticmethod
     def _has_mountain_county(m: PlaceMatch) -> bool:
+        """Whether the place is covered as a whole: a mountain county, or a city all of whose
+        counties are ("杭州市自己对大学生创业有没有无偿资助" is 杭州's own policy, though 淳安 is covered)."""
         if m.place is not None:
             return m.place.is_mountain_county
         if m.city is not None:
-            return any(p.is_mountain_county for p in m.city.counties)
+            return bool(m.city.counties) and all(p.is_mountain_county for p in m.city.counties)
         return m.area is not None
 
     def find_department(self, text: str) -> Optional[Department]:
@@ -535,7 +538,9 @@ class KnowledgeBase:
 
 
 # A place that gives money itself ("宁波市对博士后…补贴", "杭州给企业…资助").
-_GIVES = re.compile(r"(市|县|区)?(政府|财政|本地|当地|自己)?(对|给|为)[^，,。；;！!？?]{0,14}?(补贴|资助|补助|奖励|奖补)")
+_THIS_DOCUMENTS = re.compile(r"山区|26县|文件|意见|这个政策|省里|省财政")
+_GIVES = re.compile(r"(市|县|区)?((政府|财政|本地|当地|自己)?(对|给|为)|(自己|本地|当地)?的)[^，,。；;！!？?]{0,14}?"
+                    r"(补贴|资助|补助|奖励|奖补)")
 # A word for a kind of people, after what comes before such a word ("当社区网格员", "这种带货主播",
 # "打鱼的渔民", "帮宝妈"): its last characters say it names people.
 _PEOPLE_ENDINGS = (r"(妈妈|主播|网红|干部|司机|会计|青年|年轻人|老人|妇女|人士|群体|人群|从业者|"

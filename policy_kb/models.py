@@ -454,6 +454,12 @@ class Subjects(_Model):
     needs_owner: List[str] = []
     employer: List[str] = []
     official: List[str] = []
+    # Surnames: "小李", "老张" name a person of the story, called so in the answer.
+    surnames: str = ""
+    name_prefixes: List[str] = []
+
+    def nicknames(self) -> List[str]:
+        return [p + s for p in self.name_prefixes for s in self.surnames]
 
 
 class Subject(_Model):
@@ -462,6 +468,7 @@ class Subject(_Model):
     # "other": someone an employer or official asks about ("我们引进了一位博士后…他能享受吗")
     kind: Literal["self", "relative", "employer", "official", "other"] = "self"
     relation: Optional[str] = None  # 丈夫, 儿子 … for a relative
+    called_by_name: bool = False  # another person named by name ("小李"), not by what they are
 
     @property
     def address(self) -> str:
@@ -472,6 +479,8 @@ class Subject(_Model):
         if self.kind == "official":
             return "贵地"
         if self.kind == "other":
+            if self.relation and self.called_by_name:
+                return self.relation  # "小李"
             return f"该{self.relation}" if self.relation else "该人员"
         return "您"
 

@@ -527,3 +527,43 @@ def test_facts_after_a_measure_was_shown_are_judged_on_it(matcher):
 def test_an_instruction_to_drop_the_rules_is_refused_however_worded(matcher, text):
     msgs, _ = run(clean_user_text(text), "ask_clause", matcher, slots={"last_kind": "clause", "last_clause": "m2"})
     assert payloads(msgs)[0].get("out_of_scope") is True and not cited(msgs)
+
+
+def test_several_questions_on_one_measure_get_all_of_it(matcher):
+    msgs, _ = run(clean_user_text("山区县能办技工院校吗 省级技能大赛能不能承办 优质技师学院会来设分院吗"), "ask_clause", matcher)
+    assert cited(msgs) == ["m5"] and "支持承办省级一类、二类职业技能大赛" in msgs[0]["text"] and "设立分院" in msgs[0]["text"]
+
+
+def test_two_points_of_one_measure_are_two_questions(matcher):
+    msgs, _ = run(clean_user_text("创业担保贷款谁负责 利率能优惠多少"), "ask_units", matcher)
+    assert msgs[0]["text"].startswith("（1）") and any(m.get("text", "").startswith("（2）") for m in msgs)
+    assert cited(msgs)[:1] == ["m7"] and "m7" in cited(msgs)[1:]
+
+
+def test_a_group_not_named_right_after_a_measure_gets_that_measure_as_the_closest(matcher):
+    msgs, _ = run("乡镇网格员、村里的社工算不算", "ask_clause", matcher, slots={"last_kind": "clause", "last_clause": "m6"})
+    assert msgs[0]["text"].startswith("文件没有专门提到") and cited(msgs) == ["m6"]
+
+
+def test_a_department_of_one_measure_makes_it_the_measure_discussed(matcher):
+    msgs, slots = run("人行杭州中心支行在这份意见里出现在哪一条", "ask_document", matcher)
+    assert cited(msgs) == ["m7"] and slots["last_clause"] == "m7"
+    msgs, _ = run("那一条还有哪些单位一起负责", "nlu_fallback", matcher, slots=slots, confidence=0.45)
+    assert {u["name"] for p in payloads(msgs) for u in p.get("responsible_units", [])} >= {"省人力社保厅", "省财政厅"}
+
+
+def test_a_department_not_named_asked_after_the_issuers(matcher):
+    msgs, _ = run("里面有没有省发改委", "ask_department", matcher, slots={"last_kind": "document", "last_clause": "issuance"})
+    assert msgs[0]["text"].startswith("文件没有提到省发改委")
+
+
+def test_a_measure_named_only_by_whom_it_is_for_makes_no_case_of_a_follow_up(matcher):
+    msgs, _ = run("那见习基地的事呢", "nlu_fallback", matcher, confidence=0.45,
+                  slots={"last_kind": "clause", "last_clause": "m6", "facts": {"role": "graduate", "activity": "grassroots_job"}})
+    assert cited(msgs) == ["m6"] and "eligibility" not in payloads(msgs)[0]
+
+
+def test_a_while_spent_somewhere_is_no_question_of_its_own(matcher):
+    msgs, _ = run("我大学学的林学，毕业后在宁波干了几年，后来回了庆元，现在在林业站上班，是事业单位的工程师，"
+                  "听说山区县评职称有照顾，到底照顾在哪", "ask_applicable", matcher)
+    assert cited(msgs)[0] == "m3.1" and not msgs[0]["text"].startswith("（1）")

@@ -206,3 +206,12 @@ def test_end_to_end_from_text(kb):
     facts.update(kb.extract_facts("在缙云县"))
     facts.update(kb.extract_facts("毕业4年"))
     assert kb.evaluate("m7", facts).verdict == "eligible"
+
+
+def test_who_decides_reads_as_the_one_who_decides():
+    """Each rule's decider is put into "是否给予由…决定": a name, never a sentence of its own."""
+    from policy_kb import get_kb
+
+    for cid, rule in get_kb().rules.items():
+        if rule.decided_by:
+            assert not rule.decided_by.rstrip("）)").endswith("决定") and "；" not in rule.decided_by, (cid, rule.decided_by)

@@ -366,3 +366,35 @@ def test_this_one_points_back_at_the_person_named_before():
     assert said.facts["institution_type"] == "hospital"
     # "我是…医生": the writer, whatever their work
     assert KB.read_facts("我是医生，在开化县的乡镇卫生院").subject.kind == "self"
+
+
+def test_a_person_called_by_surname_is_a_person_of_the_story():
+    said = KB.read_facts("我们三个合伙在遂昌创业：老王大学毕业15年，小陈毕业4年，我没读过大学。想问小陈能不能享受")
+    assert said.subject.relation == "小陈" and said.subject.address == "小陈"
+    assert said.facts["years_since_graduation"] == 4
+    assert KB.read_facts("小时候在开化长大").subject.kind == "self"  # 小时 is no one
+
+
+def test_his_wife_is_not_him():
+    reading = KB.read_conversation(["我哥是博士后，出站后去了江山一家民营企业，有补助吗",
+                                    "那他老婆呢，她是博士，没做过博士后，也在那家企业"])
+    assert reading.subject.relation == "妻子" and reading.facts["role"] == "phd"
+
+
+def test_the_place_one_last_moved_to_is_the_place():
+    said = KB.read_facts("我先在宁波打了几年工，后来跑去义乌做电商，去年回了老家文成县开了个厂，毕业8年了")
+    assert said.facts["place"] == "文成县"
+
+
+@pytest.mark.parametrize("text, other", [
+    ("杭州市的大学生创业无偿资助一般给多少钱", True),     # a city only partly covered: its own money
+    ("杭州市自己对大学生创业有没有无偿资助", True),
+    ("温州的山区县有哪些补助", False),                       # this document's, for its mountain counties
+    ("开化县的创业补贴有多少", False),
+])
+def test_a_places_own_subsidy_is_another_policy(text, other):
+    assert (KB.not_covered(text) is not None) == other
+
+
+def test_the_name_of_a_measure_states_nothing_of_the_person():
+    assert "role" not in facts("她想回松阳老家开个茶叶网店，能不能享受高校毕业生毕业10年内的创业扶持")
