@@ -495,8 +495,10 @@ class Answerer:
         name, note = self.kb.unnamed_group(self.u.text)
         lead = messages.NOT_NAMED_GROUP.format(what=f"“{name}”") + (f"（{note}）" if note else "")
         last = self.kb.clauses.get(self.u.last_clause or "")
-        if last is not None and not last.about_document and self.u.follows_up() \
-                and not self.u.topic_beyond(last.id):
+        if not (last is not None and not last.about_document and self.u.follows_up()
+                and not self.u.topic_beyond(last.id)):
+            last = self.kb.unnamed_closest(name)  # "大学生村官": 第六条's posts in public service
+        if last is not None:
             self.remember("clause", last)
             return [render.clause_reply(last, lead + "文件中最接近的规定：", self.u.text)]
         self.remember("out_of_scope")
@@ -524,6 +526,17 @@ class Answerer:
         lines = [f"「{c.label}」（{c.location}）：{render.unit_names(c)}。" for c in clauses]
         reply = render.Reply("责任单位分别是：\n" + "\n".join(lines))
         reply.add_citations(clauses).add_units([d for c in clauses for d in self.kb.units_of(c.id)])
+        return [reply]
+
+    def on_mentions(self):
+        """The measures whose words include what is asked about, each with its sentence."""
+        words = self.u.mentioned()
+        found = self.kb.clauses_mentioning(words)
+        lines = [f"文件中写到“{words}”的有{len(found)}处："]
+        lines += [f"{i}. {c.location}「{c.label}」：“{sentence}”" for i, (c, sentence) in enumerate(found, 1)]
+        reply = render.Reply("\n".join(lines))
+        reply.add_citations([c for c, _ in found])
+        self.remember("mentions")
         return [reply]
 
     def on_single_unit(self):

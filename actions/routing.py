@@ -76,6 +76,8 @@ def _first_kind(u: Understanding) -> str:
         # "省发改委在这个文件里负责哪块", "里面有没有省发改委" after who issued it: a department the
         # document does not name
         return "unknown_department"
+    if u.mentioned():
+        return "mentions"  # "哪几条提到了职称": the measures whose words include it (computed)
     if u.department() and not RESPONSIBILITY.search(u.text) and (
             ISSUER_OF.search(u.text) or (u.last_kind == "document" and u.last_clause == get_kb().issuance_clause.id)):
         return "issuer"  # "7个发文单位里有人民银行吗", "里面有人民银行吗" after who issued it
@@ -124,8 +126,9 @@ def _first_kind(u: Understanding) -> str:
         return "units"  # "那这块到底是卫健委说了算还是人社厅"
     if u.aspect() and not u.new_facts() and (u.explicit_topic() or u.follows_up()):
         return "aspect"  # "那能补多少钱", "创业担保贷款额度是多少"
-    if not u.pending_clause and u.place_matches() and COVERED_ASKED.search(u.text) and not WHY_NOT.search(u.text) \
-            and set(u.new_facts()) <= {"place", "origin"} and not u.names_a_measure() and not u.aspect():
+    if not u.pending_clause and (u.place_matches() or u.last_place) and COVERED_ASKED.search(u.text) \
+            and not WHY_NOT.search(u.text) and not u.names_a_measure() and not u.aspect() \
+            and set(u.new_facts()) <= {"place", "origin", "employer_type", "role"}:  # ("厂子算山区县企业不")
         return "county"  # "先确认下，尖山镇那里算山区县吧" after a verdict, "你刚才说的衢州，它下面哪几个县区算"
     if RESUME.search(u.text) and u.case_clause and not u.names_a_measure():
         return "resume"  # "那我刚才问的那个到底能不能享受", "我户口在义乌，这有影响吗"

@@ -74,6 +74,10 @@ PAST_PLACE = re.compile(r"(以前|之前|原来|原先|过去|曾经)(是|属于
 QUESTIONING = re.compile(r"[吗呢么嘛？?]|啥|什么|怎么|如何|哪|几|多少|有没有|是不是|能不能|没$")
 # What was answered about a measure, which a short question may ask more of.
 _ABOUT_A_MEASURE = ("clause", "aspect", "units", "term", "eligibility", "applicable", "inform", "units_of")
+# Which measures mention something ("哪几条提到了职称", "写到金融的是哪一条"): the words are "x".
+MENTIONS = re.compile(r"(哪几条|哪些条|哪几项|哪些措施|哪些举措|哪一?条|哪一?项)[^，,。？?]{0,4}?(提到|提及|涉及|讲到|说到|写到|写了|有)了?"
+                      r"(?P<x>[\u4e00-\u9fff]{2,8}?)(的|吗|呢|？|\?|$)|"
+                      r"(提到|提及|涉及|讲到|说到|写到)了?(?P<y>[\u4e00-\u9fff]{2,8}?)的(是|有)(哪几条|哪些条|哪一?条|哪一?项|哪几项)")
 # Words that point back at what was named before ("它负责哪条", "那该部门管什么").
 POINTS_BACK = re.compile(r"它|他们|她们|该部门|该单位|这个部门|这个单位|这家单位|这家|那个部门|那个单位|其")
 # Whether a department is one of those that issued the document ("省卫健委是发文单位吗").
@@ -230,6 +234,12 @@ class Understanding:
     def follows_up(self) -> bool:
         """A short question about what was just discussed ("那额度呢", "要什么材料")."""
         return bool(self.last_clause) and (bool(DEICTIC.search(self.text)) or len(self.text) <= 14)
+
+    def mentioned(self) -> Optional[str]:
+        """The words a question asks which measures mention, when two or more do ("职称")."""
+        m = MENTIONS.search(self.text)
+        words = m and (m.group("x") or m.group("y"))
+        return words if words and len(get_kb().clauses_mentioning(words)) >= 2 else None
 
     def asks_more_of_the_last(self) -> bool:
         """A short question that names nothing of its own, right after a measure was discussed: more
@@ -517,7 +527,8 @@ class Understanding:
         # "那见习基地的事呢" tells nothing of anyone's own case)
         if not any(k in merged for k in OWN_CASE_FACTS):
             return False
-        return any(v.clause_id.split(".")[0] == clause.id.split(".")[0] and len(v.met) >= 2
+        # (facts that bear on it either way: "我们企业在金华市区" then the 参展费 question)
+        return any(v.clause_id.split(".")[0] == clause.id.split(".")[0] and len(v.met) + len(v.unmet) >= 2
                    for v in kb.applicable(merged))
 
     def eligibility_clause(self, facts: Dict[str, Any]):

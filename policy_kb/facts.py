@@ -167,6 +167,9 @@ _ASKS_OF = re.compile(r"(问的是|想问的是|要问的是|说的是|替|帮|�
 # (not where someone goes: "她来我们公司上班")
 # The writer saying what they are, earlier in the clause ("我是宁波市第一医院的主治医生").
 _WRITER_IS = re.compile(r"(我|本人)就?是(?![想来要在])[^，,。；;！!？?我他她]{0,12}$")
+# Several of them, counted: whom one hires or means in general, not a person asked about
+# ("想去省人才市场招几个技术员", "招两名徒弟"; "有个技术员" is one).
+_COUNTED = re.compile(r"(几|两|[三四五六七八九十百0-9]+|多|好几|一些|一批|若干)(个|名|位)?$")
 # The words that point at one person named before ("这位医生", "医生本人").
 _THIS_ONE = re.compile(r"^(这位|那位|这个|那个)|本人$")
 _WRITERS_FIRM = re.compile(r"(?<![来到去进在入])((我们|咱们|俺们)(公司|厂|企业|单位|工厂|店)|我司|本公司)")
@@ -432,7 +435,8 @@ class FactExtractor:
         found = [f for f in self._relative_forms.scan(norm) if not _IS_THE_WRITER.search(norm, 0, f[0])
                  and (f[2] not in self._needs_owner or _OWNER.search(norm, 0, f[0]))
                  and not _WHOSE_HOME.match(norm, f[1])
-                 and not (f[3] in self._others and _WRITER_IS.search(norm, 0, f[0]))]
+                 and not (f[3] in self._others and _WRITER_IS.search(norm, 0, f[0]))
+                 and not _COUNTED.search(norm, 0, f[0])]
         # "她的主治医生在青田县人民医院…那这位医生本人…": "这位医生" is the 医生 named before.
         for start, _, word, relation in list(found):
             core = _THIS_ONE.sub("", word)

@@ -75,7 +75,7 @@ class KnowledgeBase:
         self.extractor = FactExtractor(data.facts, self.places, data.not_facts, data.subjects)
         self._typos = None
         self.aspects = load_aspects(data.data_dir, data.clauses)
-        self._unnamed = _load_unnamed(data.data_dir)
+        self._unnamed, self._unnamed_closest = _load_unnamed(data.data_dir, self.clauses)
         self._named_cache: Dict[str, Optional[Tuple[str, Optional[str]]]] = {}
         self._shared_forms: Optional[LongestMatch] = None
         self._document_text = normalise("".join(p for c in self.clauses.values() for p in c.passages))
@@ -121,6 +121,11 @@ class KnowledgeBase:
                 self._named_cache.clear()
             self._named_cache[norm] = self._find_unnamed(norm)
         return self._named_cache[norm]
+
+    def unnamed_closest(self, name: str) -> Optional[Clause]:
+        """The measure unnamed.yml gives as closest to a group it lists ("大学生村官" → 第六条)."""
+        cid = self._unnamed_closest.get(normalise(name))
+        return self.clauses[cid] if cid else None
 
     def _find_unnamed(self, norm: str) -> Optional[Tuple[str, Optional[str]]]:
         for name, note in self._unnamed:
@@ -321,6 +326,19 @@ class KnowledgeBase:
             raise KBError(f"unknown department '{dept_id}'")
         return [c for c in self.clauses.values() if not c.is_parent and dept_id in c.units]
 
+    def clauses_mentioning(self, words: str) -> List[Tuple[Clause, str]]:
+        """The measures (paragraph by paragraph, in document order) whose words include `words`,
+        each with its first sentence that does ("哪几条提到了职称")."""
+        want = normalise(words)
+        out = []
+        for c in self.clauses.values():
+            if c.is_parent or c.measure is None:
+                continue
+            sentence = next((s for s in c.sentences if want in normalise(s)), None)
+            if sentence is not None:
+                out.append((c, sentence))
+        return out
+
     def not_covered(self, text: str) -> Optional[str]:
         """What the message asks about that this document does not cover: another matter, another
         document (another number, an implementation rule, another year's policy), or None."""
@@ -339,7 +357,8 @@ class KnowledgeBase:
             # "宁波给企业新建博士后工作站资助多少钱": a place with no mountain county giving its own
             # money is that place's own policy, not this document's.
             gives = _GIVES.match(norm, place.span[1])  # (or "的…补贴": "杭州市的大学生创业无偿资助")
-            if gives and not self._has_mountain_county(place) and not _THIS_DOCUMENTS.search(gives.group(0)):
+            own = gives is not None and _ITS_OWN.search(gives.group(0))  # "衢州市本级自己出的…资助"
+            if gives and (own or not self._has_mountain_county(place)) and not _THIS_DOCUMENTS.search(gives.group(0)):
                 # (not "温州的山区县有哪些补助": this document's, for the place's mountain counties)
                 return norm[place.span[0]:gives.end()]
         return None
@@ -538,8 +557,9 @@ class KnowledgeBase:
 
 
 # A place that gives money itself ("宁波市对博士后…补贴", "杭州给企业…资助").
+_ITS_OWN = re.compile(r"自己|本级")
 _THIS_DOCUMENTS = re.compile(r"山区|26县|文件|意见|这个政策|省里|省财政")
-_GIVES = re.compile(r"(市|县|区)?((政府|财政|本地|当地|自己)?(对|给|为)|(自己|本地|当地)?的)[^，,。；;！!？?]{0,14}?"
+_GIVES = re.compile(r"(市|县|区)?(本级)?((政府|财政|本地|当地|自己)?(对|给|为)|(自己|本地|当地)?(出)?的)[^，,。；;！!？?]{0,14}?"
                     r"(补贴|资助|补助|奖励|奖补)")
 # A word for a kind of people, after what comes before such a word ("当社区网格员", "这种带货主播",
 # "打鱼的渔民", "帮宝妈"): its last characters say it names people.
@@ -583,8 +603,10 @@ def _phrase(words: str) -> Optional[str]:
     return words
 
 
-def _load_unnamed(data_dir) -> List[Tuple[str, Optional[str]]]:
-    """unnamed.yml: (normalised name, note), longest names first."""
+def _load_unnamed(data_dir, clauses: Optional[Dict[str, Clause]] = None
+                  ) -> Tuple[List[Tuple[str, Optional[str]]], Dict[str, str]]:
+    """unnamed.yml: (normalised name, note), longest names first; and each name's closest
+    measure where the file names one (``closest``, a clause id that must exist)."""
     from pathlib import Path
 
     import yaml
@@ -592,12 +614,18 @@ def _load_unnamed(data_dir) -> List[Tuple[str, Optional[str]]]:
     path = Path(data_dir) / "unnamed.yml"
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     out: List[Tuple[str, Optional[str]]] = []
+    closest: Dict[str, str] = {}
     for i, group in enumerate(raw.get("groups") or []):
         names = group.get("names") if isinstance(group, dict) else None
         if not names or not all(isinstance(n, str) and n.strip() for n in names):
             raise KBError(f"unnamed.yml: groups.{i}.names: a list of names is required")
         out.extend((normalise(n), group.get("note")) for n in names)
-    return sorted(out, key=lambda item: -len(item[0]))
+        near = group.get("closest")
+        if near is not None:
+            if clauses is not None and near not in clauses:
+                raise KBError(f"unnamed.yml: groups.{i}.closest: unknown clause '{near}'")
+            closest.update((normalise(n), near) for n in names)
+    return sorted(out, key=lambda item: -len(item[0])), closest
 
 
 _lock = threading.Lock()

@@ -567,3 +567,29 @@ def test_a_while_spent_somewhere_is_no_question_of_its_own(matcher):
     msgs, _ = run("我大学学的林学，毕业后在宁波干了几年，后来回了庆元，现在在林业站上班，是事业单位的工程师，"
                   "听说山区县评职称有照顾，到底照顾在哪", "ask_applicable", matcher)
     assert cited(msgs)[0] == "m3.1" and not msgs[0]["text"].startswith("（1）")
+
+
+def test_which_measures_mention_a_word_is_computed_from_the_document(matcher):
+    msgs, _ = run("哪几条提到了职称", "ask_document", matcher)
+    assert msgs[0]["text"].startswith("文件中写到“职称”的有")
+    assert {"m3.1", "m4.2"} <= set(cited(msgs))
+    assert unfaithful_citations(as_rest(msgs)) == []
+
+
+def test_a_listed_group_gets_the_measure_the_knowledge_base_gives_as_closest(matcher):
+    msgs, _ = run("想报大学生村官去文成，文件里对这个有没有说法", "out_of_scope", matcher, confidence=0.99)
+    assert msgs[0]["text"].startswith("文件没有专门提到“大学生村官”。") and cited(msgs) == ["m6"]
+
+
+def test_facts_said_before_that_rule_a_measure_out_make_the_next_question_about_it_a_case(matcher):
+    msgs, _ = run("参加省人才市场组织的引才活动免参展费吗", "ask_clause", matcher,
+                  slots={"last_kind": "applicable", "facts": {"employer_type": "enterprise", "place": "金华市区",
+                                                              "origin": "金华市区", "role": "employer"}})
+    verdict = [p["eligibility"] for p in payloads(msgs) if "eligibility" in p][-1]
+    assert (verdict["clause_id"], verdict["verdict"]) == ("m4.1", "not_eligible")
+
+
+def test_whether_the_place_discussed_is_covered(matcher):
+    msgs, _ = run("厂子算山区县企业不", "ask_county", matcher,
+                  slots={"last_kind": "applicable", "last_place": "平阳县"})
+    assert payloads(msgs)[0]["county"]["name"] == "平阳县"

@@ -391,6 +391,7 @@ def test_the_place_one_last_moved_to_is_the_place():
     ("杭州市自己对大学生创业有没有无偿资助", True),
     ("温州的山区县有哪些补助", False),                       # this document's, for its mountain counties
     ("开化县的创业补贴有多少", False),
+    ("好的，另外问下个税专项附加扣除怎么填", True),
 ])
 def test_a_places_own_subsidy_is_another_policy(text, other):
     assert (KB.not_covered(text) is not None) == other
@@ -398,3 +399,26 @@ def test_a_places_own_subsidy_is_another_policy(text, other):
 
 def test_the_name_of_a_measure_states_nothing_of_the_person():
     assert "role" not in facts("她想回松阳老家开个茶叶网店，能不能享受高校毕业生毕业10年内的创业扶持")
+
+
+def test_people_counted_are_whom_one_hires_not_a_person_asked_about():
+    said = KB.read_facts("我是磐安一家竹制品厂的老板，想去省人才市场组织的引才活动招几个技术员，展位费要交吗")
+    assert said.subject.kind != "other" and said.facts["place"] == "磐安县"
+    assert KB.read_facts("我们厂有个技术员大学毕业三年了，他想在磐安自己创业，他能享受吗").facts["years_since_graduation"] == 3
+
+
+def test_what_one_is_compared_with_is_no_fact_of_ones_own():
+    said = facts("她在松阳县城一个社区卫生服务站上班，她考中级那个分数线是不是跟城里大医院的一样啊")
+    assert said["institution_type"] == "community_health_station"
+    assert KB.not_covered("衢州市本级自己出的博士后工作站建站资助标准是多少") is not None
+
+
+def test_the_closest_measure_of_a_listed_group_is_a_clause_of_the_document(data_copy):
+    import yaml as _yaml
+    path = data_copy / "unnamed.yml"
+    raw = _yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["groups"][0]["closest"] = "m99"
+    path.write_text(_yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(KBError, match="unknown clause 'm99'"):
+        load_kb(data_copy)
+    assert KB.unnamed_closest("大学生村官").id == "m6" and KB.unnamed_closest("灵活就业") is None
