@@ -48,6 +48,9 @@ MAX_READINGS = 16  # heteronym combinations tried per term
 MAX_ROUNDS = 8
 
 _CJK_TERM = re.compile(r"^[\u3400-\u9fff]{2,}$")
+# Letters that touch a Chinese character on either side, with no space ("评职cheng", "zc评审").
+_TOUCHING_LETTERS = re.compile(r"(?<=[\u3400-\u9fff])[A-Za-z]+|[A-Za-z]+(?=[\u3400-\u9fff])")
+_ALL_CJK = re.compile(r"^[\u3400-\u9fff]+$")
 _ZH = re.compile(r"^(?=.*[\u3400-\u9fff])[\u3400-\u9fff0-9]+$")
 _EN_PHRASE = re.compile(r"^[a-z0-9][a-z0-9'.]*(?:[ -][a-z0-9][a-z0-9'.]*)*$")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
@@ -369,7 +372,41 @@ class Romanizer:
             if out == text:
                 break
             text = out
-        return text
+        return self._inside_words(text) if _LATIN.search(text) else text
+
+    def _inside_words(self, text: str) -> str:
+        """Letters typed inside a Chinese word, read with the characters they touch: "评职cheng"
+        (职 + cheng = zhicheng, 职称), "zc评审" (zc + the initials of 评审 = zcps, 职称评审). The
+        term must hold the characters as typed; words in ``keep`` and capitals stay."""
+        out, last = [], 0
+        for m in _TOUCHING_LETTERS.finditer(text):
+            if m.start() < last:
+                continue
+            letters = m.group(0).lower()
+            if m.group(0).isupper() or letters in self.keep:
+                continue
+            found = None
+            for k in (2, 1):  # characters before the letters, then the letters as pinyin
+                left = text[max(0, m.start() - k):m.start()]
+                if len(left) == k and _ALL_CJK.match(left) and m.start() - k >= last:
+                    term = self.table.full.get(_toneless_of(left) + letters)
+                    if term and term.startswith(left):
+                        found = (m.start() - k, m.end(), term)
+                        break
+            if found is None:
+                for k in (3, 2, 1):  # the letters as initials, then characters after them
+                    right = text[m.end():m.end() + k]
+                    if len(right) == k and _ALL_CJK.match(right):
+                        term = self.table.initials.get(letters + "".join(s[0] for s in _syllables_of(right)))
+                        if term and term.endswith(right):
+                            found = (m.start(), m.end() + k, term)
+                            break
+            if found is not None:
+                out.append(text[last:found[0]])
+                out.append(found[2])
+                last = found[1]
+        out.append(text[last:])
+        return "".join(out)
 
     # ---------------------------------------------------------------- one round
 
@@ -570,6 +607,16 @@ class Romanizer:
                 elif not covered[i]:
                     out.append(letters[i])
         return "".join(out)
+
+
+def _syllables_of(chars: str) -> List[str]:
+    from pypinyin import lazy_pinyin
+
+    return lazy_pinyin(chars)
+
+
+def _toneless_of(chars: str) -> str:
+    return "".join(_syllables_of(chars))
 
 
 def lexicon(kb: "KnowledgeBase") -> List[str]:

@@ -342,3 +342,15 @@ def test_a_reading_that_leaves_a_word_half_read_gives_way_to_one_that_reads_it_w
 ])
 def test_a_space_between_chinese_words_is_a_comma_between_single_characters_nothing(typed, clean):
     assert clean_user_text(typed) == clean
+
+
+@pytest.mark.parametrize("typed,clean", [
+    ("山区县评职cheng有倾斜吗", "山区县评职称有倾斜吗"),      # 职 + cheng: zhicheng
+    ("山区县zc评审有啥倾斜", "山区县职称评审有啥倾斜"),        # zc + the initials of 评审
+    ("飞地rencai落户", "飞地人才落户"),
+    ("参展fei免不免", "参展费免不免"),
+    ("我们是HR部门的", "我们是HR部门的"),                       # capitals are a code
+    ("用Excel算的", "用Excel算的"),
+])
+def test_letters_typed_inside_a_chinese_word_are_read_with_the_characters_they_touch(typed, clean):
+    assert clean_user_text(typed) == clean
