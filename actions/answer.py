@@ -378,7 +378,7 @@ class Answerer:
         # A measure named by its number ("第九条讲什么") is the part's own, as the model would tag it.
         named = {"measure": [target[1]]} if kind == "clause" and self.kb.measure_reference(text) is not None else {}
         part = dataclasses.replace(self.u, text=text, intent=intent, confidence=1.0, entities=named,
-                                   learned_entities={}, from_search=False, search_confidence="", _ranked={},
+                                   learned_entities={}, from_search=False, search_confidence="", _ranked={}, _places={},
                                    _plan=None,
                                    _new_facts=facts, _subject=subject)
         if kind == "units_of":

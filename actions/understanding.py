@@ -136,6 +136,7 @@ class Understanding:
     search_confidence: str = ""
     _new_facts: Optional[Dict[str, Any]] = field(default=None, repr=False)
     _ranked: Dict[bool, List[Tuple[Any, float]]] = field(default_factory=dict, repr=False)
+    _places: Dict[bool, list] = field(default_factory=dict, repr=False)
     _plan: Optional[tuple] = field(default=None, repr=False)
     _subject: Any = field(default=None, repr=False)
     _asked_apart: bool = field(default=False, repr=False)
@@ -360,6 +361,13 @@ class Understanding:
         return found
 
     def place_matches(self, use_context: bool = False) -> list:
+        """The places the message names, the one asked about first; read once per turn (the
+        routing and the answer ask several times)."""
+        if use_context not in self._places:
+            self._places[use_context] = self._read_places(use_context)
+        return list(self._places[use_context])
+
+    def _read_places(self, use_context: bool) -> list:
         kb = get_kb()
         found = []
         for label in ("place", "city"):
@@ -382,13 +390,16 @@ class Understanding:
         # "江苏苏州", "丽水市莲都区": the most specific place is the one asked about; a place the
         # message speaks of as what was ("以前苍南的龙港镇，现在变成龙港市了") comes after the others.
         # A place denied ("我说的是龙游那个溪口，不是奉化的") is not asked about.
-        kept = [m for m in found if not self._said_before(m, DENIED_PLACE)]
-        return sorted(kept or found, key=lambda m: (self._said_before(m, PAST_PLACE), _specificity(m)))
+        starts: Dict[str, int] = {}  # where the text names each place
+        for m in kb.places_in_text(self.text) if len(found) > 1 else []:
+            starts.setdefault(m.name, m.span[0])
 
-    def _said_before(self, match, words: "re.Pattern") -> bool:
-        """Whether `words` end right before where the message names the place."""
-        at = next((m.span[0] for m in get_kb().places_in_text(self.text) if m.name == match.name), -1)
-        return at > 0 and bool(words.search(self.text, max(0, at - 6), at))
+        def said_before(match, words: "re.Pattern") -> bool:
+            at = starts.get(match.name, -1)
+            return at > 0 and bool(words.search(self.text, max(0, at - 6), at))
+
+        kept = [m for m in found if not said_before(m, DENIED_PLACE)]
+        return sorted(kept or found, key=lambda m: (said_before(m, PAST_PLACE), _specificity(m)))
 
     def only_outside_zhejiang(self) -> bool:
         """Places are named and none of them is in Zhejiang."""

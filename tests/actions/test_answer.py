@@ -593,3 +593,8 @@ def test_whether_the_place_discussed_is_covered(matcher):
     msgs, _ = run("厂子算山区县企业不", "ask_county", matcher,
                   slots={"last_kind": "applicable", "last_place": "平阳县"})
     assert payloads(msgs)[0]["county"]["name"] == "平阳县"
+
+
+def test_each_question_of_a_message_reads_its_own_places(matcher):
+    msgs, _ = run(clean_user_text("乐清算不算山区县 永嘉呢"), "ask_county", matcher)
+    assert [p["county"]["name"] for p in payloads(msgs) if "county" in p] == ["乐清市", "永嘉县"]
