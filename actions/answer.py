@@ -609,7 +609,7 @@ class Answerer:
         if tested and facts.get(tested[0]):
             place = self.kb.find_place(facts[tested[0]])
         return render.verdict_reply(verdict, clause, address=self.u.subject().address, aspect=line, place=place,
-                                    question=self.u.text)
+                                    question=self.u.text, whole=self.u.several_points)
 
     def on_resume(self):
         """Back to the case judged earlier: the same measure, judged on everything said since."""

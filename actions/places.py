@@ -5,6 +5,7 @@ import re
 from typing import Any, List, Optional, Sequence, Tuple
 
 from policy_kb import get_kb
+from policy_kb.text import normalise
 
 from actions.render import Reply, excerpt, fact_buttons, join, quote, verdict_label, verdict_payload
 
@@ -66,12 +67,17 @@ def county_reply(matches: Sequence[Any], text: str) -> Tuple[Reply, Optional[str
     p = m.place
     # A township named in the question ("千岛湖", "横店镇"): say which county it is in. The entities
     # may carry only the county, so the knowledge base reads the question for it.
-    township = getattr(m, "township", None) or next(
-        (t.township for t in kb.places_in_text(text) if t.township and t.place.name == p.name), None
-    )
-    if township:
+    said = [t for t in kb.places_in_text(text) if t.place is not None and t.place.name == p.name]
+    township = getattr(m, "township", None) or next((t.township for t in said if t.township), None)
+    # A place below township level ("楠溪江", "下姜村"): where it lies, down to its township if known.
+    landmark = getattr(m, "landmark", None) or next((t.landmark for t in said if t.landmark), None)
+    if township or landmark:
         verdict = "是山区26县之一" if p.is_mountain_county else "不在山区26县范围内"
-        lead = f"{township}属于{p.city}{p.name}，{p.name}{verdict}。"
+        if township:
+            lead = f"{township}属于{p.city}{p.name}，{p.name}{verdict}。"
+        else:
+            mark = kb.places.landmarks[normalise(landmark)]
+            lead = f"{landmark}位于{p.city}{p.name}{mark.township or ''}，{p.name}{verdict}。"
         if not p.is_mountain_county and getattr(p, "note", None):
             lead += p.note
     elif p.is_mountain_county:

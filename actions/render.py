@@ -196,20 +196,22 @@ def verdict_payload(verdict) -> Dict[str, Any]:
 
 
 def verdict_reply(verdict, clause, address: str = "您", aspect: Optional[str] = None,
-                  place=None, question: str = "") -> Reply:
+                  place=None, question: str = "", whole: bool = False) -> Reply:
     """A verdict on one measure, addressed to whom it concerns; `aspect` answers a point asked
-    with it ("能补多少"); `place` is the place judged (its coverage goes in the payload)."""
+    with it ("能补多少"); `place` is the place judged (its coverage goes in the payload); `whole`
+    quotes all of the measure (the message asked several points of it)."""
     kb = get_kb()
     name = f"「{clause.label}」（{clause.location}）"
     # The sentence quoted is the one the verdict turns on ("毕业10年以内"), not the clause's first.
     basis = " ".join([question, *verdict.met, *verdict.unmet])
+    quoted = quote(clause) if whole else excerpt(clause, basis)
     if verdict.verdict == "need_info":
         fact = verdict.missing[0]
         q = verdict.questions.get(fact) if verdict.questions else None
         ask = q.text if q else f"请提供：{fact}"
         lead = f"要判断{address}是否符合{name}，还需要了解：{ask}"
         known = "、".join(m.split("，")[0] for m in verdict.met[:MAX_REASONS])
-        aspect, shown = quote_once(aspect, excerpt(clause, basis), clause)
+        aspect, shown = quote_once(aspect, quoted, clause)
         reply = Reply(join(lead, f"已了解：{known}。" if known else "", aspect, shown))
         if q:
             reply.buttons = fact_buttons(fact, q)
@@ -220,14 +222,14 @@ def verdict_reply(verdict, clause, address: str = "您", aspect: Optional[str] =
         else:
             lead = f"{address}符合{name}所列条件。"
         reasons = "\n".join(f"✓ {m}" for m in verdict.met[:MAX_REASONS])
-        aspect, shown = quote_once(aspect, excerpt(clause, basis), clause)
+        aspect, shown = quote_once(aspect, quoted, clause)
         reply = Reply(join(lead, reasons, aspect, shown, units_line(clause)))
     else:
         # "毕业年限：毕业11年，超过了…" -> the fact and why it fails, without the label.
         short = verdict.unmet[0].split("：", 1)[-1].rstrip("。")
         lead = f"{address}不符合{name}的条件：{short}。"
         rest = "\n".join(f"✗ {u}" for u in verdict.unmet[1:MAX_REASONS])
-        aspect, shown = quote_once(aspect, excerpt(clause, basis), clause)
+        aspect, shown = quote_once(aspect, quoted, clause)
         reply = Reply(join(lead, rest, aspect, shown))
     reply.add_citations([clause])
     reply.payload["eligibility"] = verdict_payload(verdict)

@@ -16,7 +16,7 @@ from policy_kb import PLAUSIBLE, get_kb
 
 from actions.config import OOS_TRUST_CONFIDENCE
 from actions.document import OVERVIEW, aspect_of
-from actions.understanding import (COUNTY_QUESTION, DEICTIC, INTENT_KIND, ISSUER_OF, MANIPULATION, OWN_PLACE,
+from actions.understanding import (AS_IT_STANDS, COUNTY_QUESTION, DEICTIC, INTENT_KIND, ISSUER_OF, MANIPULATION, OWN_PLACE,
                                    POINTS_BACK, PROVINCIAL_DEPARTMENT, QUESTIONING, RESUME, SHOW_QUOTE, SINGLE_UNIT,
                                    SMALL_TALK, STRONG_TOPIC, UNITS_QUESTION, WHICH_MEASURE, Understanding)
 
@@ -26,6 +26,8 @@ ISSUED = re.compile(r"发的|印发|发文|联合发|下发|出台|签发|落款
 THIS_DOCUMENT = re.compile(r"山区|这个文件|文件里|本文件|这个政策|那个政策|这项政策|这个意见|那个放宽|那个补助")
 # Words that ask what a department is responsible for.
 RESPONSIBILITY = re.compile(r"负责|管|哪块|哪条|哪项|哪几条|牵头|职责|分工|责任")
+# Words that ask whether someone qualifies: with them, facts told beside "哪个部门" make a case.
+ASKS_IF = re.compile(r"能不能|能否|可不可以|可以吗|能吗|行吗|符合|享受|能拿|能领|有份|够不够|算不算|行不行|有没有|吗")
 # A message that ends as a question does ("…的一个镇吧", "…对不对").
 ASKS_AT_THE_END = re.compile(r"([吗吧呢么嘛？?]|是不是|对不对|对吗|是吧)[\W]*$")
 # Whether a place is one of the mountain counties, asked in so many words ("千岛湖属于山区县吗",
@@ -108,8 +110,8 @@ def _first_kind(u: Understanding) -> str:
         return "drop"
     if u.last_clause and WHICH_MEASURE.search(u.text) and not u.names_a_measure() and not u.aspect():
         return "clause"  # "这是文件第几条": the measure just discussed, with where it stands
-    if UNITS_QUESTION.search(u.text) and not u.new_facts() and not u.department() and not ISSUED.search(u.text) \
-            and u.clause_candidates(use_context=True):
+    if UNITS_QUESTION.search(u.text) and (not u.new_facts() or not ASKS_IF.search(u.text)) and not u.department() \
+            and not ISSUED.search(u.text) and u.clause_candidates(use_context=True):
         return "units"  # "刚才那个是哪几个部门牵头的", even while a case is under way
     if get_kb().not_covered(u.text):
         return "out_of_scope"  # another matter or another document
@@ -128,6 +130,7 @@ def _first_kind(u: Understanding) -> str:
         return "aspect"  # "那能补多少钱", "创业担保贷款额度是多少"
     if not u.pending_clause and (u.place_matches() or u.last_place) and COVERED_ASKED.search(u.text) \
             and not WHY_NOT.search(u.text) and not u.names_a_measure() and not u.aspect() \
+            and not (u.case_clause and AS_IT_STANDS.search(u.text)) \
             and set(u.new_facts()) <= {"place", "origin", "employer_type", "role"}:  # ("厂子算山区县企业不")
         return "county"  # "先确认下，尖山镇那里算山区县吧" after a verdict, "你刚才说的衢州，它下面哪几个县区算"
     if RESUME.search(u.text) and u.case_clause and not u.names_a_measure():
@@ -162,15 +165,18 @@ def _first_kind(u: Understanding) -> str:
         return "applicable"
     if kind == "document" and u.names_a_measure():
         return "clause"  # "主要举措第三项是什么", "这份意见想达到哪些目标"
+    if kind == "county" and u.explicit_topic() and u.place_matches() and not {"place", "origin"} & set(u.new_facts()):
+        return "clause"  # "以前在衢州工作 …那个人社文件 总体思路是啥": a place of the past, a part asked about
     if kind == "county" and not u.place_matches() and (u.names_a_measure() or u.asks_more_of_the_last()):
         return "clause"  # "加强智力帮扶和服务包括哪些内容", "那高级呢" after 卫生中级
     if kind == "county" and not u.place_matches() and u.personal_facts() and u.last_clause in get_kb().rule_clauses():
         return "inform"  # "那县人民医院算不算" after the exam's pass mark: a case of that measure
     if kind in ("county", "clause") and u.mountain_counties_of_the_measure():
         return "clause"  # "（见习示范基地）在山区县的话申报条件有没有降低一点": the measure discussed
-    if kind in ("clause", "document", "term") and u.place_matches() and COUNTY_QUESTION.search(u.text) \
+    if (kind in ("clause", "document", "term") or kind == "units" and not UNITS_QUESTION.search(u.text)) \
+            and u.place_matches() and COUNTY_QUESTION.search(u.text) \
             and not u.names_a_measure() and not u.only_outside_zhejiang():
-        return "county"  # "开化县是山区县吗……": a place asked about, whatever the model said
+        return "county"  # "开化县是山区县吗……", "壶镇镇归哪个县管？是山区县不": a place asked about, whatever the model said
     return kind
 
 

@@ -50,7 +50,8 @@ MANIPULATION = re.compile(r"(忽略|无视|忘记|忘掉|别管|不要管|不用
                           r"(后台|底层|背后)(用|跑)的?(什么|啥|哪个)|(什么|啥|哪个)模型|源代码|源码|代码(发|给|贴)|"
                           r"(帮我|给我|替我)写(一|份|个|篇|段)?[^，,。？?]{0,12}?(计划书|报告|方案|申请书|材料|总结|简历|文案|论文)|"
                           r"写(一|首|个|篇|段)?[^，,。]{0,8}?(诗|绝句|律诗|文章|作文|对联|小说|故事|歌词)|讲(个|一个)?笑话|"
-                          r"(列|输出|告诉我|说出)(出|一下)?你的(规则|指令|设定)", re.I)
+                          r"(列|输出|告诉我|说出)(出|一下)?你的(规则|指令|设定)|"
+                          r"(配置|指令|提示词|设定)[^，,。？?]{0,6}?(原样|原文|完整|全部)?(输出|打印|贴出来|发出来|显示出来|发给我)", re.I)
 # "是13年", not "不是3年": a bare number of years.
 BARE_YEARS = re.compile(r"(不是|不)?(\d{1,2}|[一二两三四五六七八九十]{1,3})(?:个)?年")
 # Which measure names a single responsible unit (computed from the knowledge base).
@@ -98,7 +99,10 @@ WHICH_MEASURE = re.compile(r"^(那|这|它|刚才那个|刚才说的|上面那�
 # "第二段呢": a paragraph of the measure just discussed.
 PARAGRAPH = re.compile(r"第([一二两三四1-4])段")
 RESUME = re.compile(r"(刚才|之前|前面|上面|回到)(问的|说的|那个|那件|的)|为啥不行|为什么不行|为什么不符合|为啥不符合|怎么不行|"
-                    r"为什么不能|为啥不能|凭什么|(有|有没有|会不会|会|受)影响")
+                    r"为什么不能|为啥不能|凭什么|(有|有没有|会不会|会|受)影响|"
+                    r"这样(的话|子)?(也)?(算不算|算吗|能算吗|可以吗|行吗|行不行|可不可以|能不能|符合吗)")
+# "我户口还在文成，这样算不算": the case, with what was just added (not whether a place is covered).
+AS_IT_STANDS = re.compile(r"这样(的话|子)?(也)?(算不算|算吗|能算吗|可以吗|行吗|行不行|可不可以|能不能|符合吗)")
 
 
 def _specificity(match) -> int:
@@ -581,6 +585,8 @@ class Understanding:
         if not facts.get("activity") or len(ranked) < 2 or not all(c.id in rule for c, _ in ranked[:2]):
             return None
         fits = [c for c, _ in ranked[:2] if "activity" not in kb.evaluate(c.id, self.facts_for(c.id, facts)).unmet_facts]
+        if len(fits) == 2:  # neither rules it out: the one about it ("…评中级职称能倾斜吗": 第三条)
+            fits = [c for c in fits if facts["activity"] in kb.eligibility.rules[c.id].activities]
         return fits[0] if len(fits) == 1 else None
 
     def rule_clause_for(self, clause, facts: Dict[str, Any]):

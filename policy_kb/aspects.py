@@ -51,8 +51,12 @@ class Aspects:
     def __init__(self, parsed: AspectsFile) -> None:
         self.defs = parsed.aspects
         self.by_clause = parsed.clauses
-        self._words = sorted(((normalise(w), key) for key, d in self.defs.items() for w in d.words),
-                             key=lambda kv: -len(kv[0]))
+        words = [(normalise(w), key) for key, d in self.defs.items() for w in d.words]
+        # "几" asks what "多少" asks ("提高几个百分点", "能补几万"): each wording with 多少 is also
+        # read with 几 in its place, where that leaves three characters or more.
+        words += [(w.replace("多少", "几"), key) for w, key in words
+                  if "多少" in w and len(w.replace("多少", "几")) >= 3]
+        self._words = sorted(dict.fromkeys(words), key=lambda kv: -len(kv[0]))
 
     def of(self, text: str) -> Optional[str]:
         """The aspect a question asks about (the longest wording found first), or None."""

@@ -23,8 +23,10 @@ _YEAR2 = r"(\d{2})"
 
 _YEARS_PATTERNS = [
     # 毕业7年 / 毕业了七年 / 毕业已经三年了 / 毕业快十年 / 毕业第8年 / 毕业有5年
-    re.compile(r"毕业(?:了|已经|已|都|还|有|快|将近|差不多|才|刚|刚刚|刚好|正好|恰好|满|第|整|大概|大约|约|不到|不满|没到|没满|"
-               r"未满|还不到|没超过|没有超过|不超过|未超过|超过|超出|已超过|早就超过|多于)*" + _NUM + r"(?:个)?(?:整)?(?:多)?年(?:多)?"),
+    re.compile(r"毕业\s*(?:到现在|到今年|到如今|至今|以来)?(?:了|已经|已|都|还|有|快|将近|差不多|才|刚|刚刚|刚好|正好|恰好|满|第|整|大概|大约|约|不到|不满|没到|没满|"
+               r"未满|还不到|没超过|没有超过|不超过|未超过|超过|超出|已超过|早就超过|多于)*\s*" + _NUM + r"\s*(?:个)?(?:整)?(?:多)?年(?:多)?"),
+    # 高校毕业生8年了 ("graduate 8年了"): a graduate that long
+    re.compile(r"毕业生\s*" + _NUM + r"\s*(?:个)?(?:多)?年(?:多)?了"),
     # 7年前毕业 / 三年前毕业的 / 毕业 11 年前 ("graduated 11 years ago")
     re.compile(_NUM + r"(?:个)?年前(?:大学|本科|研究生|硕士|博士)?毕业"),
     # 大学出来八年了 / 学校出来都五年了: out of college that long
@@ -129,14 +131,16 @@ _CLAUSE_END = re.compile(r"[，,。.；;！!？?、\n ]|但是|但(?!凡)|不过
 # come from, and where they no longer are.
 # Moving house or job: the new place is both where one goes and where one now is.
 _MOVED = re.compile(r"(搬到|搬去|迁到|迁往|调到|调入|调去|调往|换到|转到)[^，,。；;！!？?]{0,4}$")
-_TO = re.compile(r"(去|到|赴|往|调到|调往|调去|调入|回到|回|来|落户|派到|派往|派去|选派到|迁到|搬到)[^，,。；;！!？?]{0,4}$")
+# (not the 来 of "本来", "后来", nor the 去 of "过去")
+_TO = re.compile(r"((?<![过失])去|到|赴|往|调到|调往|调去|调入|回到|回|(?<![本原后将未以起出看])来|落户|派到|派往|派去|选派到|迁到|"
+                 r"搬到)[^，,。；;！!？?]{0,4}$")
 _FROM = re.compile(r"(来自|从)[^，,。；;！!？?]{0,2}$")
 _HOMETOWN = re.compile(r"人(?![民才社事力员])")
 # After a place, whose home it is ("乐清是我老婆老家"): not where the person is now.
 _HOMETOWN_AFTER = re.compile(r"是[^，,。；;！!？?]{0,5}?(老家|家乡|故乡|户籍地|出生地|娘家|婆家)")
 # After a person's word, their home ("我老婆老家", "他家乡"): a place named, not a person asked about.
 _WHOSE_HOME = re.compile(r"的?(老家|家乡|故乡|娘家|婆家)")
-_HOME = re.compile(r"(我家|家在|家住|住在|家里在|(?<![记居抓站忍挺顶])住)[^，,。；;！!？?]{0,2}$")
+_HOME = re.compile(r"(我家|家[也都就还]?在|家住|住在|家里在|(?<![记居抓站忍挺顶])住)[^，,。；;！!？?]{0,2}$")
 _BACK_HOME = re.compile(r"回(到)?老家|在老家|回家乡|回乡|返乡|回村")
 _CORRECTION = re.compile(r"不对|说错|搞错|记错|搞混|弄错|更正|纠正|其实是|应该是")
 _PAST = re.compile(r"(以前|之前|原来|原先|过去|曾经|早年|老家|户籍|户口|祖籍|出生)[^，,。；;！!？?]{0,8}$")
@@ -170,6 +174,9 @@ _WRITER_IS = re.compile(r"(我|本人)就?是(?![想来要在])[^，,。；;！!
 # Several of them, counted: whom one hires or means in general, not a person asked about
 # ("想去省人才市场招几个技术员", "招两名徒弟"; "有个技术员" is one).
 _COUNTED = re.compile(r"(几|两|[三四五六七八九十百0-9]+|多|好几|一些|一批|若干)(个|名|位)?$")
+# Right after a person: they asked the writer to ask ("他妈让我问问"), so they are not the one
+# asked about when someone else is named.
+_REQUESTER = re.compile(r"(让|叫|托|要|请|拜托|委托)我(来|帮[他她]?|替[他她]?)?(问|咨询|打听|了解|查)")
 # The words that point at one person named before ("这位医生", "医生本人").
 _THIS_ONE = re.compile(r"^(这位|那位|这个|那个)|本人$")
 _WRITERS_FIRM = re.compile(r"(?<![来到去进在入])((我们|咱们|俺们)(公司|厂|企业|单位|工厂|店)|我司|本公司)")
@@ -437,6 +444,9 @@ class FactExtractor:
                  and not _WHOSE_HOME.match(norm, f[1])
                  and not (f[3] in self._others and _WRITER_IS.search(norm, 0, f[0]))
                  and not _COUNTED.search(norm, 0, f[0])]
+        asking = [f for f in found if _REQUESTER.match(norm, f[1])]
+        if asking and len(asking) < len(found):
+            found = [f for f in found if f not in asking]
         # "她的主治医生在青田县人民医院…那这位医生本人…": "这位医生" is the 医生 named before.
         for start, _, word, relation in list(found):
             core = _THIS_ONE.sub("", word)

@@ -47,7 +47,8 @@ _BARE_REF = re.compile(r"^\s*(?P<n>" + _CN_NUM + r")\s*$")
 
 
 # A document number ("浙人社发〔2022〕5号") and a year's policy ("2023年新出的人才政策").
-_DOCUMENT_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,6}发〔\d{4}〕\d+号")
+# A document's number, however typed: "浙人社发〔2022〕5号", "浙人社发[2022]5号", "浙人社发2022年…".
+_DOCUMENT_NUMBER = re.compile(r"([\u4e00-\u9fff]{1,6}发)\s*[〔\[［【(（]?\s*((?:19|20)\d{2})\s*[〕\]］】)）]?\s*年?\s*(?:第?(\d+)号)?")
 _YEARS_POLICY = re.compile(r"(?<!\d)(20[0-9]{2})年[^，,。？?毕届]{0,6}(出台|出的|新出|发布|印发|新政|政策)")
 
 class KnowledgeBase:
@@ -347,8 +348,9 @@ class KnowledgeBase:
         for word in [*doc.other_matters, *doc.other_documents]:
             if word in norm:
                 return word
+        own = _DOCUMENT_NUMBER.search(normalise(doc.number))
         for m in _DOCUMENT_NUMBER.finditer(norm):
-            if m.group(0) != normalise(doc.number):
+            if m.group(1) != own.group(1) or m.group(2) != own.group(2) or m.group(3) not in (None, own.group(3)):
                 return m.group(0)
         for m in _YEARS_POLICY.finditer(norm):
             if int(m.group(1)) != doc.issued.year:
@@ -550,6 +552,7 @@ class KnowledgeBase:
         for entry in self.glossary.values():
             words.extend(entry.all_names)
         for fdef in self.facts_vocabulary.values():
+            words.extend(fdef.words)
             for ev in fdef.values.values():
                 words.extend(ev.synonyms)
         words.extend(self.not_facts)

@@ -207,6 +207,22 @@ class Township(_Model):
     city: str
 
 
+class Landmark(_Model):
+    """A place below township level that people name for where they are: a scenic area, an
+    island, a village (楠溪江, 大陈岛, 下姜村). The division table stops at townships and no
+    maintained package lists these, so places.yml names each with the one county it lies in (and
+    its township where it lies in one); loading checks both against the division table."""
+
+    name: str
+    aliases: List[str] = []
+    county: str
+    township: Optional[str] = None
+
+    @property
+    def all_names(self) -> List[str]:
+        return list(dict.fromkeys([self.name, *self.aliases]))
+
+
 class Place(_Model):
     """A county-level division of Zhejiang."""
 
@@ -218,6 +234,8 @@ class Place(_Model):
     is_mountain_county: bool = False
     # derived at load from the division table (policy_kb/townships.py), never typed in places.yml
     townships: List[Township] = []
+    # attached at load from places.yml's `landmarks`
+    landmarks: List[Landmark] = []
 
     @property
     def all_names(self) -> List[str]:
@@ -305,6 +323,7 @@ class PlaceMatch(BaseModel):
     area: Optional[Area] = None
     outside: Optional[OutsidePlace] = None
     township: Optional[str] = None
+    landmark: Optional[str] = None  # a place below township level (楠溪江): ``place`` is its county
     fuzzy: bool = False
 
     @property
@@ -347,6 +366,7 @@ class PlacesFile(_Model):
     confusable: Dict[str, str] = {}
     areas: List[Area] = []
     outside: List[OutsideEntry] = []
+    landmarks: List[Landmark] = []
 
     @validator("confusable")
     def _single_chars(cls, v: Dict[str, str]) -> Dict[str, str]:
@@ -393,6 +413,9 @@ class FactDef(_Model):
     question: str
     values: Dict[str, EnumValue] = {}
     buttons: List[FactButton] = []
+    # Words that say what the fact is about ("毕业" of the years since graduation): kept whole when
+    # a message is cut into words and read from pinyin ("biye 7 nian le").
+    words: List[str] = []
 
     @root_validator(skip_on_failure=True)
     def _enum_needs_values(cls, values: Dict[str, Any]) -> Dict[str, Any]:
@@ -439,6 +462,10 @@ class Rule(_Model):
     # Roles the measure never judges (an employer is not itself a postdoc or a graduate): such a
     # person's question about the measure gets its content, not a verdict.
     not_for: List[str] = []
+    # What one does that the measure is about (values of `activity`), where no condition tests
+    # it: of two measures a message points at, the one about the person's undertaking is judged
+    # ("民营企业里的工程师…评中级职称能倾斜吗": 职称评审, 第三条, not 第一条's private enterprises).
+    activities: List[str] = []
     ask_order: List[str]
     questions: Dict[str, str] = {}
     conditions: List[Condition]

@@ -18,7 +18,7 @@ from typing import Dict, Iterable, List, Optional, Tuple, Union
 from rapidfuzz.distance import Levenshtein
 
 from .lexicon import LongestMatch
-from .models import Area, City, OutsidePlace, Place, PlaceMatch, Township
+from .models import Area, City, Landmark, OutsidePlace, Place, PlaceMatch, Township
 from .text import normalise
 from .townships import WORDS_AFTER_A_TOWNSHIP, TownshipForms, township_forms
 
@@ -64,10 +64,16 @@ class PlaceIndex:
         self.townships: TownshipForms = township_forms(
             (t for place in places.values() for t in place.townships), zhejiang, outside_names
         )
-        self._lookup: Dict[str, Union[Target, Township]] = {
+        self._lookup: Dict[str, Union[Target, Township, Landmark]] = {
             name: self._surface[name] for name in zhejiang
         }
         self._lookup.update(self.townships.full)
+        # Places below township level (楠溪江, 大陈岛): after full township names, before outside names.
+        self.landmarks: Dict[str, Landmark] = {
+            normalise(name): mark for place in places.values() for mark in place.landmarks for name in mark.all_names
+        }
+        for name, mark in self.landmarks.items():
+            self._lookup.setdefault(name, mark)
         for name, target in self._surface.items():
             self._lookup.setdefault(name, target)
         for name, township in self.townships.short.items():
@@ -165,7 +171,7 @@ class PlaceIndex:
                     return True
         return False
 
-    def _longest_at(self, norm: str, i: int) -> Optional[Tuple[str, Optional[Union[Target, Township]]]]:
+    def _longest_at(self, norm: str, i: int) -> Optional[Tuple[str, Optional[Union[Target, Township, Landmark]]]]:
         return self._forms.at(norm, i)
 
     def _confused(self, right: str, wrong: str) -> bool:
@@ -204,11 +210,13 @@ class PlaceIndex:
         return out
 
     def _make_match(
-        self, target: Union[Target, Township], term: str, span: Tuple[int, int], fuzzy: bool = False
+        self, target: Union[Target, Township, Landmark], term: str, span: Tuple[int, int], fuzzy: bool = False
     ) -> PlaceMatch:
         if isinstance(target, Township):
             county = self.places[target.county]
             return PlaceMatch(text=term, span=span, fuzzy=fuzzy, place=county, township=target.name)
+        if isinstance(target, Landmark):
+            return PlaceMatch(text=term, span=span, fuzzy=fuzzy, place=self.places[target.county], landmark=target.name)
         kwargs = {
             Place: "place",
             City: "city",

@@ -312,6 +312,20 @@ def _load_places(
             if place.townships:
                 raise _fail(PLACES_FILE, ("cities", i, "counties", j, "townships"), "townships are read from the division table, not typed here")
     attach_townships(cities, places)
+    all_names = zj_names | set(outside)
+    seen: set = set()
+    for i, mark in enumerate(parsed.landmarks):
+        loc = ("landmarks", i)
+        if mark.county not in places:
+            raise _fail(PLACES_FILE, loc + ("county",), f"unknown county '{mark.county}'")
+        county = places[mark.county]
+        if mark.township is not None and mark.township not in {t.name for t in county.townships}:
+            raise _fail(PLACES_FILE, loc + ("township",), f"'{mark.township}' is no township of {mark.county}")
+        for j, name in enumerate(mark.all_names):
+            if name in all_names or name in seen or name in {t.name for t in county.townships}:
+                raise _fail(PLACES_FILE, loc + (("aliases", j - 1) if j else ("name",)), f"name '{name}' is used twice")
+            seen.add(name)
+        county.landmarks.append(mark)
     return cities, places, areas, outside_by_name, order, parsed.confusable
 
 

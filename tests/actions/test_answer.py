@@ -598,3 +598,35 @@ def test_whether_the_place_discussed_is_covered(matcher):
 def test_each_question_of_a_message_reads_its_own_places(matcher):
     msgs, _ = run(clean_user_text("乐清算不算山区县 永嘉呢"), "ask_county", matcher)
     assert [p["county"]["name"] for p in payloads(msgs) if "county" in p] == ["乐清市", "永嘉县"]
+
+
+def test_of_two_measures_pointed_at_the_one_about_the_persons_undertaking_is_judged(matcher):
+    # 民营企业 is 第一条's word, 评中级职称 what the person does: 第三条 judges it.
+    msgs, _ = run("民营企业里的工程师在龙游，评中级职称能倾斜吗", "ask_eligibility", matcher)
+    assert [p["eligibility"]["clause_id"] for p in payloads(msgs) if "eligibility" in p] == ["m3.1"]
+
+
+def test_a_detail_added_to_a_case_with_this_way_is_judged_on_the_case(matcher):
+    msgs, _ = run("我户口还在文成，这样算不算", "ask_county", matcher,
+                  slots={"last_kind": "eligibility", "last_clause": "m7", "case_clause": "m7",
+                         "facts": {"place": "鹿城区", "origin": "鹿城区", "role": "graduate",
+                                   "activity": "startup", "years_since_graduation": 7}})
+    verdict = [p["eligibility"] for p in payloads(msgs) if "eligibility" in p][-1]
+    assert (verdict["clause_id"], verdict["verdict"]) == ("m7", "not_eligible")
+
+
+def test_who_is_responsible_asked_in_keywords_beside_facts_gets_the_units(matcher):
+    msgs, _ = run(clean_user_text("26县 博后 民企 补贴 哪个部门"), "ask_county", matcher)
+    assert cited(msgs)[0] == "m1" and "省财政厅" in msgs[0]["text"] and "eligibility" not in payloads(msgs)[0]
+
+
+def test_several_points_of_one_measure_asked_with_a_case_quote_all_of_it(matcher):
+    msgs, _ = run("我在磐安县一个乡镇卫生院，中级考试有单独分数线吗？另外卫生高级自主评聘主要考核什么",
+                  "ask_eligibility", matcher)
+    assert "常见病" in msgs[0]["text"] and payloads(msgs)[0]["eligibility"]["verdict"] == "eligible"
+
+
+def test_a_place_below_township_level_is_answered_with_its_county(matcher):
+    msgs, _ = run("楠溪江边上搞漂流的，这地方算山区县吗", "ask_county", matcher)
+    assert msgs[0]["text"].startswith("楠溪江位于温州市永嘉县，永嘉县是山区26县之一。")
+    assert payloads(msgs)[0]["county"]["name"] == "永嘉县"

@@ -13,12 +13,13 @@ TODAY = date(2024, 6, 1)
     ("毕业十一年", 11), ("毕业两年", 2), ("毕业快9年", 9), ("5年前毕业的", 5), ("三年前大学毕业", 3),
     ("2016年毕业", 8), ("二零一六年毕业", 8), ("16年毕业的", 8), ("毕业于2019年", 5), ("2020届", 4),
     ("去年毕业", 1), ("今年刚毕业", 0), ("应届生", 0), ("我毕业12年了", 12), ("畢業七年", 7), ("毕业刚好5年", 5), ("毕业正好十年", 10),
+    ("我大学毕业到现在有11个年头了", 11), ("高校毕业生 8年了", 8), ("毕业 7 年 le", 7),
 ])
 def test_years_since_graduation(text, years):
     assert parse_years_since_graduation(text, TODAY) == years
 
 
-@pytest.mark.parametrize("text", ["我想创业", "2016年来的杭州", "毕业论文怎么写", "十年", ""])
+@pytest.mark.parametrize("text", ["我想创业", "2016年来的杭州", "毕业论文怎么写", "十年", "", "高校毕业生5年以内"])
 def test_years_not_stated(text):
     assert parse_years_since_graduation(text, TODAY) is None
 

@@ -1,6 +1,7 @@
 """Whatever the facts and their polarity, a verdict never contradicts what the person said."""
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -79,3 +80,11 @@ def test_aspects_state_only_the_documents_words():
     b = KB.aspect_answer("m1", KB.aspect_of("那能补多少钱"))
     assert b.states is None and "没有规定" in b.missing
     assert KB.aspect_answer("m2", "decider").states == "“飞地”人才的认定由飞入地负责"
+
+
+@pytest.mark.parametrize("text, aspect", [
+    ("提高几个百分点有说吗", "amount"),   # 几 asks what 多少 asks
+    ("能补几万", "amount"),
+])
+def test_a_question_word_asks_the_same_point_in_either_form(text, aspect):
+    assert KB.aspect_of(text) == aspect

@@ -93,8 +93,16 @@ def test_the_person_who_tells_of_themselves_after_a_relative_is_the_subject():
     assert told.kind == "relative"
 
 
+def test_who_asked_the_writer_to_ask_is_not_the_one_asked_about():
+    said = KB.read_facts("邻居家的孩子在做博士后，还在站里，合作企业是江山市一家民企，他妈让我问问现在能不能领省里补助")
+    assert said.subject.relation != "妈" and said.facts["postdoc_status"] == "in_station"
+    # ...unless no one else is named: then it is the writer's own case.
+    assert KB.read_facts("我妈让我问问，我毕业3年在开化创业能享受吗").subject.kind == "self"
+
+
 @pytest.mark.parametrize("text, found", [
     ("想问下住房公积金怎么提取", "公积金"),
+    ("浙人社发2022年那个技能提升补贴的文件说了什么", "浙人社发2022年"),  # a number typed without its brackets
     ("宁波给人才的租房补贴怎么领", "租房补贴"),
     ("浙人社发〔2022〕5号讲什么", "浙人社发〔2022〕5号"),
     ("2024年新出台的人才政策有哪些", "2024年新出台的人才政策"),
@@ -109,6 +117,8 @@ def test_what_the_document_does_not_cover_is_named(text, found):
 @pytest.mark.parametrize("text", [
     f"{KB.document.number}从哪天开始施行",                    # its own number
     f"{KB.document.issued.year}年出台的这个意见有几条措施",     # its own year
+    "浙人社发[2021]22号讲了啥",                                # its own number, typed with other brackets
+    "浙人社发2021年22号第几条是创业的",
     "2019年毕业的大学生能享受创业政策吗",                     # a year of graduation, not of a policy
     "省财政对出站博士后有补助吗",                              # the document's own subsidy
     "丽水给博士后补助多少",                                    # a place with mountain counties: m1 may be meant
@@ -307,6 +317,9 @@ def test_who_is_named_and_who_is_the_writer():
     ("我来自开化，想问问创业的政策", {"place": "开化县"}),                        # ...unless nothing else is said
     ("从丽水云和派到杭州去挂职的老师", {"place": "杭州市", "origin": "云和县"}),  # sent from is where one is
     ("说错了，是在泰顺，乐清是我老婆老家", {"place": "泰顺县"}),                 # a place named as someone's home
+    ("户口在龙游，家也在龙游，但我公司开在杭州滨江", {"place": "滨江区"}),        # home gives way to the business
+    ("后来在上海做了两年多博士后，本来想留上海，后来回了浙江，现在在丽水遂昌", {"place": "遂昌县"}),  # 本来, 后来: no move
+    ("过去在天台工作，现在在椒江", {"place": "椒江区"}),                          # 过去 is the past, not going
 ])
 def test_the_role_of_a_place_said_around_it(text, expected):
     got = facts(text)

@@ -168,6 +168,7 @@ def test_english_phrases_from_the_glossary(text, expected):
     ("创业 loan 的 interest rate 在山区县有优惠吗", "创业贷款的利率在山区县有优惠吗"),
     ("Songyang county de minqi you butie ma", "松阳县 de 民企 you 补贴 ma"),
     ("wo shi bsh, xiang qu suichang de minqi", "wo shi 博士后, xiang qu 遂昌 de 民企"),
+    ("biye 7 nian le", "毕业 7 年 le"),      # the words of a fact (years since graduation), and 年 after a number
 ])
 def test_mixed_questions_read_as_chinese(text, expected):
     assert clean_user_text(text) == expected
