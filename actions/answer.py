@@ -19,12 +19,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from policy_kb import PLAUSIBLE, get_kb
-from policy_kb.text import normalise
+from policy_kb.text import cn_number, normalise
 
 from actions import messages, places, render
 from actions.document import aspect_of, aspects_of, document_reply
 from actions.routing import route
-from actions.understanding import DEICTIC, PROVINCIAL_DEPARTMENT, SMALL_TALK, UNITS_QUESTION, Understanding
+from actions.understanding import DEICTIC, PROVINCIAL_DEPARTMENT, SENTENCE, SMALL_TALK, UNITS_QUESTION, Understanding
 
 logger = logging.getLogger(__name__)
 
@@ -221,9 +221,12 @@ class Answerer:
         place = self.u.new_facts()["place"]
         out: List[List[Any]] = []
         for text, target in parts:
-            about_place = target[0] == "county" and target[1] == place or (
+            # (not "龙游和东阳是不是都算山区县？龙游的企业…参展费": 东阳 is asked about too; nor
+            # "文成属于哪个市的": which city, which the verdict does not say)
+            only_it = all(m.name == place for m in self.kb.places_in_text(text)) and not places.WHICH_CITY.search(text)
+            about_place = only_it and (target[0] == "county" and target[1] == place or (
                 target[0] == "clause" and self.kb.clause(target[1]).measure is None
-                and any(m.name == place for m in self.kb.places_in_text(text)))
+                and any(m.name == place for m in self.kb.places_in_text(text))))
             if about_place:
                 judged[0][0] = f"{text}，{judged[0][0]}"
                 continue
@@ -313,6 +316,8 @@ class Answerer:
             return False
         if UNITS_QUESTION.search(piece) or self.kb.aspect_of(piece) or DEICTIC.search(piece):
             return False  # "第三，这条谁负责": a question of its own about what was asked before
+        if (self._target(piece, previous) or ("",))[0] == "county" and places.WHICH_CITY.search(piece):
+            return False  # "…享受创业扶持吗？文成属于哪个市的": where the place is, a question of its own
         topics = self.kb.clauses_for_topic(piece)
         return self.kb.measure_reference(piece) is None and not (topics and topics[0][1] >= _OWN_PART_WEIGHT) \
             and aspect_of(piece) == "overview"
@@ -342,10 +347,11 @@ class Answerer:
         if named is not None:
             return ("clause", named.id)  # "第九条讲什么"
         found = kb.places_in_text(piece)
-        if found and (_COUNTY_CUE.search(piece) or (previous and previous[0] == "county")) \
-                and not kb.clauses_for_topic(piece):
-            return ("county", found[0].name)
         topics = kb.clauses_for_topic(piece)
+        # (the scope clause is what a county question is answered with: "龙游和东阳是不是都算山区县")
+        if found and (_COUNTY_CUE.search(piece) or (previous and previous[0] == "county")) \
+                and all(c.id == kb.scope_clause.id for c, _ in topics):
+            return ("county", found[0].name)
         if topics and topics[0][1] >= _OWN_PART_WEIGHT:
             return ("clause", topics[0][0].id.split(".")[0] if topics[0][0].is_parent else topics[0][0].id)
         hits = kb.search(piece, k=1)
@@ -454,6 +460,13 @@ class Answerer:
             return [render.aspect_reply(clause, self.kb.aspect_answer(clause.id, aspect), self.u.text)]
         if self.u.several_points:  # each point is in the measure: all of it
             return [render.clause_reply(clause, f"这是{clause.location}「{clause.label}」的规定。", whole=True)]
+        nth = SENTENCE.search(self.u.text)
+        if nth:  # "它第二句说的啥意思": that sentence, as a reader counts them
+            said, n = self.kb.sentences_said(clause.id), cn_number(nth.group(1))
+            where = f"{clause.location}「{clause.label}」"
+            if n is not None and 1 <= n <= len(said):
+                return [render.clause_reply(clause, f"{where}第{nth.group(1)}句是：“{said[n - 1]}”", said[n - 1])]
+            return [render.clause_reply(clause, f"{where}只有{len(said)}句。", self.u.text, whole=True)]
         sentence = self.kb.best_sentence(clause.id, self.u.text)
         lead = self._clause_lead(clause, sentence)
         return [render.clause_reply(clause, lead, self.u.text)]

@@ -18,20 +18,29 @@ LIST_ALL = re.compile(r"哪些|哪几个|名单|列表|都有|包括|全部|所�
 COUNT = re.compile(r"多少|几个|几县|数量")
 
 
+# Which city or county a place is in ("文成属于哪个市的", "壶镇归哪个县").
+WHICH_CITY = re.compile(r"哪个(地级)?市|哪个县|哪个区|归哪|属于哪")
+
+
 def county_replies(matches: Sequence[Any], text: str) -> Tuple[List[Reply], Optional[str]]:
     """The replies and the place they were about (for follow-ups). Several counties asked about
     together ("东阳和磐安哪个是山区县") are answered one message each, each with its county."""
     reply, place = county_reply(matches, text)
+    kb = get_kb()
     counties = [m for m in matches if m.place is not None]
     counties = [m for i, m in enumerate(counties) if all(o.place.name != m.place.name for o in counties[:i])]
-    if len(counties) < 2 or matches[0].place is None:
+    if len(counties) < 2 or not matches or matches[0].place is None:
         return [reply], place
-    kb = get_kb()
     replies = [reply]
     for extra in counties[1:4]:
         p = extra.place
-        yes = "属于" if p.is_mountain_county else "不属于"
-        more = Reply(f"{p.name}（{p.city}）{yes}本意见所指的山区县。")
+        below = extra.township or extra.landmark
+        if below:
+            verdict = "是山区26县之一" if p.is_mountain_county else "不在山区26县范围内"
+            more = Reply(f"{below}属于{p.city}{p.name}，{p.name}{verdict}。")
+        else:
+            yes = "属于" if p.is_mountain_county else "不属于"
+            more = Reply(f"{p.name}（{p.city}）{yes}本意见所指的山区县。")
         more.add_citations([kb.scope_clause])
         more.payload["county"] = p.to_payload()
         replies.append(more)
@@ -80,6 +89,9 @@ def county_reply(matches: Sequence[Any], text: str) -> Tuple[Reply, Optional[str
             lead = f"{landmark}位于{p.city}{p.name}{mark.township or ''}，{p.name}{verdict}。"
         if not p.is_mountain_county and getattr(p, "note", None):
             lead += p.note
+    elif WHICH_CITY.search(text):  # "文成属于哪个市的": the city first
+        verdict = "是本意见所指的山区县" if p.is_mountain_county else "不在本意见所指的山区26县范围内"
+        lead = f"{p.name}属于{p.city}，{verdict}。"
     elif p.is_mountain_county:
         whole = kb.whole_cities()
         how = (f"{'、'.join(c.removesuffix('市') for c in whole)}{_HOW_MANY.get(len(whole), str(len(whole)))}市的所辖县（市、区）"

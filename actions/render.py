@@ -73,12 +73,14 @@ def quote(clause, passage: Optional[str] = None) -> str:
     return f"【原文】{clause.location}\n“{text}”"
 
 
-def excerpt(clause, question: str) -> str:
+def excerpt(clause, question: str, basis: Optional[str] = None) -> str:
     """The quotation an answer shows: the whole clause when it is short, else its sentence that
-    bears on the question (the whole clause stays in the payload's citation)."""
+    bears on the question, or when the question points at none, on `basis` (the whole clause
+    stays in the payload's citation)."""
     if clause.is_parent or len(clause.text) <= 90:
         return quote(clause)
-    sentence = get_kb().best_sentence(clause.id, question)
+    kb = get_kb()
+    sentence = kb.best_sentence(clause.id, question) if basis is None else kb.sentence_asked(clause.id, question, basis)
     return quote(clause, sentence if sentence and sentence in clause.text else None)
 
 
@@ -204,7 +206,7 @@ def verdict_reply(verdict, clause, address: str = "您", aspect: Optional[str] =
     name = f"「{clause.label}」（{clause.location}）"
     # The sentence quoted is the one the verdict turns on ("毕业10年以内"), not the clause's first.
     basis = " ".join([question, *verdict.met, *verdict.unmet])
-    quoted = quote(clause) if whole else excerpt(clause, basis)
+    quoted = quote(clause) if whole else excerpt(clause, question, basis)
     if verdict.verdict == "need_info":
         fact = verdict.missing[0]
         q = verdict.questions.get(fact) if verdict.questions else None

@@ -126,8 +126,8 @@ def _first_kind(u: Understanding) -> str:
         return "county"  # "我们那能享受山区县的政策吗" after "我是湖州安吉的": the place said before
     if u.aspect() == "decider" and (u.department() or PROVINCIAL_DEPARTMENT.search(u.text)):
         return "units"  # "那这块到底是卫健委说了算还是人社厅"
-    if u.aspect() and not u.new_facts() and (u.explicit_topic() or u.follows_up()):
-        return "aspect"  # "那能补多少钱", "创业担保贷款额度是多少"
+    if u.aspect() and not u.new_facts() and (u.explicit_topic() or u.follows_up() or u.asks_more_of_the_last()):
+        return "aspect"  # "那能补多少钱", "创业担保贷款额度是多少", "有没有截止时间，啥时候之前要报"
     if not u.pending_clause and (u.place_matches() or u.last_place) and COVERED_ASKED.search(u.text) \
             and not WHY_NOT.search(u.text) and not u.names_a_measure() and not u.aspect() \
             and not (u.case_clause and AS_IT_STANDS.search(u.text)) \

@@ -98,6 +98,8 @@ UNITS_QUESTION = re.compile(r"哪个部门|哪些部门|哪几个部门|什么�
 WHICH_MEASURE = re.compile(r"^(那|这|它|刚才那个|刚才说的|上面那个|这个)?(是|属于|在)?(文件|意见)?(的)?(第几条|第几项|哪一条|哪条|哪一项)")
 # "第二段呢": a paragraph of the measure just discussed.
 PARAGRAPH = re.compile(r"第([一二两三四1-4])段")
+# "它第二句说的啥意思": a sentence of the measure just discussed.
+SENTENCE = re.compile(r"第([一二两三四五六1-6])句")
 RESUME = re.compile(r"(刚才|之前|前面|上面|回到)(问的|说的|那个|那件|的)|为啥不行|为什么不行|为什么不符合|为啥不符合|怎么不行|"
                     r"为什么不能|为啥不能|凭什么|(有|有没有|会不会|会|受)影响|"
                     r"这样(的话|子)?(也)?(算不算|算吗|能算吗|可以吗|行吗|行不行|可不可以|能不能|符合吗)")
@@ -379,6 +381,11 @@ class Understanding:
                 m = kb.find_place(str(value))
                 if m is not None and all(m.name != f.name for f in found):
                     found.append(m)
+        if found:
+            # Townships and places below them are entities only as the fact of a case: "分水镇和千岛湖镇，
+            # 哪个算山区县" names 淳安 too.
+            found += [m for m in kb.places_in_text(self.text) if (m.township or m.landmark)
+                      and all(m.name != f.name for f in found)]
         if not found:
             found = list(kb.places_in_text(self.text))
         if not found:

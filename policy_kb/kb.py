@@ -278,6 +278,20 @@ class KnowledgeBase:
         self.clause(cid)
         return self.index.best_sentence(cid, text)
 
+    def sentences_said(self, cid: str) -> List[str]:
+        """The clause's sentences as a reader counts them: after the title of a measure's first
+        paragraph ("（七）加强创业扶持。"), which heads it rather than says anything."""
+        clause = self.clause(cid)
+        titled = clause.measure is not None and clause.paragraph in (None, 1) and len(clause.sentences) > 1
+        return list(clause.sentences[1:] if titled else clause.sentences)
+
+    def sentence_asked(self, cid: str, question: str, basis: str) -> str:
+        """The sentence a question points at ("卫生高级自主评聘主要考核什么"), else the one `basis`
+        (the question with what a verdict turned on) shares most with."""
+        self.clause(cid)
+        sentence, score = self.index.sentence_and_score(cid, question)
+        return sentence if score > 0 else self.index.best_sentence(cid, basis)
+
     def warm(self) -> "KnowledgeBase":
         """Build the search index and the table of pinyin, initials and English (romanized.py)
         now instead of on the first question that needs them (about 0.5 s and 1 s)."""

@@ -267,15 +267,20 @@ class SearchIndex:
 
     def best_sentence(self, cid: str, text: str) -> str:
         """The clause sentence (verbatim) that shares the most with the question."""
+        return self.sentence_and_score(cid, text)[0]
+
+    def sentence_and_score(self, cid: str, text: str) -> Tuple[str, float]:
+        """The clause sentence that shares the most with the text, and how much it shares (0 when
+        nothing: then the sentence is the clause's first of substance)."""
         self._build()
         clause = self.clauses[cid]
         if clause.is_parent:
             parts = [self.clauses[p] for p in clause.composed_of]
             best = max(parts, key=lambda p: self._sentence_score(p, self.best_sentence(p.id, text), text))
-            return self.best_sentence(best.id, text)
+            return self.sentence_and_score(best.id, text)
         sentences = clause.sentences
         if not sentences:
-            return clause.text
+            return clause.text, 0.0
         query_tokens = set(self.tokenize(text))
         query_terms = {t for t, _ in self._matcher.find(normalise(text))}
         title_first = clause.measure is not None and clause.paragraph in (None, 1) and len(sentences) > 1
@@ -290,7 +295,7 @@ class SearchIndex:
             score += sum(self.term_weights[t].get(cid, 1.0) for t in query_terms if t in norm_sentence and t in self.term_weights)
             if score > best_score:
                 best_idx, best_score = idx, score
-        return sentences[best_idx]
+        return sentences[best_idx], best_score
 
     def _sentence_score(self, clause: Clause, sentence: str, text: str) -> float:
         query_tokens = set(self.tokenize(text))

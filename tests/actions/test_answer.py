@@ -630,3 +630,45 @@ def test_a_place_below_township_level_is_answered_with_its_county(matcher):
     msgs, _ = run("楠溪江边上搞漂流的，这地方算山区县吗", "ask_county", matcher)
     assert msgs[0]["text"].startswith("楠溪江位于温州市永嘉县，永嘉县是山区26县之一。")
     assert payloads(msgs)[0]["county"]["name"] == "永嘉县"
+
+
+def test_two_townships_asked_together_get_a_message_each_with_its_county(matcher):
+    msgs, _ = run("杭州的分水镇和千岛湖镇，哪个算山区县", "ask_county", matcher)
+    assert [p["county"]["name"] for p in payloads(msgs) if "county" in p] == ["桐庐县", "淳安县"]
+    assert msgs[-1]["text"].startswith("千岛湖镇属于杭州市淳安县")
+
+
+def test_whether_two_places_are_covered_is_asked_apart_from_the_fee_of_one_of_them(matcher):
+    msgs, _ = run("龙游和东阳是不是都算山区县？龙游的企业去省人才市场招人收不收参展费？", "ask_eligibility", matcher)
+    counties = [p["county"]["name"] for p in payloads(msgs) if "county" in p]
+    assert "东阳市" in counties and "m4.1" in cited(msgs)
+
+
+def test_which_city_a_place_is_in_is_a_question_of_its_own_beside_a_verdict(matcher):
+    msgs, _ = run("我毕业12年了，在文成开了家民宿，还能按高校毕业生享受创业扶持吗？文成属于哪个市的",
+                  "ask_eligibility", matcher)
+    assert any(m["text"].startswith("（2）文成县属于温州市") for m in msgs)
+
+
+def test_a_sentence_of_the_measure_just_discussed_is_counted_as_a_reader_counts(matcher):
+    msgs, _ = run("它第二句说的啥意思", "ask_clause", matcher, slots={"last_kind": "clause", "last_clause": "m7"})
+    assert "毕业10年以内" in msgs[0]["text"].split("\n")[0]
+
+
+def test_a_point_asked_right_after_a_measure_is_of_that_measure(matcher):
+    msgs, _ = run("有没有截止时间，啥时候之前要报", "ask_document", matcher,
+                  slots={"last_kind": "clause", "last_clause": "m5"})
+    assert cited(msgs) == ["m5"] and "没有规定" in msgs[0]["text"]
+
+
+def test_a_verdict_quotes_the_sentence_the_question_points_at(matcher):
+    msgs, _ = run("我是青田一个村卫生室的村医，卫生高级自主评聘主要考核什么", "ask_eligibility", matcher)
+    assert "常见病" in msgs[0]["text"]
+
+
+def test_a_place_asked_about_is_answered_as_such_whatever_the_model_read(matcher):
+    msgs, _ = run("壶镇镇归哪个县管？是山区县不", "ask_units", matcher)
+    assert msgs[0]["text"].startswith("壶镇镇属于丽水市缙云县") and payloads(msgs)[0]["county"]["name"] == "缙云县"
+    # a place of the past beside a part of the document asked about: the part
+    msgs, _ = run("我是退休老干部 以前在衢州工作 听说省里出了个支持山区26县的人社文件 总体思路是啥", "ask_county", matcher)
+    assert cited(msgs)[0] == "principle"
