@@ -114,7 +114,9 @@ def _specificity(match) -> int:
         return 1
     if match.city is not None:
         return 2
-    return 3 if match.outside.name != match.outside.province else 4
+    if match.outside.county:
+        return 3  # "江西上饶婺源": the county
+    return 4 if match.outside.name != match.outside.province else 5
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .lexicon import LongestMatch
 from .models import FactDef, PlaceMatch, Subject, Subjects
-from .places import PlaceIndex
+from .places import PlaceIndex, most_specific
 from .text import cn_number, normalise
 
 _NUM = r"(\d{1,3}|[零〇一二两三四五六七八九十百]{1,4})"
@@ -617,12 +617,12 @@ class FactExtractor:
         out: Dict[str, str] = {}
         if going:
             # the latest move ("先…跑去义乌做电商…去年回了老家平阳县"), its county before its city
-            out["place"] = _most_specific(going[::-1]).name
+            out["place"] = most_specific(going[::-1]).name
         if going and not here and came:
             here = came[-1:]  # "从丽水云和派到杭州去挂职": where one is sent from is where one is now
         if here:
             moved = [m for m in here if m in going]
-            origin = (moved[-1] if moved else _most_specific(here)).name
+            origin = (moved[-1] if moved else most_specific(here)).name
             out["origin"] = origin
             out.setdefault("place", origin)
         return out
@@ -685,11 +685,3 @@ def _occurrences(text: str, words: str) -> List[int]:
         i = text.find(words, i + 1)
     return out
 
-
-def _most_specific(matches: List[PlaceMatch]) -> PlaceMatch:
-    """Of places named together ("丽水市莲都区"), the county-level one; else the first."""
-    for kind in ("place", "area", "city", "outside"):
-        for m in matches:
-            if getattr(m, kind) is not None:
-                return m
-    return matches[0]

@@ -291,17 +291,21 @@ class Area(_Model):
 
 
 class OutsidePlace(_Model):
-    """A province-level division or a city outside Zhejiang."""
+    """A province-level division, a city or a county outside Zhejiang."""
 
     name: str
     province: str
     aliases: List[str] = []
+    # A county read from the division table (婺源县): its name without 县/市 is read only where it is
+    # no everyday word and names no other place, and it is never read from pinyin.
+    county: bool = False
+    short_name: bool = True
 
     @property
     def all_names(self) -> List[str]:
         names = [self.name, *self.aliases]
         short = default_short_name(self.name)
-        if short and self.name != self.province:
+        if short and self.name != self.province and self.short_name:
             names.append(short)
         return list(dict.fromkeys(names))
 
@@ -366,6 +370,8 @@ class PlacesFile(_Model):
     confusable: Dict[str, str] = {}
     areas: List[Area] = []
     outside: List[OutsideEntry] = []
+    # Provinces outside Zhejiang whose counties (县, 县级市) are read from the division table.
+    outside_counties: List[str] = []
     landmarks: List[Landmark] = []
 
     @validator("confusable")

@@ -153,13 +153,7 @@ class PlaceIndex:
     def find_place(self, text: str) -> Optional[PlaceMatch]:
         """The first place mentioned, preferring a county-level place, then an area, a city, outside Zhejiang."""
         matches = self.places_in_text(text, fuzzy=True)
-        if not matches:
-            return None
-        for kind in ("place", "area", "city", "outside"):
-            for m in matches:
-                if getattr(m, kind) is not None:
-                    return m
-        return matches[0]
+        return most_specific(matches) if matches else None
 
     def _straddles(self, norm: str, i: int, length: int, masked: Optional[set] = None) -> bool:
         """Whether a non-place phrase starts inside norm[i:i+length] and ends beyond it."""
@@ -224,6 +218,19 @@ class PlaceIndex:
             OutsidePlace: "outside",
         }
         return PlaceMatch(text=term, span=span, fuzzy=fuzzy, **{kwargs[type(target)]: target})
+
+
+def most_specific(matches: List[PlaceMatch]) -> PlaceMatch:
+    """Of places named together ("丽水市莲都区", "江西上饶婺源"), the county-level one, then an area,
+    a city; outside Zhejiang a county, then a city, then a province; else the first."""
+    for kind in ("place", "area", "city"):
+        for m in matches:
+            if getattr(m, kind) is not None:
+                return m
+    outside = [m for m in matches if m.outside is not None]
+    if outside:
+        return min(outside, key=lambda m: (not m.outside.county, m.outside.name == m.outside.province))
+    return matches[0]
 
 
 def _contains(match: PlaceMatch, township: Township) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Type, TypeVar, Union
@@ -38,7 +39,7 @@ from .models import (
     split_sentences,
 )
 from .text import squash
-from .townships import attach_townships
+from .townships import attach_townships, counties_of_provinces, is_ordinary_word
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_DATA_DIR = PACKAGE_DIR / "data"
@@ -305,6 +306,20 @@ def _load_places(
                     raise _fail(PLACES_FILE, loc, f"name '{alias}' is used twice")
             for alias in obj.all_names:
                 outside[alias] = obj
+    # Counties of neighbouring provinces ("江西婺源"), from the division table: a name shared by two
+    # counties or with a place above is left out, and a short form that is an everyday word too.
+    read = counties_of_provinces(parsed.outside_counties)
+    shared = {n for n, count in Counter(name for name, _ in read).items() if count > 1}
+    shorts = Counter(default_short_name(name) for name, _ in read)
+    for name, province in read:
+        if name in shared or name in zj_names or name in outside:
+            continue
+        short = default_short_name(name)
+        usable = bool(short) and shorts[short] == 1 and short not in zj_names and short not in outside \
+            and not is_ordinary_word(short)
+        obj = OutsidePlace(name=name, province=province, county=True, short_name=usable)
+        for alias in obj.all_names:
+            outside[alias] = obj
     outside_by_name = {o.name: o for o in outside.values()}
     # Townships, towns and streets come from the civil-affairs division table, never from places.yml.
     for i, entry in enumerate(parsed.cities):

@@ -621,8 +621,13 @@ def _toneless_of(chars: str) -> str:
 
 def lexicon(kb: "KnowledgeBase") -> List[str]:
     """The knowledge base's terms written in Chinese characters only, two or more of them."""
+    from .models import OutsidePlace
+
     words = [*kb.user_words(), *(normalise(c.title) for c in kb.clauses.values())]
-    return [w for w in dict.fromkeys(words) if _CJK_TERM.match(w)]
+    # (not the counties of other provinces: "dean", "taihu" would read as 德安, 太湖)
+    surface = kb.places.surface_forms()
+    return [w for w in dict.fromkeys(words) if _CJK_TERM.match(w)
+            and not (isinstance(surface.get(w), OutsidePlace) and surface[w].county)]
 
 
 # --------------------------------------------------------------------------- shared instance

