@@ -318,10 +318,12 @@ class EligibilityEngine:
         counties = target.counties if isinstance(target, City) else target.places
         city_name = target.name if isinstance(target, City) else target.city
         passing = [p for p in counties if self._place_ok(cond, p)]
-        if cond.mountain is False and passing:
-            # "杭州的医院": a city named for where someone works outside the 26 means its
-            # developed part; a county of the 26 would be named as such ("淳安").
-            passing = counties
+        if cond.mountain is False and passing and len(passing) < len(counties):
+            # "温州的医院": a city named for where someone works outside the 26 means its
+            # developed part; a county of the 26 would be named as such ("文成").
+            text = cond.met.format(place=target.name, city=city_name).replace(
+                f"{target.name}属于{city_name}", f"{target.name}（按其山区县以外的县（市、区）算）")
+            return MET, text, None
         if len(passing) == len(counties):
             # "丽水市属于丽水市" says nothing: a whole city is named as such.
             text = cond.met.format(place=target.name, city=city_name).replace(

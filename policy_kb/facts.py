@@ -80,6 +80,9 @@ def _year_value(token: str) -> Optional[int]:
     return int(digits) if len(digits) == len(token) else None
 
 
+# A place that says which of several firms is meant ("仙居那家", "临海的那家厂"; not "衢州丽水那个
+# 博士后补助", which names a measure).
+_PICKS_PLACE = re.compile(r"的?(那家|那一家|这家)")
 # Years that say which of several people is meant ("毕业13年那个", "毕业3年的那位").
 _PICKS_ONE = re.compile(r"了?的?(那个|那位|那一个|那一位)")
 
@@ -235,7 +238,7 @@ def _clause_start(norm: str, pos: int) -> int:
     return start
 
 
-def _is_denied(norm: str, start: int) -> bool:
+def is_denied(norm: str, start: int) -> bool:
     """Whether the word at ``start`` is denied by a negator before it in the same clause."""
     before = norm[_clause_start(norm, start):start].rstrip(_FILLER)
     for n in _NEGATORS:
@@ -518,7 +521,7 @@ class FactExtractor:
         own: Dict[str, bool] = {}  # whether the value kept was stated, not only asked about
         for fact, value, _, (start, _end) in mentions:
             mine = not _in_question(norm, start) and not _in_the_past(norm, start)
-            if _is_denied(norm, start):
+            if is_denied(norm, start):
                 denials.setdefault(fact, value)
             elif fact not in out or value in self._narrower(fact, out[fact]) or (
                     correcting and out[fact] not in self._narrower(fact, value)) or (mine and not own[fact]):
@@ -531,7 +534,7 @@ class FactExtractor:
         # A phrase can state two facts: "公立医院" is a public institution and a hospital. Words of
         # other facts inside a matched phrase count.
         for fact, _, chunk, (start, _end) in mentions:
-            if _is_denied(norm, start):
+            if is_denied(norm, start):
                 continue
             mine = not _in_question(norm, start) and not _in_the_past(norm, start)
             for inner_fact, inner_value, _, _ in self._inner_mentions(chunk):
@@ -551,7 +554,7 @@ class FactExtractor:
         if asked is not None and "activity" not in out:
             # What the question is about ("考卫生中级") is no one person's: it is read from all that was said.
             topic = [v for f, v, _, (start, _e) in self.enum_mentions(whole)
-                     if f == "activity" and not _is_denied(whole, start)]
+                     if f == "activity" and not is_denied(whole, start)]
             if topic:
                 out["activity"] = topic[0]
         if subject.kind in ("employer", "official") and asked is None:
@@ -586,11 +589,15 @@ class FactExtractor:
     def _place_facts(norm: str, places: List[PlaceMatch]) -> Dict[str, str]:
         """`place`: where the measure is judged (where the person goes, else where they are);
         `origin`: where they are now. Denied places and places they have left do not count."""
+        # "一个在临海 一个在仙居…仙居那家去省人才市场招聘要交参展费吗": the place that says which one
+        picked = [m for m in places if _PICKS_PLACE.match(norm, m.span[1])]
+        if len({m.name for m in picked}) == 1 and len({m.name for m in places}) > 1:
+            places = picked[-1:]
         going, here, home, lives, came = [], [], [], [], []
         for m in places:
             start, end = m.span
             before = norm[_clause_start(norm, start):start]
-            if _is_denied(norm, start):
+            if is_denied(norm, start):
                 continue
             if _MOVED.search(before):
                 going.append(m)  # "调到椒江", "我们去年搬到东阳了"

@@ -184,7 +184,10 @@ def _readings(term: str) -> Tuple[Tuple[str, ...], List[Tuple[str, ...]]]:
     from pypinyin import Style, lazy_pinyin, pinyin
 
     primary = tuple(lazy_pinyin(term, style=Style.NORMAL))
-    per_char = pinyin(term, style=Style.NORMAL, heteronym=True)
+    # Each character's readings of its own too: people type the reading they know ("leqing" for
+    # 乐清, whose phrase reading is yueqing).
+    per_char = [list(dict.fromkeys([*options, *pinyin(ch, style=Style.NORMAL, heteronym=True)[0]]))
+                for options, ch in zip(pinyin(term, style=Style.NORMAL, heteronym=True), term)]
     alternatives: List[Tuple[str, ...]] = []
     size = 1
     for options in per_char:

@@ -35,6 +35,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import jieba
 from rank_bm25 import BM25Okapi
 
+from .facts import is_denied
 from .lexicon import LongestMatch
 from .models import Clause, GlossaryEntry, SearchHit
 from .text import normalise
@@ -165,9 +166,13 @@ class SearchIndex:
     # ------------------------------------------------------------------ signals
 
     def keyword_hits(self, text: str) -> Dict[str, float]:
-        """Summed keyword weight per clause id (parents included)."""
+        """Summed keyword weight per clause id (parents included). A word denied where it stands
+        ("乡村老师（不是挂职来的那种）") names nothing asked about."""
         scores: Dict[str, float] = {}
-        for term, _ in self._matcher.find(normalise(text)):
+        norm = normalise(text)
+        for term, pos in self._matcher.find(norm):
+            if is_denied(norm, pos):
+                continue
             for cid, weight in self._weights_within(term).items():
                 scores[cid] = scores.get(cid, 0.0) + weight
         return scores

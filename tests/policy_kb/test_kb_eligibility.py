@@ -215,3 +215,12 @@ def test_who_decides_reads_as_the_one_who_decides():
     for cid, rule in get_kb().rules.items():
         if rule.decided_by:
             assert not rule.decided_by.rstrip("）)").endswith("决定") and "；" not in rule.decided_by, (cid, rule.decided_by)
+
+
+def test_a_city_partly_covered_named_as_the_developed_side_is_not_said_to_be_covered_whole(kb):
+    # 温州 has five mountain counties: "温州市中心医院" is its developed part, and no reason says
+    # that all its counties qualify.
+    v = kb.evaluate("m4.2", {"origin": "温州市", "place": "文成县", "employer_type": "public_institution",
+                             "activity": "secondment"})
+    assert not any("全部符合" in m for m in v.met)
+    assert any("温州市（按其山区县以外的县（市、区）算）" in m for m in v.met)

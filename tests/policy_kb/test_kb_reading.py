@@ -320,6 +320,8 @@ def test_who_is_named_and_who_is_the_writer():
     ("户口在龙游，家也在龙游，但我公司开在杭州滨江", {"place": "滨江区"}),        # home gives way to the business
     ("后来在上海做了两年多博士后，本来想留上海，后来回了浙江，现在在丽水遂昌", {"place": "遂昌县"}),  # 本来, 后来: no move
     ("过去在天台工作，现在在椒江", {"place": "椒江区"}),                          # 过去 is the past, not going
+    ("两个子公司 一个在临海 一个在仙居 仙居那家去招聘要交参展费吗", {"origin": "仙居县"}),  # the one picked
+    ("博士后出站后去了宁波一家民企，户口还在衢州，能拿衢州丽水那个博士后补助吗", {"place": "宁波市"}),  # a measure named
 ])
 def test_the_role_of_a_place_said_around_it(text, expected):
     got = facts(text)
@@ -424,6 +426,9 @@ def test_what_one_is_compared_with_is_no_fact_of_ones_own():
     said = facts("她在松阳县城一个社区卫生服务站上班，她考中级那个分数线是不是跟城里大医院的一样啊")
     assert said["institution_type"] == "community_health_station"
     assert KB.not_covered("衢州市本级自己出的博士后工作站建站资助标准是多少") is not None
+    # "像博士后那样的补助": what one would like to be treated as
+    assert "role" not in facts("去衢州的民营企业工作，省财政有没有像博士后那样的补助")
+    assert facts("我是博士后，像我这样的能拿吗")["role"] == "postdoc"
 
 
 def test_the_closest_measure_of_a_listed_group_is_a_clause_of_the_document(data_copy):
