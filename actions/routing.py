@@ -44,7 +44,7 @@ WHICH_OF_ITS = re.compile(r"哪一?条|哪一?项|哪几条|哪几项|哪些条|
 # Words that put right what was understood ("我说的是龙游那个", "不是奉化的").
 PUTS_RIGHT = re.compile(r"说的是|指的是|我是说|不是|而是|是指")
 # Kinds whose answer is about a measure, which a place outside Zhejiang turns into "not this document".
-_ABOUT_A_MEASURE = ("clause", "eligibility", "aspect", "applicable", "inform")
+_MEASURE_KINDS = ("clause", "eligibility", "aspect", "applicable", "inform")
 
 
 def route(u: Understanding) -> str:
@@ -52,7 +52,7 @@ def route(u: Understanding) -> str:
     if u.units_of:
         return "units_of"  # "3.这两样分别是哪些部门负责", a part of a message of several questions
     kind = _first_kind(u)
-    if kind in _ABOUT_A_MEASURE and u.only_outside_zhejiang() and not u.pending_clause \
+    if kind in _MEASURE_KINDS and u.only_outside_zhejiang() and not u.pending_clause \
             and not THIS_DOCUMENT.search(u.text):
         kind = "outside"  # "深圳博士后出站留深工作 能拿多少补贴": another place's policy
     seen = [kind]

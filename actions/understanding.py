@@ -74,7 +74,7 @@ PAST_PLACE = re.compile(r"(以前|之前|原来|原先|过去|曾经)(是|属于
 # A message that asks something ("…有啥好处", "哪几类", "…没").
 QUESTIONING = re.compile(r"[吗呢么嘛？?]|啥|什么|怎么|如何|哪|几|多少|有没有|是不是|能不能|没$")
 # What was answered about a measure, which a short question may ask more of.
-_ABOUT_A_MEASURE = ("clause", "aspect", "units", "term", "eligibility", "applicable", "inform", "units_of")
+_ANSWERED_ON_A_MEASURE = ("clause", "aspect", "units", "term", "eligibility", "applicable", "inform", "units_of")
 # Which measures mention something ("哪几条提到了职称", "写到金融的是哪一条"): the words are "x".
 MENTIONS = re.compile(r"(哪几条|哪些条|哪几项|哪些措施|哪些举措|哪一?条|哪一?项)[^，,。？?]{0,4}?(提到|提及|涉及|讲到|说到|写到|写了|有)了?"
                       r"(?P<x>[\u4e00-\u9fff]{2,8}?)(的|吗|呢|？|\?|$)|"
@@ -255,7 +255,7 @@ class Understanding:
         of that measure ("挂完回来对个人有啥好处" after 挂职, "哪几类大赛" after 技能大赛)."""
         kb = get_kb()
         if self.last_clause not in kb.clauses or kb.clause(self.last_clause).about_document \
-                or self.last_kind not in _ABOUT_A_MEASURE or len(self.text) > 20 or not QUESTIONING.search(self.text):
+                or self.last_kind not in _ANSWERED_ON_A_MEASURE or len(self.text) > 20 or not QUESTIONING.search(self.text):
             return False
         base = self.last_clause.split(".")[0]
         topics = kb.clauses_for_topic(self.text)
