@@ -34,10 +34,8 @@ def county_replies(matches: Sequence[Any], text: str) -> Tuple[List[Reply], Opti
     replies = [reply]
     for extra in counties[1:4]:
         p = extra.place
-        below = extra.township or extra.landmark
-        if below:
-            verdict = "是山区26县之一" if p.is_mountain_county else "不在山区26县范围内"
-            more = Reply(f"{below}属于{p.city}{p.name}，{p.name}{verdict}。")
+        if extra.township or extra.landmark:
+            more = Reply(_below_county(p, extra.township, extra.landmark))
         else:
             yes = "属于" if p.is_mountain_county else "不属于"
             more = Reply(f"{p.name}（{p.city}）{yes}本意见所指的山区县。")
@@ -81,12 +79,7 @@ def county_reply(matches: Sequence[Any], text: str) -> Tuple[Reply, Optional[str
     # A place below township level ("楠溪江", "下姜村"): where it lies, down to its township if known.
     landmark = getattr(m, "landmark", None) or next((t.landmark for t in said if t.landmark), None)
     if township or landmark:
-        verdict = "是山区26县之一" if p.is_mountain_county else "不在山区26县范围内"
-        if township:
-            lead = f"{township}属于{p.city}{p.name}，{p.name}{verdict}。"
-        else:
-            mark = kb.places.landmarks[normalise(landmark)]
-            lead = f"{landmark}位于{p.city}{p.name}{mark.township or ''}，{p.name}{verdict}。"
+        lead = _below_county(p, township, landmark)
         if not p.is_mountain_county and getattr(p, "note", None):
             lead += p.note
     elif WHICH_CITY.search(text):  # "文成属于哪个市的": the city first
@@ -106,6 +99,16 @@ def county_reply(matches: Sequence[Any], text: str) -> Tuple[Reply, Optional[str
     reply.add_citations([scope])
     reply.payload["county"] = p.to_payload()
     return reply, p.name
+
+
+def _below_county(p, township: Optional[str], landmark: Optional[str]) -> str:
+    """Which county a township ("千岛湖镇") or a place below it ("楠溪江", down to its township
+    where known) is in, and whether that county is covered."""
+    verdict = "是山区26县之一" if p.is_mountain_county else "不在山区26县范围内"
+    if township:
+        return f"{township}属于{p.city}{p.name}，{p.name}{verdict}。"
+    mark = get_kb().places.landmarks[normalise(landmark)]
+    return f"{landmark}位于{p.city}{p.name}{mark.township or ''}，{p.name}{verdict}。"
 
 
 def _city_reply(city, text: str) -> Reply:

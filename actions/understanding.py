@@ -14,6 +14,7 @@ from rasa_sdk import Tracker
 
 from policy_kb import get_kb
 from policy_kb.models import Subject
+from policy_kb.places import most_specific, specificity
 from policy_kb.text import clean_user_text, cn_number
 
 from policy_kb import CONFIDENT, PLAUSIBLE
@@ -100,23 +101,10 @@ WHICH_MEASURE = re.compile(r"^(那|这|它|刚才那个|刚才说的|上面那�
 PARAGRAPH = re.compile(r"第([一二两三四1-4])段")
 # "它第二句说的啥意思": a sentence of the measure just discussed.
 SENTENCE = re.compile(r"第([一二两三四五六1-6])句")
-RESUME = re.compile(r"(刚才|之前|前面|上面|回到)(问的|说的|那个|那件|的)|为啥不行|为什么不行|为什么不符合|为啥不符合|怎么不行|"
-                    r"为什么不能|为啥不能|凭什么|(有|有没有|会不会|会|受)影响|"
-                    r"这样(的话|子)?(也)?(算不算|算吗|能算吗|可以吗|行吗|行不行|可不可以|能不能|符合吗)")
 # "我户口还在文成，这样算不算": the case, with what was just added (not whether a place is covered).
 AS_IT_STANDS = re.compile(r"这样(的话|子)?(也)?(算不算|算吗|能算吗|可以吗|行吗|行不行|可不可以|能不能|符合吗)")
-
-
-def _specificity(match) -> int:
-    if match.place is not None:
-        return 0
-    if match.area is not None:
-        return 1
-    if match.city is not None:
-        return 2
-    if match.outside.county:
-        return 3  # "江西上饶婺源": the county
-    return 4 if match.outside.name != match.outside.province else 5
+RESUME = re.compile(r"(刚才|之前|前面|上面|回到)(问的|说的|那个|那件|的)|为啥不行|为什么不行|为什么不符合|为啥不符合|怎么不行|"
+                    r"为什么不能|为啥不能|凭什么|(有|有没有|会不会|会|受)影响|" + AS_IT_STANDS.pattern)
 
 
 @dataclass
@@ -412,7 +400,7 @@ class Understanding:
             return at > 0 and bool(words.search(self.text, max(0, at - 6), at))
 
         kept = [m for m in found if not said_before(m, DENIED_PLACE)]
-        return sorted(kept or found, key=lambda m: (said_before(m, PAST_PLACE), _specificity(m)))
+        return sorted(kept or found, key=lambda m: (said_before(m, PAST_PLACE), specificity(m)))
 
     def only_outside_zhejiang(self) -> bool:
         """Places are named and none of them is in Zhejiang."""
@@ -469,7 +457,7 @@ class Understanding:
                     facts["years_since_graduation"] = value
         if self.pending_fact in ("place", "origin") and "place" not in facts and reading.places:
             # Asked where, "老家在丽水庆元" is the answer, whatever a place of one's past would count for.
-            facts["place"] = sorted(reading.places, key=_specificity)[0].name
+            facts["place"] = most_specific(reading.places).name
         if not reading.places and "place" not in facts:
             for label in ("place", "city"):
                 for value in self.entities.get(label, []):

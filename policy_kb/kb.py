@@ -72,6 +72,8 @@ class KnowledgeBase:
             masked_terms=[*dept_names, *_NON_PLACE_PHRASES],
             confusable=data.confusable,
         )
+        # the parts of the document's own number (issuer, year, number), read as any number is
+        self._own_number = _DOCUMENT_NUMBER.search(normalise(data.document.number))
         self.eligibility = EligibilityEngine(data.facts, data.rules, data.clauses, self.places)
         self.extractor = FactExtractor(data.facts, self.places, data.not_facts, data.subjects)
         self._typos = None
@@ -282,8 +284,7 @@ class KnowledgeBase:
         """The clause's sentences as a reader counts them: after the title of a measure's first
         paragraph ("（七）加强创业扶持。"), which heads it rather than says anything."""
         clause = self.clause(cid)
-        titled = clause.measure is not None and clause.paragraph in (None, 1) and len(clause.sentences) > 1
-        return list(clause.sentences[1:] if titled else clause.sentences)
+        return list(clause.sentences[1:] if clause.opens_with_title else clause.sentences)
 
     def sentence_asked(self, cid: str, question: str, basis: str) -> str:
         """The sentence a question points at ("卫生高级自主评聘主要考核什么"), else the one `basis`
@@ -362,7 +363,7 @@ class KnowledgeBase:
         for word in [*doc.other_matters, *doc.other_documents]:
             if word in norm:
                 return word
-        own = _DOCUMENT_NUMBER.search(normalise(doc.number))
+        own = self._own_number
         for m in _DOCUMENT_NUMBER.finditer(norm):
             if m.group(1) != own.group(1) or m.group(2) != own.group(2) or m.group(3) not in (None, own.group(3)):
                 return m.group(0)

@@ -161,6 +161,12 @@ class Clause(_Model):
         return values
 
     @property
+    def opens_with_title(self) -> bool:
+        """Whether its first sentence is the measure's title ("（七）加强创业扶持。"), which heads the
+        paragraph rather than says anything: a measure's first paragraph of several sentences."""
+        return self.measure is not None and self.paragraph in (None, 1) and len(self.sentences) > 1
+
+    @property
     def is_parent(self) -> bool:
         return bool(self.composed_of)
 

@@ -220,17 +220,23 @@ class PlaceIndex:
         return PlaceMatch(text=term, span=span, fuzzy=fuzzy, **{kwargs[type(target)]: target})
 
 
+def specificity(match: PlaceMatch) -> int:
+    """How narrow a place is, narrowest 0: a county-level place, an area, a city; outside Zhejiang
+    a county ("江西上饶婺源"), a city, a province."""
+    if match.place is not None:
+        return 0
+    if match.area is not None:
+        return 1
+    if match.city is not None:
+        return 2
+    if match.outside.county:
+        return 3
+    return 4 if match.outside.name != match.outside.province else 5
+
+
 def most_specific(matches: List[PlaceMatch]) -> PlaceMatch:
-    """Of places named together ("丽水市莲都区", "江西上饶婺源"), the county-level one, then an area,
-    a city; outside Zhejiang a county, then a city, then a province; else the first."""
-    for kind in ("place", "area", "city"):
-        for m in matches:
-            if getattr(m, kind) is not None:
-                return m
-    outside = [m for m in matches if m.outside is not None]
-    if outside:
-        return min(outside, key=lambda m: (not m.outside.county, m.outside.name == m.outside.province))
-    return matches[0]
+    """Of places named together ("丽水市莲都区", "江西上饶婺源"), the narrowest, the first of those."""
+    return min(matches, key=specificity)
 
 
 def _contains(match: PlaceMatch, township: Township) -> bool:

@@ -334,10 +334,11 @@ def _load_places(
         if mark.county not in places:
             raise _fail(PLACES_FILE, loc + ("county",), f"unknown county '{mark.county}'")
         county = places[mark.county]
-        if mark.township is not None and mark.township not in {t.name for t in county.townships}:
+        townships = {t.name for t in county.townships}
+        if mark.township is not None and mark.township not in townships:
             raise _fail(PLACES_FILE, loc + ("township",), f"'{mark.township}' is no township of {mark.county}")
         for j, name in enumerate(mark.all_names):
-            if name in all_names or name in seen or name in {t.name for t in county.townships}:
+            if name in all_names or name in seen or name in townships:
                 raise _fail(PLACES_FILE, loc + (("aliases", j - 1) if j else ("name",)), f"name '{name}' is used twice")
             seen.add(name)
         county.landmarks.append(mark)

