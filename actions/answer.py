@@ -617,12 +617,14 @@ class Answerer:
             self.remember("eligibility", clause)
         aspect = self.u.aspect()
         line = render.aspect_sentence(self.kb.aspect_answer(clause.id, aspect)) if aspect else None
-        place = None
-        tested = [c.fact for c in self.kb.rules[clause.id].conditions if c.fact in ("place", "origin")]
-        if tested and facts.get(tested[0]):
-            place = self.kb.find_place(facts[tested[0]])
-        return render.verdict_reply(verdict, clause, address=self.u.subject().address, aspect=line, place=place,
-                                    question=self.u.text, whole=self.u.several_points)
+        return render.verdict_reply(verdict, clause, address=self.u.subject().address, aspect=line,
+                                    place=self._place_judged(clause.id, facts), question=self.u.text,
+                                    whole=self.u.several_points)
+
+    def _place_judged(self, cid: str, facts: Dict[str, Any]):
+        """The place a measure's rule tests, as the facts give it (for the answer's county), or None."""
+        tested = [c.fact for c in self.kb.rules[cid].conditions if c.fact in ("place", "origin")]
+        return self.kb.find_place(facts[tested[0]]) if tested and facts.get(tested[0]) else None
 
     def on_resume(self):
         """Back to the case judged earlier: the same measure, judged on everything said since."""
@@ -642,7 +644,10 @@ class Answerer:
         if plan[0] != "list":
             return [render.Reply(messages.ASK_ABOUT_YOU)]
         _, verdicts, extra = plan
-        reply = places.applicable_reply(verdicts, extra, address=self.u.subject().address, question=self.u.text)
+        top = next((v for v in verdicts if v.verdict == "eligible"), verdicts[0] if verdicts else None)
+        place = self._place_judged(top.clause_id, facts) if top is not None and top.clause_id in self.kb.rules else None
+        reply = places.applicable_reply(verdicts, extra, address=self.u.subject().address, question=self.u.text,
+                                        place=place)
         first = extra[0] if extra else self.kb.clause(verdicts[0].clause_id)
         asking = next((v for v in verdicts if v.verdict == "need_info"), None)
         self.slots["subject"] = self.u.subject_slot()

@@ -155,9 +155,10 @@ def _all_reply(text: str) -> Reply:
 
 
 def applicable_reply(verdicts: Sequence[Any], related: Sequence[Any] = (), address: str = "您",
-                     question: str = "") -> Reply:
+                     question: str = "", place: Any = None) -> Reply:
     """The measures that may apply, one line each: what was asked about first, then each judged
-    one with its label and the reason that decides it; the leading measure quoted once."""
+    one with its label and the reason that decides it; the leading measure quoted once; with
+    `place`, the county its verdict was judged on."""
     kb = get_kb()
     verdicts = list(verdicts)[:MAX_LISTED]
     eligible = [kb.clause(v.clause_id) for v in verdicts if v.verdict == "eligible"]
@@ -187,6 +188,8 @@ def applicable_reply(verdicts: Sequence[Any], related: Sequence[Any] = (), addre
         top = next((v for v in verdicts if v.verdict == "eligible"), verdicts[0])
         reply.payload["eligibility"] = verdict_payload(top)
         reply.payload["eligibility_all"] = [verdict_payload(v) for v in verdicts]
+        if place is not None:
+            reply.payload["county"] = place.to_payload()
         first_info = next((v for v in verdicts if v.verdict == "need_info"), None)
         if first_info is not None and not related and all(v.verdict != "eligible" for v in verdicts):
             q = first_info.questions.get(first_info.missing[0]) if first_info.questions else None

@@ -18,7 +18,7 @@ from actions.config import OOS_TRUST_CONFIDENCE
 from actions.document import OVERVIEW, aspect_of
 from actions.understanding import (AS_IT_STANDS, COUNTY_QUESTION, DEICTIC, INTENT_KIND, ISSUER_OF, MANIPULATION, OWN_PLACE,
                                    POINTS_BACK, PROVINCIAL_DEPARTMENT, QUESTIONING, RESUME, SHOW_QUOTE, SINGLE_UNIT,
-                                   SMALL_TALK, STRONG_TOPIC, UNITS_QUESTION, WHICH_MEASURE, Understanding)
+                                   SMALL_TALK, STRONG_TOPIC, THIS_CASE, UNITS_QUESTION, WHICH_MEASURE, Understanding)
 
 # Who issued the document, not who is responsible for a measure ("是哪个部门发的", "联合印发").
 ISSUED = re.compile(r"发的|印发|发文|联合发|下发|出台|签发|落款")
@@ -28,6 +28,8 @@ THIS_DOCUMENT = re.compile(r"山区|这个文件|文件里|本文件|这个政�
 RESPONSIBILITY = re.compile(r"负责|管|哪块|哪条|哪项|哪几条|牵头|职责|分工|责任")
 # Words that ask whether someone qualifies: with them, facts told beside "哪个部门" make a case.
 ASKS_IF = re.compile(r"能不能|能否|可不可以|可以吗|能吗|行吗|符合|享受|能拿|能领|有份|够不够|算不算|行不行|有没有|吗")
+# Words that ask which one ("谁说了算", "卫健委说了算还是人社厅"), not whether ("省财政补不补").
+WHICH_ONE = re.compile(r"谁|哪个|哪家|哪一个|哪边|还是")
 # A message that ends as a question does ("…的一个镇吧", "…对不对").
 ASKS_AT_THE_END = re.compile(r"([吗吧呢么嘛？?]|是不是|对不对|对吗|是吧)[\W]*$")
 # Whether a place is one of the mountain counties, asked in so many words ("千岛湖属于山区县吗",
@@ -124,8 +126,12 @@ def _first_kind(u: Understanding) -> str:
     if OWN_PLACE.search(u.text) and COUNTY_QUESTION.search(u.text) and u.last_place and not u.place_matches() \
             and not u.names_a_measure() and not u.new_facts():
         return "county"  # "我们那能享受山区县的政策吗" after "我是湖州安吉的": the place said before
-    if u.aspect() == "decider" and (u.department() or PROVINCIAL_DEPARTMENT.search(u.text)):
+    if u.aspect() == "decider" and (u.department() or PROVINCIAL_DEPARTMENT.search(u.text)) and WHICH_ONE.search(u.text):
         return "units"  # "那这块到底是卫健委说了算还是人社厅"
+    if u.aspect() and u.case_clause and THIS_CASE.search(u.text) and not u.names_a_measure() and not u.new_facts():
+        return "resume"  # "这种情况省里补不补" after a verdict: the case again, with what the document says on it
+    if u.aspect() == "basis" and u.aspect_clause() is not None:
+        return "aspect"  # "山区县的企业看注册地还是经营地，我们注册在缙云…": how the document settles it, no verdict
     if u.aspect() and not u.new_facts() and (u.explicit_topic() or u.follows_up() or u.asks_more_of_the_last()):
         return "aspect"  # "那能补多少钱", "创业担保贷款额度是多少", "有没有截止时间，啥时候之前要报"
     if not u.pending_clause and (u.place_matches() or u.last_place) and COVERED_ASKED.search(u.text) \

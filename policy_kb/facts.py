@@ -166,6 +166,9 @@ _EMPLOYER_SAID = re.compile(r"我们(公司|厂|企业|单位|工厂|这)|咱们
 # What comes before a relative's name ("我的|妹夫"): no stretch of its own.
 _BEFORE_A_NAME = {"我", "我的", "我家", "我和", "我跟", "我与", "我同"}
 # He or she, starting what is said of a person named before ("我毕业12年他毕业6年"), not "其他".
+# Someone's relative, not the writer's ("他女朋友", "她的孩子"), right before the word.
+_OF_ANOTHER_WORDS = r"(他|她)的?"
+_OF_ANOTHER = re.compile(_OF_ANOTHER_WORDS + "$")
 _PRONOUN = re.compile(r"(?<!其)[他她](?!们)")
 # The writer, starting what is said of themselves ("…没出来我去年已经出站"), not "我们" or "跟我".
 _WRITER = re.compile(r"(?<![和跟与同])我(?!们)")
@@ -199,6 +202,12 @@ def _in_the_past(norm: str, pos: int) -> bool:
 
 
 # A clause that asks about others rather than telling about the person ("是不是只有县里大医院的才有？").
+def _stated_now(norm: str, pos: int) -> bool:
+    """Whether the words at `pos` state a fact of the one asked about as it is now: not only asked
+    about, not what was, not said of a counted group ("去年引进了几个大学生，今年想招一个…博士")."""
+    return not _in_question(norm, pos) and not _in_the_past(norm, pos) and not _COUNTED.search(norm, 0, pos)
+
+
 _ASKED_ABOUT = re.compile(r"是不是只有|只有[^，,。；;！!？?]{0,12}才|难道")
 
 
@@ -429,7 +438,14 @@ class FactExtractor:
         for start, end, person in stretches:
             if person is not None and person != who and not (isinstance(person, frozenset) and who in person):
                 out[start:end] = " " * (end - start)
-        return "".join(out), self._subject_named(who)
+        blanked = "".join(out)
+        # What is read from it is normalised again, which strips leading spaces and would move every
+        # span: a blanked start is marked with commas instead (the same length, and a clause end too).
+        lead = len(blanked) - len(blanked.lstrip(" "))
+        subject = self._subject_named(who)
+        if subject.kind == "relative" and all(_OF_ANOTHER.search(norm, 0, i) for i, _, _, rel in found if rel == who):
+            subject = Subject(kind="other", relation=who)  # "他女朋友…她能享受吗": not the writer's
+        return "，" * lead + blanked[lead:], subject
 
     @staticmethod
     def in_the_writers_place(text: str) -> bool:
@@ -500,6 +516,11 @@ class FactExtractor:
             return Subject(kind="employer")
         if any(w in norm for w in self._official):
             return Subject(kind="official")
+        # A message that opens with someone's relative ("他女朋友还在读大三，也想跟他一起创业") tells of
+        # that relative, who is not the writer's ("该女朋友", not "您女朋友").
+        for word, relation in self._relatives:
+            if re.match(r"[，,。\s]*" + _OF_ANOTHER_WORDS + re.escape(word), norm):
+                return Subject(kind="other", relation=relation)
         return Subject()
 
     def read(self, text: str, today: date, pick_one: bool = True) -> FactReading:
@@ -514,13 +535,18 @@ class FactExtractor:
         norm, asked = self._said_of_the_one_asked(norm) if pick_one else (norm, None)
         if asked is not None:
             subject = asked
+        elif pick_one and subject.kind == "self":
+            # One other person, and the question is about them ("厂里有个技术员没上过大学，他能享受吗").
+            who = self._asked_of(norm, [(i, rel) for i, _, _, rel in self._people(norm)])
+            if who not in (None, "self", "him"):
+                subject = self._subject_named(who)
         out: Dict[str, Any] = {}
         denials: Dict[str, str] = {}
         mentions = self.enum_mentions(norm)
         correcting = bool(_CORRECTION.search(norm))
         own: Dict[str, bool] = {}  # whether the value kept was stated, not only asked about
         for fact, value, _, (start, _end) in mentions:
-            mine = not _in_question(norm, start) and not _in_the_past(norm, start)
+            mine = _stated_now(norm, start)
             if is_denied(norm, start):
                 denials.setdefault(fact, value)
             elif fact not in out or value in self._narrower(fact, out[fact]) or (
@@ -536,7 +562,7 @@ class FactExtractor:
         for fact, _, chunk, (start, _end) in mentions:
             if is_denied(norm, start):
                 continue
-            mine = not _in_question(norm, start) and not _in_the_past(norm, start)
+            mine = _stated_now(norm, start)
             for inner_fact, inner_value, _, _ in self._inner_mentions(chunk):
                 if inner_fact != fact and (inner_fact not in out or mine and not own.get(inner_fact, True)):
                     # ("以前在村卫生室…调到龙泉市人民医院": the hospital of now)
@@ -673,7 +699,15 @@ def _person_of_the_question(norm: str, people: List[Tuple[int, str]]) -> Optiona
     if last is None:
         return None
     if last[1] == "him":
-        before = [rel for i, rel in named if i < last[0]]
+        # The family a pronoun named ("就是他老婆在杭州上班孩子还小…他来了有没有补助") is not the
+        # one the same pronoun is, nor anyone named after them in the same clause ("他女朋友…她能
+        # 享受吗" is the girlfriend).
+        pronoun, family = norm[last[0]], set()
+        for i, _ in named:
+            if norm[max(0, i - 1):i] == pronoun or norm[max(0, i - 2):i] == pronoun + "的":
+                end = _CLAUSE_END.search(norm, i)
+                family |= {j for j, _ in named if i <= j < (end.start() if end else len(norm))}
+        before = [rel for i, rel in named if i < last[0] and i not in family]
         return before[-1] if before else "him"
     return last[1]
 

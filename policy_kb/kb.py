@@ -11,7 +11,6 @@ from .aspects import AspectAnswer, load_aspects
 from .eligibility import EligibilityEngine
 from .errors import KBError
 from .facts import FactExtractor, FactReading
-from .lexicon import LongestMatch
 from .models import (
     City,
     Clause,
@@ -80,7 +79,6 @@ class KnowledgeBase:
         self.aspects = load_aspects(data.data_dir, data.clauses)
         self._unnamed, self._unnamed_closest = _load_unnamed(data.data_dir, self.clauses)
         self._named_cache: Dict[str, Optional[Tuple[str, Optional[str]]]] = {}
-        self._shared_forms: Optional[LongestMatch] = None
         self._document_text = normalise("".join(p for c in self.clauses.values() for p in c.passages))
         self.index = SearchIndex(data.clauses, data.glossary, self.user_words(), blocking_terms=dept_names)
         self._dept_aliases = sorted(
@@ -160,7 +158,8 @@ class KnowledgeBase:
                 if not _ENDS_AS_PEOPLE.search(norm, start, end):
                     continue
                 words = _LEADING.sub("", norm[start:end])
-                if _SAYS_WHO_I_AM.search(norm, 0, start) and not _ASKS_WHAT_IS_FOR.search(norm):
+                if (_SAYS_WHO_I_AM.search(norm, 0, start) or _SPEAKING_AS.match(norm, start)) \
+                        and not _ASKS_WHAT_IS_FOR.search(norm):
                     continue  # "我是报社记者，…这份文件是哪几家单位联合印发的": who asks, not whom for
                 if len(words) >= 2 and words not in people_words and not _NOT_A_GROUP.search(words) \
                         and not _NO_GROUP_WORDS.search(words) and not self._names(words):
@@ -448,17 +447,13 @@ class KnowledgeBase:
     def shared_township_names(self, text: str) -> List[Tuple[str, List[Place]]]:
         """Township names the text uses that townships of several counties share ("岩头镇" is in
         永嘉县 and 浦江县), each with those counties, where the text names no place that settles it."""
-        if self._shared_forms is None:
-            forms = {f: counties for f, counties in self.places.townships.ambiguous.items()
-                     if len(f) >= 3 or f.endswith(("镇", "乡"))}
-            self._shared_forms = LongestMatch(forms, min_len=2)
         norm = normalise(text)
         taken = [m.span for m in self.places_in_text(norm)]
         out = []
-        for start, end, form, counties in self._shared_forms.scan(norm):
+        for start, end, form, townships in self.places.shared_townships.scan(norm):
             if any(s < end and start < e for s, e in taken):
                 continue
-            found = [self.places.places[c] for c in counties if c in self.places.places]
+            found = [self.places.places[c] for c in sorted({t.county for t in townships}) if c in self.places.places]
             if len(found) >= 2:
                 out.append((form, found))
         return out
@@ -589,8 +584,10 @@ _GROUP_LEN = 8
 _ENDS_AS_PEOPLE = re.compile(r"(?<![^\u4e00-\u9fff])[\u4e00-\u9fff]*" + _PEOPLE_ENDINGS + "$")
 # Words for people that are no kind of people the document could name ("负责人", "员工").
 _NO_GROUP_WORDS = re.compile(r"负责人|工作人员|本人|个人|别人|家人|大家|当事人|联系人|申请人|员工|打工人|人员$|^[我你他她]")
-# The writer saying who they are, right before the words ("我是报社记者").
-_SAYS_WHO_I_AM = re.compile(r"(我|我们|本人|俺|俺们)(就)?是$")
+# The writer saying who they are, right before the words ("我是报社记者", "我是一名记者", "作为一名记者").
+_SAYS_WHO_I_AM = re.compile(r"((我|我们|本人|俺|俺们)(就)?是|作为|身为)(一名|一位|一个|名|位|个)?$")
+# The writer saying who they are at the start of the words ("作为一名记者").
+_SPEAKING_AS = re.compile(r"作为|身为")
 # What asks what the document holds for someone, besides naming the document or a policy.
 _ASKS_WHAT_IS_FOR = re.compile(r"有关系|相关|有没有|有啥|有什么|支持|扶持|待遇|说法|照顾|提到|提了|涉及|哪一类|算不算|享受|有份|针对")
 # A message that asks what the document holds for someone.

@@ -86,6 +86,11 @@ class PlaceIndex:
         self._max_len = max(len(s) for s in [*self._lookup, *self._masked, "x"])
         # A masked phrase ("人民医院" is no 人民 place) wins over a place name of the same length.
         self._forms = LongestMatch({**self._lookup, **{m: None for m in self._masked}}, min_len=2)
+        # Township names several counties share, as people write them: a full name, or a short form
+        # of three characters or more (a two-character one is too often an ordinary word: 桥头).
+        self.shared_townships = LongestMatch(
+            {f: ts for f, ts in self.townships.shared.items() if len(f) >= 3 or f.endswith(("镇", "乡"))}, min_len=2
+        )
         # name (with its 区/县/市 ending) -> place, for near-miss matching
         self._fuzzy_pool: Dict[str, Place] = {}
         for place in places.values():
@@ -146,9 +151,23 @@ class PlaceIndex:
             if target is not None:
                 out.append(self._make_match(target, term, (i, i + len(term))))
             i += len(term)
+        if out:
+            out = self._settle_shared(norm, out)
         if fuzzy and not out:
             out.extend(self._fuzzy_matches(norm))
         return out
+
+    def _settle_shared(self, norm: str, out: List[PlaceMatch]) -> List[PlaceMatch]:
+        """The matches with each shared township name that a place of the same text settles: of
+        the townships sharing the name, the one place named contains ("温州桥头镇" is 永嘉's, not 慈溪's)."""
+        added = []
+        for start, end, form, townships in self.shared_townships.scan(norm):
+            if any(m.span[0] < end and start < m.span[1] for m in out):
+                continue
+            fits = [t for t in townships if any(_contains(m, t) for m in out)]
+            if len(fits) == 1:
+                added.append(self._make_match(fits[0], form, (start, end)))
+        return sorted(out + added, key=lambda m: m.span) if added else out
 
     def find_place(self, text: str) -> Optional[PlaceMatch]:
         """The first place mentioned, preferring a county-level place, then an area, a city, outside Zhejiang."""

@@ -56,7 +56,8 @@ def _gap(m: "re.Match") -> str:
     text = m.string
     before = re.search(r"[\u3400-\u9fff]+$", text[: m.start()])
     after = re.match(r"[\u3400-\u9fff]+", text[m.end():])
-    return "，" if before and after and len(before.group(0)) >= 2 and len(after.group(0)) >= 2 else ""
+    # (the comma as width folding leaves a typed one, so that cleaning twice changes nothing)
+    return "," if before and after and len(before.group(0)) >= 2 and len(after.group(0)) >= 2 else ""
 
 
 def clean_user_text(text: Optional[str], max_chars: int = 1000) -> str:

@@ -196,6 +196,8 @@ class TownshipForms:
     ordinary_words: Dict[str, str] = field(default_factory=dict)
     # form -> the counties it could be in
     ambiguous: Dict[str, List[str]] = field(default_factory=dict)
+    # form -> the townships that share it (the same forms as ``ambiguous``)
+    shared: Dict[str, List[Township]] = field(default_factory=dict)
     # form -> township standard name, for forms left to a place of places.yml or outside Zhejiang
     shadowed: Dict[str, str] = field(default_factory=dict)
 
@@ -240,6 +242,7 @@ def township_forms(
                 candidates = candidates + full.get(form, [])
             if len({t.code for t in candidates}) > 1:
                 result.ambiguous[form] = sorted({t.county for t in candidates})
+                result.shared[form] = list({t.code: t for t in candidates}.values())
                 continue
             if kind == "short" and ordinary(form):
                 result.ordinary_words[form] = candidates[0].name

@@ -5,9 +5,14 @@ with the same sound. A run of the text that reads exactly like a known term of t
 characters (toneless pinyin), differs from it in at most two characters and is not itself a
 known term, is replaced by the term. A two-character term is put right only from a slip that is
 no word of the dictionary ("利律有优会吗"): two-character homophones are too often real words.
+
+A two-character term that is a verb and its object is often written apart, with an aspect word
+between ("挂完职", "出了站", "落了户"): such a term is joined again, the aspect word after it
+("挂职完"), so the text keeps its length.
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
@@ -21,6 +26,8 @@ PAIR = 2
 COMMON_CHAR = 40000
 # Where two characters of a longer term differ, the very commonest (是, 这, 那 111,550) are meant.
 VERY_COMMON_CHAR = 100000
+# What may stand between the two characters of a term written apart ("挂完职", "出了站", "挂过职").
+_APART = "了完过"
 
 
 @lru_cache(maxsize=4096)
@@ -46,6 +53,8 @@ class TypoCorrector:
         for term in self.terms:
             self.by_sound.setdefault(_key(term), []).append(term)
         self.lengths = sorted({len(t) for t in self.terms}, reverse=True)
+        pairs_apart = {t for t in hanzi if len(t) == PAIR and not any(ch in _APART for ch in t)}
+        self._apart = re.compile("|".join(f"{t[0]}[{_APART}]{t[1]}" for t in sorted(pairs_apart))) if pairs_apart else None
 
     def _fix(self, window: str) -> Optional[str]:
         if window in self.terms:
@@ -77,8 +86,17 @@ class TypoCorrector:
             at += len(token)
         return alone
 
+    def rejoin(self, text: str) -> str:
+        """Two-character terms written apart joined again: "挂完职回去" → "挂职完回去"."""
+        if self._apart is None:
+            return text
+        return self._apart.sub(lambda m: m.group(0)[0] + m.group(0)[2] + m.group(0)[1], text)
+
     def correct(self, text: str) -> str:
-        if not text or not self.terms:
+        if not text:
+            return text
+        text = self.rejoin(text)
+        if not self.terms:
             return text
         out: List[str] = []
         i, n = 0, len(text)

@@ -672,3 +672,43 @@ def test_a_place_asked_about_is_answered_as_such_whatever_the_model_read(matcher
     # a place of the past beside a part of the document asked about: the part
     msgs, _ = run("我是退休老干部 以前在衢州工作 听说省里出了个支持山区26县的人社文件 总体思路是啥", "ask_county", matcher)
     assert cited(msgs)[0] == "principle"
+
+
+def test_a_point_asked_of_the_case_just_judged_judges_it_again_and_says_the_point(matcher):
+    state = {"last_clause": "m1", "last_kind": "eligibility", "case_clause": "m1",
+             "facts": {"role": "postdoc", "postdoc_status": "completed", "place": "江山市", "employer_type": "private"}}
+    msgs, _ = run("这种情况省里补不补", "ask_clause", matcher, state)
+    elig = payloads(msgs)[-1]["eligibility"]
+    assert elig["verdict"] == "eligible" and elig["decided_by"]
+    assert "省财政视情给予补助" in msgs[0]["text"]
+
+
+def test_whether_a_department_gives_is_no_question_of_which_one(matcher):
+    msgs, _ = run("那罗阳镇的民营企业引进一个出站博士后，省财政补不补", "ask_eligibility", matcher)
+    assert payloads(msgs)[-1]["eligibility"]["verdict"] == "not_eligible"  # 泰顺 is not in 衢州 or 丽水
+    msgs, _ = run("那这块到底是卫健委说了算还是人社厅", "ask_clause", matcher, {"last_clause": "m3.2", "last_kind": "clause"})
+    assert payloads(msgs)[-1].get("responsible_units")
+
+
+def test_how_the_document_settles_whose_place_counts_gets_no_verdict(matcher):
+    msgs, _ = run("山区县的企业到底看注册地还是经营地啊，我们注册在缙云，实际经营在杭州", "ask_eligibility", matcher)
+    assert "eligibility" not in payloads(msgs)[-1]
+    assert "没有界定" in msgs[0]["text"]
+
+
+def test_a_measure_asked_in_english_about_sending_people_is_the_secondment(matcher):
+    text = clean_user_text("Who is responsible for sending doctors and teachers to work in the mountain counties?")
+    msgs, _ = run(text, "ask_clause", matcher)
+    assert cited(msgs)[0] == "m4.2"
+
+
+def test_a_skill_level_certificate_asks_about_the_skills_measure(matcher):
+    msgs, _ = run("我是个电焊工，在龙游一家厂里干活，想考高级工证书，山区县有啥支持", "ask_clause", matcher)
+    assert cited(msgs)[0] == "m5"
+
+
+def test_the_measures_listed_for_a_person_carry_the_county_they_were_judged_on(matcher):
+    msgs, _ = run("我在柳城开了家土特产店，大学毕业两年", "inform", matcher)
+    p = payloads(msgs)[-1]
+    assert p["eligibility"]["clause_id"] == "m7"
+    assert p["county"]["name"] == "武义县" and p["county"]["is_mountain_county"] is True

@@ -88,3 +88,24 @@ def test_aspects_state_only_the_documents_words():
 ])
 def test_a_question_word_asks_the_same_point_in_either_form(text, aspect):
     assert KB.aspect_of(text) == aspect
+
+
+@pytest.mark.parametrize("text, aspect", [
+    ("优惠具体是多少个点", "rate"),
+    ("单独划线的话合格分是多少", "amount"),
+    ("要交啥材料", "materials"),
+    ("山区县的企业看注册地还是经营地", "basis"),
+    ("这种情况省里补不补", "decider"),
+])
+def test_points_asked_in_everyday_words(text, aspect):
+    assert KB.aspect_of(text) == aspect
+
+
+def test_a_word_inside_another_asks_no_point():
+    # 新材料公司 asks for no materials
+    assert KB.aspect_of("现在入职了衢江区一家民营新材料公司，省财政那个补助我能拿吗") != "materials"
+
+
+def test_how_the_document_settles_a_place_is_said_to_be_open():
+    a = KB.aspect_answer("m4.1", KB.aspect_of("看注册地还是经营地"))
+    assert a.states is None and "没有界定" in a.missing

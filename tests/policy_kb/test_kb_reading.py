@@ -25,6 +25,8 @@ def facts(text: str) -> dict:
     ("两年期满离站了", "postdoc_status", "completed"),
     ("县里打算把他下派到云和", "activity", "secondment"),
     ("我在村里当乡村医生", "institution_type", "village_clinic"),
+    ("他今年要考那个卫生的中级", "activity", "health_exam"),
+    ("我在松阳做茶叶电商", "activity", "startup"),
 ])
 def test_patterns_say_what_lists_of_words_cannot(text, fact, value):
     assert facts(text).get(fact) == value
@@ -440,3 +442,45 @@ def test_the_closest_measure_of_a_listed_group_is_a_clause_of_the_document(data_
     with pytest.raises(KBError, match="unknown clause 'm99'"):
         load_kb(data_copy)
     assert KB.unnamed_closest("大学生村官").id == "m6" and KB.unnamed_closest("灵活就业") is None
+
+
+@pytest.mark.parametrize("text", ["老师好，我是博士后，上个月刚从浙大的站出站", "您好老师，我是博士后", "老师，我是博士后"])
+def test_calling_the_one_who_answers_teacher_says_nothing_of_oneself(text):
+    assert facts(text).get("role") == "postdoc"
+
+
+def test_a_teacher_who_says_so_is_still_one():
+    assert facts("我是老师，在丽水").get("role") == "professional_technical"
+
+
+def test_what_is_read_after_others_are_left_out_keeps_its_places():
+    # The writer's own words open the message and are left out; the son's places are where they were.
+    r = KB.read_facts("我今年六十八了，就一个儿子，毕业以后在上海打工好几年，去年回来说城里压力大，"
+                      "要回我们遂昌老家承包几十亩山种高山蔬菜，他是毕业第八年了，我就想问问他还能不能享受那个创业的扶持")
+    assert r.subject.relation == "儿子"
+    assert r.facts["place"] == "遂昌县" and r.facts["years_since_graduation"] == 8
+
+
+def test_a_counted_group_is_not_the_one_asked_about():
+    r = KB.read_facts("我们单位在松阳，是一家民营茶叶公司。去年引进了几个大学生，今年想招一个博士后站出来的博士，"
+                      "人已经出站了，就是他老婆在杭州上班孩子还小有点顾虑。老板想知道他来了省里有没有补助")
+    assert r.facts["role"] == "postdoc"
+    # 他 is the one hired, not his wife or child
+    assert r.subject.kind == "other" and r.subject.relation is None
+
+
+def test_someone_elses_relative_is_no_relative_of_the_writer():
+    r = KB.read_facts("他女朋友还在读大三，也想跟他一起在常山创业")
+    assert (r.subject.kind, r.subject.relation) == ("other", "女朋友")
+    assert r.facts["role"] == "student"
+    r = KB.read_conversation(["我儿子大学毕业5年，在常山开网店创业", "他女朋友还在读大三，也想跟他一起在常山创业",
+                              "她能按高校毕业生享受扶持吗"])
+    assert r.subject.relation == "女朋友" and r.subject.address == "该女朋友"
+    assert r.facts["role"] == "student"
+
+
+def test_a_boss_spoken_of_as_a_person_is_one():
+    r = KB.read_facts("老板让我来问的 我们厂在磐安 老板自己没上过大学 厂里有个技术员大学毕业三年了 "
+                      "想在磐安自己出来单干 他能享受高校毕业生创业扶持吗")
+    assert r.subject.relation == "技术员" and r.facts["role"] == "graduate"
+    assert KB.read_facts("博后出站去遂昌一家私人老板开的厂").facts["employer_type"] == "private"

@@ -130,6 +130,16 @@ def test_a_name_shared_by_townships_of_several_counties_is_not_guessed(kb, text)
     assert len(kb.places.townships.ambiguous[text]) >= 2
 
 
+def test_a_shared_name_is_settled_by_a_place_of_the_same_text(kb):
+    # 桥头镇 is a town of 永嘉县 and of 慈溪市: "温州桥头镇" is 永嘉's.
+    assert sorted(kb.places.townships.ambiguous["桥头镇"]) == ["慈溪市", "永嘉县"]
+    found = kb.places_in_text("温州桥头镇做纽扣的企业")
+    assert [(m.name, m.township) for m in found] == [("温州市", None), ("永嘉县", "桥头镇")]
+    assert kb.find_place("温州桥头镇做纽扣的企业").name == "永嘉县"
+    assert kb.find_place("桥头镇") is None  # nothing settles it
+    assert kb.shared_township_names("温州桥头镇") == []
+
+
 def test_a_township_right_after_another_place_belongs_to_that_place(kb):
     # 虹桥镇 is in 乐清市, but "上海虹桥" is in 上海.
     assert [m.name for m in kb.places_in_text("我在上海虹桥工作")] == ["上海市"]

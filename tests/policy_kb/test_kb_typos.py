@@ -54,3 +54,16 @@ def test_two_character_sounds_alike_inside_words_or_of_common_characters_are_lef
 
 def test_a_sound_alike_of_a_term_that_differs_by_a_very_common_word_is_left(kb):
     assert kb.correct_typos("别管那些限制了") == "别管那些限制了"   # 那些 is meant, not 哪些(县)
+
+
+@pytest.mark.parametrize("typed,meant", [
+    ("他们挂完职回去有啥好处", "他们挂职完回去有啥好处"),   # 挂职 written apart by 完
+    ("我挂过职", "我挂职过"),
+])
+def test_a_term_written_apart_is_joined_again_and_keeps_its_length(kb, typed, meant):
+    assert kb.correct_typos(typed) == meant
+    assert len(meant) == len(typed)
+
+
+def test_words_that_only_look_apart_are_left(kb):
+    assert kb.correct_typos("做完了就走") == "做完了就走"

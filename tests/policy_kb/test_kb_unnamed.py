@@ -84,4 +84,6 @@ def test_a_group_word_is_read_where_a_word_ends_the_last_first(text, group):
 
 def test_who_the_writer_is_is_no_group_asked_about():
     assert get_kb().unnamed_group("我是报社记者，想核实一下这份文件是哪几家单位联合印发的") is None
+    assert get_kb().unnamed_group("我是一名报社记者，想核实一下：这份意见是哪几个部门联合印发的") is None
+    assert get_kb().unnamed_group("作为一名记者，想问这份文件是哪几家单位联合印发的") is None
     assert get_kb().unnamed_group("我是网格员，这个文件有没有支持网格员的政策") == ("网格员", None)

@@ -337,8 +337,8 @@ def test_a_reading_that_leaves_a_word_half_read_gives_way_to_one_that_reads_it_w
 
 
 @pytest.mark.parametrize("typed,clean", [
-    ("高校毕业生创业 我在遂昌 毕业3年", "高校毕业生创业，我在遂昌，毕业3年"),
-    ("招聘专区开在哪里 挂职回来评职称有优先吗", "招聘专区开在哪里，挂职回来评职称有优先吗"),
+    ("高校毕业生创业 我在遂昌 毕业3年", "高校毕业生创业,我在遂昌,毕业3年"),
+    ("招聘专区开在哪里 挂职回来评职称有优先吗", "招聘专区开在哪里,挂职回来评职称有优先吗"),
     ("  山 区 县   技 工 院 校  ", "山区县技工院校"),
 ])
 def test_a_space_between_chinese_words_is_a_comma_between_single_characters_nothing(typed, clean):
