@@ -45,6 +45,10 @@ WHY_NOT = re.compile(r"为啥不行|为什么不行|为什么不符合|为啥不
 WHICH_OF_ITS = re.compile(r"哪一?条|哪一?项|哪几条|哪几项|哪些条|哪些措施|哪些举措|出现在|涉及哪")
 # Words that put right what was understood ("我说的是龙游那个", "不是奉化的").
 PUTS_RIGHT = re.compile(r"说的是|指的是|我是说|不是|而是|是指")
+# Which units or institutions a measure is for, not who is responsible for it.
+TARGETED = re.compile(r"(针对|适用于?|面向|覆盖|包括|包含)(的是)?(哪些|哪几类|哪类|哪几种|什么样?的?)(单位|机构|医疗机构)")
+# What a place's own policies are asked with ("有什么人才政策", "有哪些扶持").
+ITS_POLICIES = re.compile(r"(有什么|有啥|有哪些|什么样的)[^，,。？?]{0,6}?(政策|扶持|补贴|补助|待遇|支持)")
 # Kinds whose answer is about a measure, which a place outside Zhejiang turns into "not this document".
 _MEASURE_KINDS = ("clause", "eligibility", "aspect", "applicable", "inform")
 
@@ -57,6 +61,8 @@ def route(u: Understanding) -> str:
     if kind in _MEASURE_KINDS and u.only_outside_zhejiang() and not u.pending_clause \
             and not THIS_DOCUMENT.search(u.text):
         kind = "outside"  # "深圳博士后出站留深工作 能拿多少补贴": another place's policy
+    elif kind == "county" and u.only_outside_zhejiang() and ITS_POLICIES.search(u.text) and not COVERED_ASKED.search(u.text):
+        kind = "outside"  # "安徽省对皖南山区县有什么人才政策": that province's own policies, not whether it is covered
     seen = [kind]
     while True:
         refine = REFINE.get(kind)
@@ -132,8 +138,11 @@ def _first_kind(u: Understanding) -> str:
         return "resume"  # "这种情况省里补不补" after a verdict: the case again, with what the document says on it
     if u.aspect() == "basis" and u.aspect_clause() is not None:
         return "aspect"  # "山区县的企业看注册地还是经营地，我们注册在缙云…": how the document settles it, no verdict
-    if u.aspect() and not u.new_facts() and (u.explicit_topic() or u.follows_up() or u.asks_more_of_the_last()):
-        return "aspect"  # "那能补多少钱", "创业担保贷款额度是多少", "有没有截止时间，啥时候之前要报"
+    if u.aspect() and not set(u.new_facts()) - {"activity"} \
+            and (u.explicit_topic() or u.follows_up() or u.asks_more_of_the_last()):
+        # "那能补多少钱", "创业担保贷款额度是多少" (the undertaking a measure is for is no one's case),
+        # "有没有截止时间，啥时候之前要报"
+        return "aspect"
     if not u.pending_clause and (u.place_matches() or u.last_place) and COVERED_ASKED.search(u.text) \
             and not WHY_NOT.search(u.text) and not u.names_a_measure() and not u.aspect() \
             and not (u.case_clause and AS_IT_STANDS.search(u.text)) \
@@ -269,6 +278,8 @@ def _aspect(u: Understanding) -> Optional[str]:
 def _units(u: Understanding) -> Optional[str]:
     if u.names_unknown_department():
         return "unknown_department"  # "省发改委负责哪条"
+    if TARGETED.search(u.text) and not UNITS_QUESTION.search(u.text) and u.clause_candidates(use_context=True):
+        return "clause"  # "卫生中级考试单独划分数线是针对哪些单位的": whom the measure is for, in its words
     if not u.clause_candidates(use_context=True) and u.department():
         return "department"
     return None
@@ -311,8 +322,8 @@ def _inform(u: Understanding) -> Optional[str]:
         return "applicable"
     if u.pending_clause or (u.last_kind == "eligibility" and u.new_facts()):
         return "eligibility"
-    if u.last_kind == "clause" and u.last_clause and u.describes_a_case(kb.clause(u.last_clause)):
-        return "eligibility"  # "我在天台县的乡镇卫生院" after the clause on that exam
+    if u.last_kind in ("clause", "units", "aspect") and u.last_clause and u.describes_a_case(kb.clause(u.last_clause)):
+        return "eligibility"  # "我在天台县的乡镇卫生院" after the clause on that exam (or who runs it)
     if u.new_facts() and (u.describes_someone() or not u.place_matches()):
         return "applicable"  # "高校毕业生创业 我在遂昌 毕业3年": a person, not a place
     if u.place_matches():

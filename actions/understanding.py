@@ -45,7 +45,7 @@ DETAIL = re.compile(r"认定|审核|审批|申报|申请|发放|办理|怎么|�
 # Instructions to the assistant itself rather than questions about the document.
 MANIPULATION = re.compile(r"(忽略|无视|忘记|忘掉|别管|不要管|不用管)[^，,。？?]{0,8}?(指令|指示|规则|设定|提示|要求|限制)|"
                           r"(指令|提示词|设定)(的)?原文|"
-                          r"系统提示词|提示词|system ?prompt|prompt|越狱|jailbreak|你的(指令|设定|规则)是|"
+                          r"系统提示词|提示词|system ?prompt|prompt|越狱|jailbreak|你的(指令|设定|规则)是|你的[^，,。？?]{0,6}?(配置|规则|设定|指令)|后台配置|"
                           r"(回复|回答)规则|(给你|你的)(定|设)了?(哪些|什么)?规则|被禁止|禁止回答|chatgpt|gpt|文心一言|大模型|"
                           r"扮演|角色扮演|假装你是|你(现在)?不(再)?是[^，,。？?]{0,8}(助手|机器人|客服)|(从现在起|从现在开始|现在开始)你(就)?是|"
                           r"你是我的?(女朋友|男朋友|老婆|老公|对象)|写[^，,。？?]{0,8}?(代码|程序|脚本)|developer mode|开发者模式|开发者|"
@@ -104,8 +104,12 @@ PARAGRAPH = re.compile(r"第([一二两三四1-4])段")
 SENTENCE = re.compile(r"第([一二两三四五六1-6])句")
 # "我户口还在文成，这样算不算": the case, with what was just added (not whether a place is covered).
 # The case just judged, pointed at ("这种情况省里补不补", "像我这样的要交什么材料").
+# A message that puts right whom the story is about ("不是她，是我小姨").
+WHO_CORRECTED = re.compile(r"(不是(他|她|我)|不对|说错了|搞错了|弄错了|记错了)")
+# Whether it can be used, had, taken ("现在能用吗", "我能享受吗").
+CAN_ONE = re.compile(r"(能|可以|可不可以|能不能)(用|享受|申请|适用|拿|领|套用)")
 THIS_CASE = re.compile(r"(我|我们|他|她|我家)?(这种|这个|这样的?|这)情况|像(我|我们|他|她)这样|我这样的|我这种")
-AS_IT_STANDS = re.compile(r"这样(的话|子)?(也)?(算不算|算吗|能算吗|可以吗|行吗|行不行|可不可以|能不能|符合吗)")
+AS_IT_STANDS = re.compile(r"(这样(的话|子)?|(?<![你您])(我|他|她|我们|他们|她们))(也)?(算不算|算吗|能算吗|可以吗|行吗|行不行|可不可以|能不能|符合吗)")
 RESUME = re.compile(r"(刚才|之前|前面|上面|回到)(问的|说的|那个|那件|的)|为啥不行|为什么不行|为什么不符合|为啥不符合|怎么不行|"
                     r"为什么不能|为啥不能|凭什么|(有|有没有|会不会|会|受)影响|" + AS_IT_STANDS.pattern)
 
@@ -508,9 +512,23 @@ class Understanding:
     def merged_facts(self) -> Dict[str, Any]:
         """What the person has said about themselves in this conversation, newest first."""
         new = self.new_facts()
-        if self._asked_apart:
+        if self._asked_apart or self.tells_of_another():
             return new  # what was said of this person alone, not of the others before
         return get_kb().eligibility.merge(self.facts, new)
+
+    def tells_of_another(self) -> bool:
+        """Whether this message tells of a person other than the one the case so far is about
+        ("我儿子大学毕业5年…" then "我侄女也想去常山创业，不过她研究生还在读")."""
+        if self._new_facts is None:
+            self.new_facts()
+        s = self._subject
+        if s is None or s.kind not in ("relative", "other") or not s.relation or not self.facts:
+            return False
+        # (an employer or an official told of the setting: "我们公司在青田…老板儿子要是来我们公司上班";
+        # the same story told of whom it was really about: "不是她，是我小姨，在天台街头镇卫生院")
+        before = (self.subject_kind or "self").partition(":")[0]
+        return before not in ("employer", "official") and not WHO_CORRECTED.match(self.text) \
+            and self.subject_kind != f"{s.kind}:{s.relation}"
 
     def facts_for(self, clause_id: str, facts: Dict[str, Any]) -> Dict[str, Any]:
         """The facts a measure is judged on: an employer asking about a measure for employers is
@@ -543,8 +561,14 @@ class Understanding:
         if not any(k in merged for k in OWN_CASE_FACTS):
             return False
         # (facts that bear on it either way: "我们企业在金华市区" then the 参展费 question)
-        return any(v.clause_id.split(".")[0] == clause.id.split(".")[0] and len(v.met) + len(v.unmet) >= 2
-                   for v in kb.applicable(merged))
+        if any(v.clause_id.split(".")[0] == clause.id.split(".")[0] and len(v.met) + len(v.unmet) >= 2
+               for v in kb.applicable(merged)):
+            return True
+        # Asked whether it can be used by one it rules out ("我大三，还没毕业…" then "放宽那个政策现在能
+        # 用吗"): they are told why not.
+        if not CAN_ONE.search(self.text):
+            return False
+        return any("role" in v.unmet_facts and v.met for v in (kb.evaluate(cid, merged) for cid in judged))
 
     def eligibility_clause(self, facts: Dict[str, Any]):
         """The clause whose rules judge this case; None when the question is about one without."""
@@ -632,8 +656,22 @@ class Understanding:
             verdicts = [v for v in verdicts if "activity" not in v.unmet_facts]
         extra = [c for c in topical if all(v.clause_id != c.id for v in verdicts)]
         if not verdicts and not extra:
-            return ("nothing", None)
+            ruled_out = self._undertaking_ruled_out(facts)
+            return ("named", ruled_out) if ruled_out is not None else ("nothing", None)
         return ("list", verdicts, extra)
+
+    @staticmethod
+    def _undertaking_ruled_out(facts: Dict[str, Any]):
+        """The one measure for what the person does ("在开化搞了个校园跑腿的小项目": a start-up) that
+        who they are rules out ("我大三，还没毕业"), else None: they are told why, not asked again."""
+        kb = get_kb()
+        doing = facts.get("activity")
+        if not doing or str(doing).startswith("not:"):
+            return None
+        fits = [cid for cid in kb.rule_clauses()
+                if any(c.fact == "activity" and c.in_ and doing in c.in_ for c in kb.rules[cid].conditions)
+                and "role" in kb.evaluate(cid, facts).unmet_facts]
+        return kb.clause(fits[0]) if len(fits) == 1 else None
 
     def aspect_clause(self):
         """The measure a question about one of its points is about ("额度是多少", "那去哪里申请")."""

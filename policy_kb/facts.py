@@ -166,6 +166,8 @@ _EMPLOYER_SAID = re.compile(r"我们(公司|厂|企业|单位|工厂|这)|咱们
 # What comes before a relative's name ("我的|妹夫"): no stretch of its own.
 _BEFORE_A_NAME = {"我", "我的", "我家", "我和", "我跟", "我与", "我同"}
 # He or she, starting what is said of a person named before ("我毕业12年他毕业6年"), not "其他".
+# The writer saying what they are, right before a word ("我是他舅舅").
+_WRITER_SAYS = re.compile(r"(我|本人)就?是$")
 # Someone's relative, not the writer's ("他女朋友", "她的孩子"), right before the word.
 _OF_ANOTHER_WORDS = r"(他|她)的?"
 _OF_ANOTHER = re.compile(_OF_ANOTHER_WORDS + "$")
@@ -173,7 +175,7 @@ _PRONOUN = re.compile(r"(?<!其)[他她](?!们)")
 # The writer, starting what is said of themselves ("…没出来我去年已经出站"), not "我们" or "跟我".
 _WRITER = re.compile(r"(?<![和跟与同])我(?!们)")
 # Words that say whom a question is about ("我想问的是妹夫", "我问的是我妈", "替我表哥问").
-_ASKS_OF = re.compile(r"(问的是|想问的是|要问的是|说的是|替|帮|就按|按照?|换成|换|轮到|那)(我的|我家|我)?")
+_ASKS_OF = re.compile(r"(问的是|想问的是|要问的是|说的是|说回|回到|再说说|再问问|替|帮|就按|按照?|换成|换|轮到|那)(我的|我家|我)?")
 # ... or about the person themselves after others ("那我呢", "按我自己的情况", "问的是我本人").
 # (not where someone goes: "她来我们公司上班")
 # The writer saying what they are, earlier in the clause ("我是宁波市第一医院的主治医生").
@@ -404,7 +406,9 @@ class FactExtractor:
         # person named in it, of the writer when it starts "我是…/我毕业…", of the last person
         # named when it starts with 他/她, else of whom the one before was said.
         cuts = sorted({e.start() for e in _CLAUSE_END.finditer(norm)} | {i for i, _ in people} | {len(norm)}
-                      | {e.start() for e in _WRITER.finditer(norm)} | {e.start() for e in _PRONOUN.finditer(norm)})
+                      | {e.start() for e in _WRITER.finditer(norm)}
+                      # (not the 他 of "我是他舅舅": the writer saying who they are to him)
+                      | {e.start() for e in _PRONOUN.finditer(norm) if not _WRITER_SAYS.search(norm, 0, e.start())})
         out, person, start, last_named = list(norm), None, 0, None
         stretches: List[Tuple[int, int, Any]] = []  # (start, end, whom: a person or a set of them)
         for end in cuts:
@@ -467,6 +471,10 @@ class FactExtractor:
         asking = [f for f in found if _REQUESTER.match(norm, f[1])]
         if asking and len(asking) < len(found):
             found = [f for f in found if f not in asking]
+        else:
+            # "村支书让我问问…乡村医生考卫生中级": one who is not family and sends the writer to ask
+            # is not the one asked about
+            found = [f for f in found if f not in asking or f[3] not in self._others]
         # "她的主治医生在青田县人民医院…那这位医生本人…": "这位医生" is the 医生 named before.
         for start, _, word, relation in list(found):
             core = _THIS_ONE.sub("", word)
@@ -557,6 +565,11 @@ class FactExtractor:
                 # 村卫生室).
                 out[fact] = value
                 own[fact] = mine
+        # "研究生还在读": a value that wins over another said in the same message, in either order.
+        for fact, value, _, (start, _end) in mentions:
+            ev = self.facts[fact].values.get(value)
+            if fact in out and out[fact] in ev.over and not is_denied(norm, start) and _stated_now(norm, start):
+                out[fact] = value
         # A phrase can state two facts: "公立医院" is a public institution and a hospital. Words of
         # other facts inside a matched phrase count.
         for fact, _, chunk, (start, _end) in mentions:

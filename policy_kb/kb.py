@@ -572,7 +572,7 @@ class KnowledgeBase:
 # A place that gives money itself ("宁波市对博士后…补贴", "杭州给企业…资助").
 _ITS_OWN = re.compile(r"自己|本级")
 _THIS_DOCUMENTS = re.compile(r"山区|26县|文件|意见|这个政策|省里|省财政")
-_GIVES = re.compile(r"(市|县|区)?(本级)?((政府|财政|本地|当地|自己)?(对|给|为)|(自己|本地|当地)?(出)?的)[^，,。；;！!？?]{0,14}?"
+_GIVES = re.compile(r"(市|县|区)?(本级)?((政府|财政|本地|当地|自己)?(对|给|为)|(自己|本地|当地)?(出台|制定|颁布|发布|出)?的)[^，,。；;！!？?]{0,14}?"
                     r"(补贴|资助|补助|奖励|奖补)")
 # A word for a kind of people, after what comes before such a word ("当社区网格员", "这种带货主播",
 # "打鱼的渔民", "帮宝妈"): its last characters say it names people.

@@ -397,6 +397,9 @@ class EnumValue(_Model):
     # A broad value ("企业") that covers narrower ones ("民营企业", "国有企业"): a condition that
     # names some of the narrower values but not this one cannot be decided by it, so it asks.
     narrower: List[str] = []
+    # Values of the same fact it wins over when both are said in one message, whatever the order:
+    # one who is "研究生还在读" is a student, not a graduate.
+    over: List[str] = []
     # Facts this value implies when they are not stated ("考卫生中级" implies a health worker).
     implies: Dict[str, str] = {}
     # Values stated in the same message that the implication still replaces: one who "出站" is a

@@ -353,9 +353,10 @@ def _load_eligibility(
     for key, fdef in facts.items():
         for value, ev in fdef.values.items():
             vloc = ("facts", key, "values", value)
-            for narrower in ev.narrower:
-                if narrower not in fdef.values:
-                    raise _fail(ELIGIBILITY_FILE, vloc + ("narrower",), f"unknown value '{narrower}'")
+            for field_name in ("narrower", "over"):
+                for other in getattr(ev, field_name):
+                    if other not in fdef.values:
+                        raise _fail(ELIGIBILITY_FILE, vloc + (field_name,), f"unknown value '{other}'")
             for fact, implied in ev.implies.items():
                 target = facts.get(fact)
                 if target is None:

@@ -484,3 +484,44 @@ def test_a_boss_spoken_of_as_a_person_is_one():
                       "想在磐安自己出来单干 他能享受高校毕业生创业扶持吗")
     assert r.subject.relation == "技术员" and r.facts["role"] == "graduate"
     assert KB.read_facts("博后出站去遂昌一家私人老板开的厂").facts["employer_type"] == "private"
+
+
+@pytest.mark.parametrize("text", ["我侄女研究生还在读，没毕业", "研究生还在读", "大学没读完，算大学生吗"])
+def test_not_yet_or_never_a_graduate_wins_over_the_word_for_one_in_either_order(text):
+    assert facts(text)["role"] in ("student", "non_graduate")
+
+
+def test_a_graduate_is_still_one():
+    assert facts("我研究生毕业3年").get("role") == "graduate"
+
+
+def test_the_writer_saying_who_they_are_to_someone_is_said_of_the_writer():
+    r = KB.read_facts("我外甥大学毕业第三年,在平阳开了家奶茶店,我是他舅舅,没上过大学,也在平阳开店,"
+                      "我外甥能按高校毕业生享受创业扶持吗")
+    assert r.subject.relation == "外甥" and r.facts["role"] == "graduate" and r.facts["years_since_graduation"] == 3
+
+
+def test_who_sends_the_writer_to_ask_is_not_asked_about_unless_family():
+    r = KB.read_facts("村支书让我问问 我们村卫生室的乡村医生考卫生中级 有没有单独的线")
+    assert r.subject.kind == "self" and r.facts.get("institution_type") == "village_clinic"
+    r = KB.read_facts("我们村支书的儿子大学毕业整10年，在磐安搞茶叶合作社创业，支书自己没上过大学，他儿子还在年限内吗")
+    assert r.subject.relation == "儿子" and r.facts["role"] == "graduate"
+
+
+@pytest.mark.parametrize("text", ["我是宁波市第一医院的医生", "温州市中心医院", "县中医院的护士"])
+def test_a_public_hospital_named_by_its_place_is_a_public_institution(text):
+    assert facts(text).get("employer_type") == "public_institution"
+
+
+@pytest.mark.parametrize("text, value", [("我大三，还没毕业，在开化搞了个校园跑腿的小项目", "startup"),
+                                         ("我在杭州市区一家农业事业单位做农技推广研究员", None)])
+def test_more_undertakings_and_professionals(text, value):
+    if value:
+        assert facts(text)["activity"] == value
+    else:
+        assert facts(text)["role"] == "professional_technical"
+
+
+@pytest.mark.parametrize("text", ["温州市自己出台的大学生创业补贴有多少钱", "杭州市自己对大学生创业有没有无偿资助"])
+def test_a_citys_own_policy_is_another_document(text):
+    assert KB.not_covered(text)
