@@ -529,7 +529,7 @@ class Answerer:
         clause, _ = ranked[0]
         detail = self.kb.best_sentence(clause.id, self.u.text) if self.u.asks_detail() else None
         self.remember("units", clause)
-        return [render.units_reply(clause, detail)]
+        return [render.units_reply(clause, detail, self.u.text)]
 
     def on_units_of(self):
         """Who is responsible for each of the measures asked about before."""

@@ -16,6 +16,8 @@ MAX_LISTED = 4
 
 LIST_ALL = re.compile(r"哪些|哪几个|名单|列表|都有|包括|全部|所有|清单|列出|是哪")
 COUNT = re.compile(r"多少|几个|几县|数量")
+# The number of all the mountain counties asked for ("山区26县一共多少个县"), not of a city's.
+TOTAL = re.compile(r"(山区26县|山区县|26县)[^，,。；;？?]{0,4}?(一共|总共|共有|总数|合计|加起来)")
 
 
 # Which city or county a place is in ("文成属于哪个市的", "壶镇归哪个县").
@@ -24,8 +26,16 @@ WHICH_CITY = re.compile(r"哪个(地级)?市|哪个县|哪个区|归哪|属于�
 
 def county_replies(matches: Sequence[Any], text: str) -> Tuple[List[Reply], Optional[str]]:
     """The replies and the place they were about (for follow-ups). Several counties asked about
-    together ("东阳和磐安哪个是山区县") are answered one message each, each with its county."""
+    together ("东阳和磐安哪个是山区县") are answered one message each, each with its county; several
+    cities too ("衢州几个丽水几个"); the total asked beside them ("一共多少个县？衢州几个") is the
+    whole list, city by city."""
+    if TOTAL.search(text) and COUNT.search(text):
+        return [_all_reply(text)], None  # (the counties' number beside the cities': all of them, by city)
     reply, place = county_reply(matches, text)
+    cities = [m.city for m in matches if m.city is not None]
+    cities = [c for i, c in enumerate(cities) if all(o.name != c.name for o in cities[:i])]
+    if len(cities) >= 2 and matches[0].city is not None:
+        return [reply] + [_city_reply(c, text) for c in cities[1:4]], place
     kb = get_kb()
     counties = [m for m in matches if m.place is not None]
     counties = [m for i, m in enumerate(counties) if all(o.place.name != m.place.name for o in counties[:i])]

@@ -154,14 +154,14 @@ def aspect_reply(clause, answer, question: str = "") -> Reply:
     return clause_reply(clause, lead, question)
 
 
-def units_reply(clause, detail: Optional[str] = None) -> Reply:
+def units_reply(clause, detail: Optional[str] = None, question: str = "") -> Reply:
     kb = get_kb()
     depts = kb.units_of(clause.id)
     names = "、".join(d.name for d in depts)
     local = f"，以及{clause.local_units}" if getattr(clause, "local_units", None) else ""
     lead = f"「{clause.label}」（{clause.location}）的责任单位是{names}{local}。"
     # The sentence the question is about, or the clause, quoted once.
-    reply = Reply(join(lead, quote(clause, detail) if detail else excerpt(clause, "")))
+    reply = Reply(join(lead, quote(clause, detail) if detail else excerpt(clause, question)))
     reply.add_citations([clause]).add_units(depts)
     return reply
 

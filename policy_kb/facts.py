@@ -34,7 +34,8 @@ _YEARS_PATTERNS = [
     re.compile(r"(?:大学|学校|本科|研究生|大专)(?:毕业)?出来(?:了|都|已经|有|快)*" + _NUM + r"(?:个)?(?:多)?年"),
     re.compile(r"毕业\s*" + _NUM + r"\s*(?:个)?年前"),
     # 毕业没几年 就两年 / 大学毕业好些年了，算了下12年: the number a little after 毕业
-    re.compile(r"毕业[^，,。；;\d零〇一二两三四五六七八九十]{0,8}?(?:就|才|只有|也就|大概|刚好|正好|算了下|算下来|是)" + _NUM + r"(?:个)?(?:整)?年(?!前)"),
+    # (a comma between, as a space typed there is read: "毕业没几年，就两年")
+    re.compile(r"毕业[^，,。；;\d零〇一二两三四五六七八九十]{0,8}?[，, ]?(?:就|才|只有|也就|大概|刚好|正好|算了下|算下来|是)" + _NUM + r"(?:个)?(?:整)?年(?!前)"),
 ]
 _YEAR_OF_GRADUATION = [
     re.compile(_YEAR4 + r"年(?:大学|本科|研究生|硕士|博士|大专|专科|从\S{1,12}?)?毕业"),
@@ -138,13 +139,15 @@ _MOVED = re.compile(r"(搬到|搬去|迁到|迁往|调到|调入|调去|调往|�
 # (not the 来 of "本来", "后来", nor the 去 of "过去")
 _TO = re.compile(r"((?<![过失])去|到|赴|往|调到|调往|调去|调入|回到|回|(?<![本原后将未以起出看])来|落户|派到|派往|派去|选派到|迁到|"
                  r"搬到)[^，,。；;！!？?]{0,4}$")
-_FROM = re.compile(r"(来自|从)[^，,。；;！!？?]{0,2}$")
+_FROM = re.compile(r"(来自|从(?!小))[^，,。；;！!？?]{0,2}$")
 _HOMETOWN = re.compile(r"人(?![民才社事力员])")
 # After a place, whose home it is ("乐清是我老婆老家"): not where the person is now.
 _HOMETOWN_AFTER = re.compile(r"是[^，,。；;！!？?]{0,5}?(老家|家乡|故乡|户籍地|出生地|娘家|婆家)")
 # After a person's word, their home ("我老婆老家", "他家乡"): a place named, not a person asked about.
 _WHOSE_HOME = re.compile(r"的?(老家|家乡|故乡|娘家|婆家)")
 _HOME = re.compile(r"(我家|家[也都就还]?在|家住|住在|家里在|(?<![记居抓站忍挺顶])住)[^，,。；;！!？?]{0,2}$")
+# Coming back to stay, said after where one went ("我就回来了，现在在…", "回来创业").
+_CAME_BACK = re.compile(r"回来了[^。；;！!？?]{0,6}?(现在|如今|目前)|回来(工作|上班|创业|发展|定居)")
 _BACK_HOME = re.compile(r"回(到)?老家|在老家|回家乡|回乡|返乡|回村")
 _CORRECTION = re.compile(r"不对|说错|搞错|记错|搞混|弄错|更正|纠正|其实是|应该是")
 _PAST = re.compile(r"(以前|之前|原来|原先|过去|曾经|早年|老家|户籍|户口|祖籍|出生)[^，,。；;！!？?]{0,8}$")
@@ -166,6 +169,8 @@ _EMPLOYER_SAID = re.compile(r"我们(公司|厂|企业|单位|工厂|这)|咱们
 # What comes before a relative's name ("我的|妹夫"): no stretch of its own.
 _BEFORE_A_NAME = {"我", "我的", "我家", "我和", "我跟", "我与", "我同"}
 # He or she, starting what is said of a person named before ("我毕业12年他毕业6年"), not "其他".
+# Hearing something from someone ("听同事说", "听我表哥说"), right before who it was.
+_HEARD_FROM = re.compile(r"听(我|我的|我们)?$")
 # The writer saying what they are, right before a word ("我是他舅舅").
 _WRITER_SAYS = re.compile(r"(我|本人)就?是$")
 # Someone's relative, not the writer's ("他女朋友", "她的孩子"), right before the word.
@@ -204,10 +209,12 @@ def _in_the_past(norm: str, pos: int) -> bool:
 
 
 # A clause that asks about others rather than telling about the person ("是不是只有县里大医院的才有？").
-def _stated_now(norm: str, pos: int) -> bool:
+def _stated_now(norm: str, pos: int, end: Optional[int] = None) -> bool:
     """Whether the words at `pos` state a fact of the one asked about as it is now: not only asked
-    about, not what was, not said of a counted group ("去年引进了几个大学生，今年想招一个…博士")."""
-    return not _in_question(norm, pos) and not _in_the_past(norm, pos) and not _COUNTED.search(norm, 0, pos)
+    about, not what was ("以前…", "在杭州一家私立医院干了三年…现在在镇上的卫生院"), not said of a
+    counted group ("去年引进了几个大学生，今年想招一个…博士")."""
+    return not _in_question(norm, pos) and not _in_the_past(norm, pos) and not _COUNTED.search(norm, 0, pos) \
+        and not (end is not None and _left_behind(norm, pos, end))
 
 
 _ASKED_ABOUT = re.compile(r"是不是只有|只有[^，,。；;！!？?]{0,12}才|难道")
@@ -468,6 +475,8 @@ class FactExtractor:
                  and not _WHOSE_HOME.match(norm, f[1])
                  and not (f[3] in self._others and _WRITER_IS.search(norm, 0, f[0]))
                  and not _COUNTED.search(norm, 0, f[0])]
+        # "听同事说…": whom one heard it from is not asked about
+        found = [f for f in found if not (_HEARD_FROM.search(norm, 0, f[0]) and norm[f[1]:f[1] + 1] == "说")]
         asking = [f for f in found if _REQUESTER.match(norm, f[1])]
         if asking and len(asking) < len(found):
             found = [f for f in found if f not in asking]
@@ -554,7 +563,7 @@ class FactExtractor:
         correcting = bool(_CORRECTION.search(norm))
         own: Dict[str, bool] = {}  # whether the value kept was stated, not only asked about
         for fact, value, _, (start, _end) in mentions:
-            mine = _stated_now(norm, start)
+            mine = _stated_now(norm, start, _end)
             if is_denied(norm, start):
                 denials.setdefault(fact, value)
             elif fact not in out or value in self._narrower(fact, out[fact]) or (
@@ -568,14 +577,14 @@ class FactExtractor:
         # "研究生还在读": a value that wins over another said in the same message, in either order.
         for fact, value, _, (start, _end) in mentions:
             ev = self.facts[fact].values.get(value)
-            if fact in out and out[fact] in ev.over and not is_denied(norm, start) and _stated_now(norm, start):
+            if fact in out and out[fact] in ev.over and not is_denied(norm, start) and _stated_now(norm, start, _end):
                 out[fact] = value
         # A phrase can state two facts: "公立医院" is a public institution and a hospital. Words of
         # other facts inside a matched phrase count.
         for fact, _, chunk, (start, _end) in mentions:
             if is_denied(norm, start):
                 continue
-            mine = _stated_now(norm, start)
+            mine = _stated_now(norm, start, _end)
             for inner_fact, inner_value, _, _ in self._inner_mentions(chunk):
                 if inner_fact != fact and (inner_fact not in out or mine and not own.get(inner_fact, True)):
                     # ("以前在村卫生室…调到龙泉市人民医院": the hospital of now)
@@ -632,7 +641,7 @@ class FactExtractor:
         picked = [m for m in places if _PICKS_PLACE.match(norm, m.span[1])]
         if len({m.name for m in picked}) == 1 and len({m.name for m in places}) > 1:
             places = picked[-1:]
-        going, here, home, lives, came = [], [], [], [], []
+        going, here, home, lives, came, roots = [], [], [], [], [], []
         for m in places:
             start, end = m.span
             before = norm[_clause_start(norm, start):start]
@@ -653,9 +662,17 @@ class FactExtractor:
                 # "以前在天台", "老家在开化", "我是椒江人", "在淳安出生长大的", "在杭州的工作站做了
                 # 两年，…现在去了…": not where one is now
                 home.append(m)
+                if _HOMETOWN.match(norm, end) or _HOMETOWN_AFTER.match(norm, end) or _BORN.match(norm, end) \
+                        or "老家" in before:
+                    roots.append(m)  # where one is from, not only where one has been
                 continue
             else:
                 here.append(m)
+        back = _CAME_BACK.search(norm)
+        if roots and back and all(m.span[0] < back.start() for m in going + here):
+            # "在景宁长大，后来去杭州读的…就回来了，现在在我们镇上的卫生院": where one went before
+            # coming back is the past
+            going, here = [], roots[-1:]
         if not going and not here:
             here = lives or came  # where one lives or comes from, when nothing else is said
         if not going and not here and home and _BACK_HOME.search(norm):

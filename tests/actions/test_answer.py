@@ -757,3 +757,27 @@ def test_asking_for_its_settings_or_another_role_is_declined(matcher, text):
 def test_the_provincial_government_asked_as_issuer_gets_the_issuers(matcher):
     msgs, _ = run("新闻里说这是省政府出的文件，对吗", "ask_document", matcher)
     assert cited(msgs)[0] == "issuance" and "省委组织部" in msgs[0]["text"]
+
+
+def test_the_total_asked_beside_cities_is_the_whole_list_and_several_cities_each_get_theirs(matcher):
+    msgs, _ = run("山区26县一共多少个县？衢州几个丽水几个", "ask_county", matcher)
+    assert "26" in msgs[0]["text"] and "衢州市（6个）" in msgs[0]["text"] and "丽水市（9个）" in msgs[0]["text"]
+    msgs, _ = run("衢州和丽水各有几个县算山区县", "ask_county", matcher)
+    counties = [p["county"]["name"] for p in payloads(msgs) if p.get("county")]
+    assert counties[:2] == ["衢州市", "丽水市"]
+
+
+def test_who_runs_a_measure_quotes_the_sentence_asked_about(matcher):
+    msgs, _ = run("那分院是谁可以去设", "ask_units", matcher, {"last_clause": "m5", "last_kind": "clause"})
+    assert cited(msgs)[0] == "m5" and "技师学院" in msgs[0]["text"]
+
+
+def test_an_enclaves_name_asks_about_the_enclave_measure(matcher):
+    msgs, _ = run("衢州海创园在杭州，那里的人才落户按哪里的标准", "out_of_scope", matcher, confidence=1.0)
+    assert cited(msgs)[0] == "m2" and "飞入地" in msgs[0]["text"]
+
+
+def test_a_work_permit_for_foreigners_is_another_matter(matcher):
+    msgs, _ = run(clean_user_text("English please: how do I apply for a Zhejiang work permit for foreigners?"),
+                  "ask_clause", matcher)
+    assert payloads(msgs)[-1].get("out_of_scope") is True and not cited(msgs)

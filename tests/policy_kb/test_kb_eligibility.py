@@ -202,7 +202,7 @@ def test_end_to_end_from_text(kb):
     facts = kb.extract_facts("我是淳安县乡镇卫生院的护士，考卫生中级有单独合格线吗")
     assert kb.evaluate("m3.2", facts).verdict == "eligible"
     facts = {**kb.extract_facts("高校毕业生创业扶持我符合吗")}
-    assert kb.evaluate("m7", facts).missing == ["place", "years_since_graduation"]
+    assert kb.evaluate("m7", facts).missing == ["place", "role", "years_since_graduation"]  # asked, not assumed
     facts.update(kb.extract_facts("在缙云县"))
     facts.update(kb.extract_facts("毕业4年"))
     assert kb.evaluate("m7", facts).verdict == "eligible"

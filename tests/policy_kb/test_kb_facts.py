@@ -37,8 +37,9 @@ def test_policy_today_env(kb, monkeypatch):
      {"place": "松阳县", "role": "postdoc", "postdoc_status": "completed", "employer_type": "private"}),
     ("我是在站博士后，想去开化的国企", {"place": "开化县", "role": "postdoc", "postdoc_status": "in_station", "employer_type": "state_owned"}),
     ("还没出站的博士后", {"role": "postdoc", "postdoc_status": "in_station"}),
+    # the name of the measure asked about says nothing of who asks (a student may ask it too)
     ("毕业7年，在泰顺创业，算不算高校毕业生创业扶持对象",
-     {"place": "泰顺县", "origin": "泰顺县", "role": "graduate", "years_since_graduation": 7, "activity": "startup"}),
+     {"place": "泰顺县", "origin": "泰顺县", "years_since_graduation": 7, "activity": "startup"}),
     ("我是淳安县乡镇卫生院的护士", {"place": "淳安县", "origin": "淳安县", "role": "health_worker", "institution_type": "township_health_center"}),
     ("村医考卫生中级", {"role": "health_worker", "activity": "health_exam", "institution_type": "village_clinic"}),
     ("我在杭州的三甲医院当医生", {"place": "杭州市", "origin": "杭州市", "role": "health_worker", "institution_type": "hospital"}),

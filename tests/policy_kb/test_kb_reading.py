@@ -525,3 +525,28 @@ def test_more_undertakings_and_professionals(text, value):
 @pytest.mark.parametrize("text", ["温州市自己出台的大学生创业补贴有多少钱", "杭州市自己对大学生创业有没有无偿资助"])
 def test_a_citys_own_policy_is_another_document(text):
     assert KB.not_covered(text)
+
+
+def test_coming_back_home_to_stay_makes_where_one_went_before_the_past():
+    r = KB.read_facts("我从小在景宁长大，后来去杭州读的护理，毕业以后在杭州一家私立医院干了三年，"
+                      "去年就回来了，现在在我们镇上的卫生院当护士，今年单位让我报卫生中级")
+    assert r.facts["place"] == "景宁畲族自治县" and r.facts["institution_type"] == "township_health_center"
+    # a visit home is no coming back to stay
+    assert KB.read_facts("我老家在开化，在杭州工作，过年回来了").facts["place"] == "杭州市"
+
+
+def test_whom_one_heard_it_from_is_not_asked_about():
+    r = KB.read_facts("我在松阳的乡镇卫生院当护士，听同事说山区县有单独的分数线，是真的吗")
+    assert r.subject.kind == "self"
+
+
+@pytest.mark.parametrize("text", ["他考中级能按乡镇卫生院那条单独线吗", "想在江山开奶茶店，高校毕业生创业扶持我能用吗"])
+def test_words_that_name_a_measure_say_nothing_of_the_person(text):
+    f = facts(text)
+    assert "institution_type" not in f and "role" not in f
+
+
+@pytest.mark.parametrize("text, years", [("没毕业几年,就两年", 2), ("毕业没多久，在开化开店", None)])
+def test_graduated_not_long_ago_is_a_graduate(text, years):
+    f = facts(text)
+    assert f["role"] == "graduate" and f.get("years_since_graduation") == years
