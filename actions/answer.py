@@ -665,7 +665,9 @@ class Answerer:
     def on_county(self):
         # A question that names no place is about the list itself ("山区26县都有哪些"), unless it
         # only points back ("那呢？"): only then does the place just discussed carry over.
-        follow_up = not (places.LIST_ALL.search(self.u.text) or places.COUNT.search(self.u.text))
+        # ("那个镇是哪个县的啊" asks which county the place discussed is in)
+        follow_up = not (places.LIST_ALL.search(self.u.text) or places.COUNT.search(self.u.text)) \
+            or bool(places.WHICH_CITY.search(self.u.text))
         matches = self.u.place_matches(use_context=follow_up)
         replies, place = places.county_replies(matches, self.u.text)
         self.clear_pending()

@@ -19,7 +19,7 @@ ASPECTS = [
     ("number", re.compile(r"文号|编号|字号|几号文|发文字号")),
     ("publicity", re.compile(r"公开|保密|能不能看|可以转发|对外")),
     ("count", re.compile(r"几条|多少条|几项|多少项|几个措施|多少措施|几方面")),
-    ("title", re.compile(r"标题|名称|全称|叫什么")),
+    ("title", re.compile(r"标题|名称|全称|全名|叫什么|叫啥")),
 ]
 
 # Issuers people guess wrongly ("这文件是省政府发的吗").

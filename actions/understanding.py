@@ -91,6 +91,8 @@ COUNTY_QUESTION = re.compile(r"山区县|山区26县|范围|覆盖|算不算|算
 # A request to see the clause just discussed in full.
 SHOW_QUOTE = re.compile(r"^(请|麻烦)?(发|给我|看看|查看|看下|看一下|显示)?(一下)?(条文)?原文(呢|吧|看看)?[。！!？?]*$|^(看|查看)条文$")
 # How people name a provincial department: 省 + a few characters + 厅/委/局/办.
+# A department named without 省 at the start of a question ("发改委在这个文件里负责哪一项").
+OPENING_DEPARTMENT = re.compile(r"^[\u4e00-\u9fff]{1,4}?(委|厅)(?=在|负责|管)")
 PROVINCIAL_DEPARTMENT = re.compile(r"省(?!委组织部)[\u4e00-\u9fff]{1,5}?(厅|委员会|委|局|办公室|办)")
 # A return to the case judged earlier ("刚才那个到底能不能享受").
 # "刚才那个是哪几个部门牵头的": who is responsible for the measure in question.
@@ -345,7 +347,7 @@ class Understanding:
     def names_unknown_department(self) -> Optional[str]:
         """A provincial department the question names that the document does not ("省发改委")."""
         kb = get_kb()
-        for m in PROVINCIAL_DEPARTMENT.finditer(self.text):
+        for m in [*PROVINCIAL_DEPARTMENT.finditer(self.text), *OPENING_DEPARTMENT.finditer(self.text)]:
             if kb.find_department(m.group(0)) is None:
                 return m.group(0)
         return None

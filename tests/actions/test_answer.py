@@ -781,3 +781,19 @@ def test_a_work_permit_for_foreigners_is_another_matter(matcher):
     msgs, _ = run(clean_user_text("English please: how do I apply for a Zhejiang work permit for foreigners?"),
                   "ask_clause", matcher)
     assert payloads(msgs)[-1].get("out_of_scope") is True and not cited(msgs)
+
+
+def test_a_department_named_without_its_province_that_the_document_does_not_name_is_said_so(matcher):
+    msgs, _ = run("发改委在这个文件里负责哪一项", "ask_department", matcher)
+    assert "发改委" in msgs[0]["text"] and not cited(msgs)[:1] == ["m1"]
+
+
+def test_which_county_the_township_just_named_is_in(matcher):
+    msgs, _ = run("那个镇是哪个县的啊，在不在你们说的政策范围", "ask_county", matcher,
+                  {"last_place": "江山市", "last_kind": "applicable", "last_clause": "m4.1"})
+    assert payloads(msgs)[-1]["county"]["name"] == "江山市"
+
+
+def test_a_measure_named_by_number_in_english(matcher):
+    msgs, _ = run(clean_user_text("hi, what does measure 7 of this policy cover?"), "out_of_scope", matcher, confidence=0.6)
+    assert cited(msgs)[0] == "m7"

@@ -550,3 +550,8 @@ def test_words_that_name_a_measure_say_nothing_of_the_person(text):
 def test_graduated_not_long_ago_is_a_graduate(text, years):
     f = facts(text)
     assert f["role"] == "graduate" and f.get("years_since_graduation") == years
+
+
+def test_the_description_of_a_measure_for_graduates_says_nothing_of_who_asks():
+    assert "role" not in facts("她能用上那个高校毕业生毕业10年内的创业扶持吗")
+    assert facts("我是高校毕业生，想了解创业扶持")["role"] == "graduate"
