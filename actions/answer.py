@@ -644,7 +644,7 @@ class Answerer:
         if plan[0] != "list":
             return [render.Reply(messages.ASK_ABOUT_YOU)]
         _, verdicts, extra = plan
-        top = next((v for v in verdicts if v.verdict == "eligible"), verdicts[0] if verdicts else None)
+        top = render.top_verdict(verdicts)
         place = self._place_judged(top.clause_id, facts) if top is not None and top.clause_id in self.kb.rules else None
         reply = places.applicable_reply(verdicts, extra, address=self.u.subject().address, question=self.u.text,
                                         place=place)

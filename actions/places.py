@@ -7,7 +7,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 from policy_kb import get_kb
 from policy_kb.text import normalise
 
-from actions.render import Reply, excerpt, fact_buttons, join, quote, verdict_label, verdict_payload
+from actions.render import Reply, excerpt, fact_buttons, join, quote, top_verdict, verdict_label, verdict_payload
 
 _HOW_MANY = {1: "一", 2: "两", 3: "三", 4: "四", 5: "五"}
 
@@ -195,8 +195,7 @@ def applicable_reply(verdicts: Sequence[Any], related: Sequence[Any] = (), addre
     reply = Reply("\n".join(lines))
     reply.add_citations(clauses)
     if verdicts:
-        top = next((v for v in verdicts if v.verdict == "eligible"), verdicts[0])
-        reply.payload["eligibility"] = verdict_payload(top)
+        reply.payload["eligibility"] = verdict_payload(top_verdict(verdicts))
         reply.payload["eligibility_all"] = [verdict_payload(v) for v in verdicts]
         if place is not None:
             reply.payload["county"] = place.to_payload()

@@ -189,6 +189,11 @@ def verdict_label(verdict) -> str:
     return LABEL_MAYBE if verdict.discretionary else LABEL_ELIGIBLE
 
 
+def top_verdict(verdicts: Sequence[Any]):
+    """The verdict a list of measures that may apply leads with: the first one met, else the first."""
+    return next((v for v in verdicts if v.verdict == "eligible"), verdicts[0] if verdicts else None)
+
+
 def verdict_payload(verdict) -> Dict[str, Any]:
     payload = verdict.to_payload()
     payload["label"] = verdict_label(verdict)

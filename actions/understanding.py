@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from rasa_sdk import Tracker
 
 from policy_kb import get_kb
+from policy_kb.facts import CORRECTION
 from policy_kb.models import Subject
 from policy_kb.places import most_specific, specificity
 from policy_kb.text import clean_user_text, cn_number
@@ -107,7 +108,8 @@ SENTENCE = re.compile(r"第([一二两三四五六1-6])句")
 # "我户口还在文成，这样算不算": the case, with what was just added (not whether a place is covered).
 # The case just judged, pointed at ("这种情况省里补不补", "像我这样的要交什么材料").
 # A message that puts right whom the story is about ("不是她，是我小姨").
-WHO_CORRECTED = re.compile(r"(不是(他|她|我)|不对|说错了|搞错了|弄错了|记错了)")
+# The one a story is about, corrected ("不是她，是我小姨…", "不对，是我表哥").
+WHO_CORRECTED = re.compile(r"不是(他|她|我)|" + CORRECTION.pattern)
 # Whether it can be used, had, taken ("现在能用吗", "我能享受吗").
 CAN_ONE = re.compile(r"(能|可以|可不可以|能不能)(用|享受|申请|适用|拿|领|套用)")
 THIS_CASE = re.compile(r"(我|我们|他|她|我家)?(这种|这个|这样的?|这)情况|像(我|我们|他|她)这样|我这样的|我这种")
@@ -570,7 +572,7 @@ class Understanding:
         # 用吗"): they are told why not.
         if not CAN_ONE.search(self.text):
             return False
-        return any("role" in v.unmet_facts and v.met for v in (kb.evaluate(cid, merged) for cid in judged))
+        return any(v.met for v in kb.ruled_out_by_role(merged, judged))
 
     def eligibility_clause(self, facts: Dict[str, Any]):
         """The clause whose rules judge this case; None when the question is about one without."""
@@ -670,10 +672,8 @@ class Understanding:
         doing = facts.get("activity")
         if not doing or str(doing).startswith("not:"):
             return None
-        fits = [cid for cid in kb.rule_clauses()
-                if any(c.fact == "activity" and c.in_ and doing in c.in_ for c in kb.rules[cid].conditions)
-                and "role" in kb.evaluate(cid, facts).unmet_facts]
-        return kb.clause(fits[0]) if len(fits) == 1 else None
+        fits = kb.ruled_out_by_role(facts, activity=doing)
+        return kb.clause(fits[0].clause_id) if len(fits) == 1 else None
 
     def aspect_clause(self):
         """The measure a question about one of its points is about ("额度是多少", "那去哪里申请")."""

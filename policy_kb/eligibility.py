@@ -15,7 +15,7 @@ Every verdict carries the clause's hedges and who decides, so that an
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from .errors import KBError
 from .models import (
@@ -213,6 +213,21 @@ class EligibilityEngine:
             ranked.append(((rank, -gate_hits, -len(verdict.met), len(verdict.missing), index), verdict))
         ranked.sort(key=lambda item: item[0])
         return [v for _, v in ranked]
+
+    def ruled_out_by_role(self, facts: Dict[str, Any], clause_ids: Optional[Iterable[str]] = None,
+                          activity: Optional[str] = None) -> List[Verdict]:
+        """The verdicts, of ``clause_ids`` (every clause with rules by default), that who the
+        person is rules out ("我大三，还没毕业" for the start-up measure); with ``activity``, only
+        those of the measures for that undertaking."""
+        out = []
+        for cid in self.rule_clauses() if clause_ids is None else clause_ids:
+            if activity is not None and not any(
+                    c.fact == "activity" and c.in_ and activity in c.in_ for c in self.rules[cid].conditions):
+                continue
+            verdict = self.evaluate(cid, facts)
+            if "role" in verdict.unmet_facts:
+                out.append(verdict)
+        return out
 
     def question(self, fact: str, rule: Optional[Rule] = None) -> Question:
         fdef = self.facts[fact]

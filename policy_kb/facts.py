@@ -149,7 +149,8 @@ _HOME = re.compile(r"(我家|家[也都就还]?在|家住|住在|家里在|(?<![
 # Coming back to stay, said after where one went ("我就回来了，现在在…", "回来创业").
 _CAME_BACK = re.compile(r"回来了[^。；;！!？?]{0,6}?(现在|如今|目前)|回来(工作|上班|创业|发展|定居)")
 _BACK_HOME = re.compile(r"回(到)?老家|在老家|回家乡|回乡|返乡|回村")
-_CORRECTION = re.compile(r"不对|说错|搞错|记错|搞混|弄错|更正|纠正|其实是|应该是")
+# Words that correct what was said before (also read by the actions: who a story is about).
+CORRECTION = re.compile(r"不对|说错|搞错|记错|搞混|弄错|更正|纠正|其实是|应该是")
 _PAST = re.compile(r"(以前|之前|原来|原先|过去|曾经|早年|老家|户籍|户口|祖籍|出生)[^，,。；;！!？?]{0,8}$")
 
 
@@ -395,11 +396,13 @@ class FactExtractor:
             at += len(norm) + 1
         return pieces, asked
 
-    def _said_of_the_one_asked(self, norm: str) -> Tuple[str, Optional[Subject]]:
+    def _said_of_the_one_asked(self, norm: str, found: Optional[List[Tuple[int, int, str, str]]] = None
+                               ) -> Tuple[str, Optional[Subject]]:
         """When a message tells of several people (the writer among them) and says which one it
         asks about ("我想问的是妹夫", "我问的是我妈", "那我呢"), the text with what it says of the
-        others blanked out (same length), and that person; else the text as it is and None."""
-        found = self._people(norm)
+        others blanked out (same length), and that person; else the text as it is and None.
+        ``found``: the text's `_people`, when the caller has read them already."""
+        found = self._people(norm) if found is None else found
         people = [(i, rel) for i, _, _, rel in found]
         # Who speaks for an employer ("我是…企业的HR", "我们公司在青田") tells of the employer, which is
         # the setting of whomever they ask about, not a person of its own.
@@ -549,22 +552,27 @@ class FactExtractor:
             return FactReading({}, [], subject)
         # "我老公还在站 我妹夫去年出站了…我想问的是妹夫": only what is said of the one asked about counts.
         whole = norm
-        norm, asked = self._said_of_the_one_asked(norm) if pick_one else (norm, None)
+        found = self._people(whole)
+        norm, asked = self._said_of_the_one_asked(whole, found) if pick_one else (whole, None)
+        # (the people the text names, where nothing of it was blanked out: asked is None)
+        people = [(i, rel) for i, _, _, rel in found]
         if asked is not None:
             subject = asked
         elif pick_one and subject.kind == "self":
             # One other person, and the question is about them ("厂里有个技术员没上过大学，他能享受吗").
-            who = self._asked_of(norm, [(i, rel) for i, _, _, rel in self._people(norm)])
+            who = self._asked_of(norm, people)
             if who not in (None, "self", "him"):
                 subject = self._subject_named(who)
         out: Dict[str, Any] = {}
         denials: Dict[str, str] = {}
         mentions = self.enum_mentions(norm)
-        correcting = bool(_CORRECTION.search(norm))
+        correcting = bool(CORRECTION.search(norm))
         own: Dict[str, bool] = {}  # whether the value kept was stated, not only asked about
-        for fact, value, _, (start, _end) in mentions:
-            mine = _stated_now(norm, start, _end)
-            if is_denied(norm, start):
+        # Of each mention: whether it is denied, and whether it is stated of now (not only asked about).
+        denied = [is_denied(norm, start) for _, _, _, (start, _end) in mentions]
+        stated = [_stated_now(norm, start, _end) for _, _, _, (start, _end) in mentions]
+        for (fact, value, _, _span), no, mine in zip(mentions, denied, stated):
+            if no:
                 denials.setdefault(fact, value)
             elif fact not in out or value in self._narrower(fact, out[fact]) or (
                     correcting and out[fact] not in self._narrower(fact, value)) or (mine and not own[fact]):
@@ -575,16 +583,15 @@ class FactExtractor:
                 out[fact] = value
                 own[fact] = mine
         # "研究生还在读": a value that wins over another said in the same message, in either order.
-        for fact, value, _, (start, _end) in mentions:
+        for (fact, value, _, _span), no, mine in zip(mentions, denied, stated):
             ev = self.facts[fact].values.get(value)
-            if fact in out and out[fact] in ev.over and not is_denied(norm, start) and _stated_now(norm, start, _end):
+            if fact in out and out[fact] in ev.over and not no and mine:
                 out[fact] = value
         # A phrase can state two facts: "公立医院" is a public institution and a hospital. Words of
         # other facts inside a matched phrase count.
-        for fact, _, chunk, (start, _end) in mentions:
-            if is_denied(norm, start):
+        for (fact, _, chunk, _span), no, mine in zip(mentions, denied, stated):
+            if no:
                 continue
-            mine = _stated_now(norm, start, _end)
             for inner_fact, inner_value, _, _ in self._inner_mentions(chunk):
                 if inner_fact != fact and (inner_fact not in out or mine and not own.get(inner_fact, True)):
                     # ("以前在村卫生室…调到龙泉市人民医院": the hospital of now)
@@ -608,7 +615,7 @@ class FactExtractor:
         if subject.kind in ("employer", "official") and asked is None:
             # "我们刚引进了一位博士后…他来我们公司能享受吗", "老板儿子要是来我们公司上班能拿补助不":
             # the question is about the person, not about the employer asking.
-            person = self._asked_of(norm, [(i, rel) for i, _, _, rel in self._people(norm)])
+            person = self._asked_of(norm, people)
             if person == "him":
                 subject = Subject(kind="other")
             elif person not in (None, "self") and (person not in self._others or _PRONOUN.search(norm)):

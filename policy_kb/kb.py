@@ -505,6 +505,10 @@ class KnowledgeBase:
     def applicable(self, facts: Dict[str, Any]) -> List[Verdict]:
         return self.eligibility.applicable(facts)
 
+    def ruled_out_by_role(self, facts: Dict[str, Any], clause_ids: Optional[Iterable[str]] = None,
+                          activity: Optional[str] = None) -> List[Verdict]:
+        return self.eligibility.ruled_out_by_role(facts, clause_ids, activity)
+
     def extract_facts(self, text: str, today: Optional[date] = None) -> Dict[str, Any]:
         return self.extractor.extract(text, today or self.today())
 

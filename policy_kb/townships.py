@@ -194,9 +194,7 @@ class TownshipForms:
     short: Dict[str, Township] = field(default_factory=dict)
     # short form -> township standard name
     ordinary_words: Dict[str, str] = field(default_factory=dict)
-    # form -> the counties it could be in
-    ambiguous: Dict[str, List[str]] = field(default_factory=dict)
-    # form -> the townships that share it (the same forms as ``ambiguous``)
+    # form -> the townships of two or more counties that share it
     shared: Dict[str, List[Township]] = field(default_factory=dict)
     # form -> township standard name, for forms left to a place of places.yml or outside Zhejiang
     shadowed: Dict[str, str] = field(default_factory=dict)
@@ -204,6 +202,11 @@ class TownshipForms:
     @property
     def kept(self) -> int:
         return len(self.full) + len(self.short)
+
+    @property
+    def ambiguous(self) -> Dict[str, List[str]]:
+        """Form -> the counties it could be in (read from ``shared``)."""
+        return {form: sorted({t.county for t in ts}) for form, ts in self.shared.items()}
 
 
 def township_forms(
@@ -241,7 +244,6 @@ def township_forms(
             if kind == "short":
                 candidates = candidates + full.get(form, [])
             if len({t.code for t in candidates}) > 1:
-                result.ambiguous[form] = sorted({t.county for t in candidates})
                 result.shared[form] = list({t.code: t for t in candidates}.values())
                 continue
             if kind == "short" and ordinary(form):
