@@ -219,7 +219,8 @@ def verdict_reply(verdict, clause, address: str = "您", aspect: Optional[str] =
         lead = f"要判断{address}是否符合{name}，还需要了解：{ask}"
         known = "、".join(m.split("，")[0] for m in verdict.met[:MAX_REASONS])
         aspect, shown = quote_once(aspect, quoted, clause)
-        reply = Reply(join(lead, f"已了解：{known}。" if known else "", aspect, shown))
+        # The point asked ("服务期多长") first: what is still needed cannot answer it.
+        reply = Reply(join(aspect, lead, f"已了解：{known}。" if known else "", shown))
         if q:
             reply.buttons = fact_buttons(fact, q)
     elif verdict.verdict == "eligible":

@@ -36,7 +36,9 @@ ASKS_AT_THE_END = re.compile(r"([吗吧呢么嘛？?]|是不是|对不对|对吗
 # "尖山镇那里算山区县吧"), not what a place's own policies are ("福建的山区县有什么扶持政策").
 COVERED_ASKED = re.compile(r"算不算|算吗|算山区|算是山区|是不是山区|是山区县[吗吧么嘛]|属于山区|属不属于|"
                            r"在不在(山区|范围|名单)|在山区26县(里|内|范围)|在(名单|范围)(里|内)|"
-                           r"(下面|下辖|底下)(有)?哪(几|些)|哪(几个|些)(县|区|地方)(区)?(算|是|属于)")
+                           r"(下面|下辖|底下)(有)?哪(几|些)|哪(几个|些)(县|区|地方)(区)?(算|是|属于)|"
+                           # ("这里有山区县政策吗", "我们那能享受山区26县的待遇不"): whether the place is covered
+                           r"(有|享受|享有|适用)(没有|不了)?(山区县|山区26县|26县)的?(政策|待遇|扶持|优惠)")
 # Words left unread (English the knowledge base does not know: "recommend a good hotpot place").
 UNREAD_WORDS = re.compile(r"[A-Za-z]{3,}")
 # Why a verdict was what it was ("天台不是山区县吗？为啥不行"): the case, not the place.
@@ -48,7 +50,7 @@ PUTS_RIGHT = re.compile(r"说的是|指的是|我是说|不是|而是|是指")
 # Which units or institutions a measure is for, not who is responsible for it.
 TARGETED = re.compile(r"(针对|适用于?|面向|覆盖|包括|包含)(的是)?(哪些|哪几类|哪类|哪几种|什么样?的?)(单位|机构|医疗机构)")
 # What a place's own policies are asked with ("有什么人才政策", "有哪些扶持").
-ITS_POLICIES = re.compile(r"(有什么|有啥|有哪些|什么样的)[^，,。？?]{0,6}?(政策|扶持|补贴|补助|待遇|支持)")
+ITS_POLICIES = re.compile(r"(有什么|有啥|有哪些|什么样的|有没有|有无)[^，,。？?]{0,10}?(政策|扶持|补贴|补助|待遇|支持)")
 # Kinds whose answer is about a measure, which a place outside Zhejiang turns into "not this document".
 _MEASURE_KINDS = ("clause", "eligibility", "aspect", "applicable", "inform")
 
@@ -119,7 +121,8 @@ def _first_kind(u: Understanding) -> str:
     if u.last_clause and WHICH_MEASURE.search(u.text) and not u.names_a_measure() and not u.aspect():
         return "clause"  # "这是文件第几条": the measure just discussed, with where it stands
     if UNITS_QUESTION.search(u.text) and (not u.new_facts() or not ASKS_IF.search(u.text)) and not u.department() \
-            and not ISSUED.search(u.text) and u.clause_candidates(use_context=True):
+            and not ISSUED.search(u.text) and u.aspect() != "procedure" and u.clause_candidates(use_context=True):
+        # (not "要向哪个部门申请，流程是啥": how to apply, whose answer names the units too)
         return "units"  # "刚才那个是哪几个部门牵头的", even while a case is under way
     if get_kb().not_covered(u.text):
         return "out_of_scope"  # another matter or another document
@@ -236,6 +239,8 @@ def _from_evidence(u: Understanding) -> str:
         return "eligibility" if u.strong_topic() is not None else "applicable"
     if u.explicit_topic() and not (aspect_of(u.text) != "overview" and not u.names_a_measure()):
         return "clause"  # (not "那到底是谁发的": a fact of the document, answered as such below)
+    if get_kb().measure_reference(u.text) is not None and not u.place_matches():
+        return "clause"  # "第十条讲什么" read as nothing: a measure by number (one past the last is none)
 
     if aspect_of(u.text) != "overview":
         return "document"  # "这个意见里具体措施有多少项"

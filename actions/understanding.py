@@ -67,6 +67,10 @@ SINGLE_UNIT = re.compile(r"(只|仅)(写了|有|列了|列)?[^，,。？?]{0,10}
 OWN_CASE_FACTS = ("place", "origin", "years_since_graduation", "employer_type", "institution_type", "postdoc_status")
 # The facts that say who a person is.
 WHO = ("role", "postdoc_status", "years_since_graduation", "institution_type")
+# Another person said to share the setting of the one before ("那他老婆呢…跟他一起开的", "她也在那家厂"):
+# where that one is and what they do are theirs too.
+SHARES_SETTING = re.compile(r"(跟|和|与)(他|她)(们)?一起|一起(开|干|做|办|搞|创业|经营)|合伙|也在(那|这|同)|"
+                            r"(在)?同一(家|个|所)(公司|厂|企业|单位|店|地方|医院|卫生院)")
 # Words that ask for the list of places ("山区26县都有哪些", "一共几个").
 LIST_QUESTION = re.compile(r"哪些|哪几个|名单|列表|清单|列出|是哪|多少个|几个|有几")
 # Words that ask whether a place is covered.
@@ -461,7 +465,9 @@ class Understanding:
         if "years_since_graduation" not in facts and (
                 "years_since_graduation" in self.facts or self.pending_fact == "years_since_graduation"):
             # "不是3年 是13年": while the years are the point, a bare number of years is them.
-            stated = [m for m in BARE_YEARS.finditer(self.text) if not m.group(1)]
+            # (not the years of a measure's condition: "能享受毕业10年内的创业扶持吗")
+            stated = [m for m in BARE_YEARS.finditer(self.text) if not m.group(1)
+                      and not kb.extractor.states_no_fact(self.text, m.group(0))]
             if stated:
                 value = cn_number(stated[-1].group(2))
                 if value is not None and value < 60:
@@ -517,6 +523,10 @@ class Understanding:
         """What the person has said about themselves in this conversation, newest first."""
         new = self.new_facts()
         if self._asked_apart or self.tells_of_another():
+            if SHARES_SETTING.search(self.text):
+                # what the one before is and has done stays theirs; where and what, both share
+                setting = {k: v for k, v in self.facts.items() if k not in WHO}
+                return {**setting, **new}
             return new  # what was said of this person alone, not of the others before
         return get_kb().eligibility.merge(self.facts, new)
 

@@ -2,6 +2,7 @@
 document says on that point: aspects.yml, checked word for word against the clauses at load."""
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -57,8 +58,10 @@ class Aspects:
         words += [(w.replace("多少", "几"), key) for w, key in words
                   if "多少" in w and len(w.replace("多少", "几")) >= 3]
         self._words = sorted(dict.fromkeys(words), key=lambda kv: -len(kv[0]))
+        # (asked of the same text several times a turn, by the routing and the answer)
+        self.of = lru_cache(maxsize=1024)(self._of)
 
-    def of(self, text: str) -> Optional[str]:
+    def _of(self, text: str) -> Optional[str]:
         """The aspect a question asks about (the longest wording found first), or None."""
         norm = normalise(text)
         best = None

@@ -340,9 +340,11 @@ class EligibilityEngine:
                 f"{target.name}属于{city_name}", f"{target.name}（按其山区县以外的县（市、区）算）")
             return MET, text, None
         if len(passing) == len(counties):
-            # "丽水市属于丽水市" says nothing: a whole city is named as such.
+            # "丽水市属于丽水市" says nothing: a whole city is named as such (for where people are
+            # sent from, a city none of whose counties is of the 26: "宁波市").
+            whole = "所辖县（市、区）都不在山区26县" if cond.mountain is False else "所辖县（市、区）全部符合"
             text = cond.met.format(place=target.name, city=city_name).replace(
-                f"{target.name}属于{city_name}", f"{target.name}（所辖县（市、区）全部符合）")
+                f"{target.name}属于{city_name}", f"{target.name}（{whole}）")
             return MET, text, None
         if not passing:
             text = cond.unmet.format(place=target.name, city=city_name)

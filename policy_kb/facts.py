@@ -145,7 +145,15 @@ _HOMETOWN = re.compile(r"人(?![民才社事力员])")
 _HOMETOWN_AFTER = re.compile(r"是[^，,。；;！!？?]{0,5}?(老家|家乡|故乡|户籍地|出生地|娘家|婆家)")
 # After a person's word, their home ("我老婆老家", "他家乡"): a place named, not a person asked about.
 _WHOSE_HOME = re.compile(r"的?(老家|家乡|故乡|娘家|婆家)")
-_HOME = re.compile(r"(我家|家[也都就还]?在|家住|住在|家里在|(?<![记居抓站忍挺顶])住)[^，,。；;！!？?]{0,2}$")
+# (also where the person themselves stays, beside where their work is: "人在义乌，公司注册在缙云")
+_HOME = re.compile(r"(我家|家[也都就还]?在|家住|住在|家里在|(?<![记居抓站忍挺顶])住|(?<![个有])人(现在|目前|还|也)?在)[^，,。；;！!？?]{0,2}$")
+# A place named only to say where something is near ("在江西上饶，离衢州很近", "靠近丽水那边",
+# "和开化交界"): neither where the person is nor where they go.
+_NEAR_BEFORE = re.compile(r"(离|距离?|靠近|邻近|挨着|紧挨着?|毗邻|靠着|临近|接壤)[^，,。；;！!？?]{0,1}$")
+# A message that goes back to a place talked of before ("回到景宁，…", "再说回开化，…").
+_BACK_TO_TOPIC = re.compile(r"^(那|那么|好的?|嗯)?[，,]?(回到|说回到?|再说回?|回过头(来)?说)$")
+# (not "县城边上", "景区旁边": at the edge of a place is in it)
+_NEAR_AFTER = re.compile(r"[^，,。；;！!？?]{0,2}?(很近|挺近|蛮近|比较近|不远|交界|接壤)")
 # Coming back to stay, said after where one went ("我就回来了，现在在…", "回来创业").
 _CAME_BACK = re.compile(r"回来了[^。；;！!？?]{0,6}?(现在|如今|目前)|回来(工作|上班|创业|发展|定居)")
 _BACK_HOME = re.compile(r"回(到)?老家|在老家|回家乡|回乡|返乡|回村")
@@ -321,12 +329,17 @@ class FactExtractor:
         out, masked = self._synonyms(norm)
         # Patterns say what a list of words cannot ("开了家土特产店"); a synonym of the same fact
         # found in the same place comes first.
+        place_starts: Optional[set] = None
         for pattern, key, value in self._patterns:
             for m in pattern.finditer(norm):
                 span = m.span()
                 if span[0] == span[1] or any(f == key and s < span[1] and span[0] < e for f, _, _, (s, e) in out) \
                         or any(s < span[1] and span[0] < e for s, e in masked):
                     continue
+                if place_starts is None:
+                    place_starts = {p.span[0] for p in self.places.places_in_text(norm)}
+                if span[0] in place_starts:
+                    continue  # "在开化县的店里打工": the name of a place, not "开…店"
                 out.append((key, value, m.group(0), span))
         out.sort(key=lambda hit: hit[3][0])
         return out
@@ -521,7 +534,8 @@ class FactExtractor:
     def subject(self, text: str) -> Subject:
         """Whom the message is about: a relative ("我老公"), an employer ("我们厂"), an official, or the person."""
         norm = normalise(text)
-        for word, relation in self._relatives:
+        named = [(word, relation) for word, relation in self._relatives if word in norm]
+        for word, relation in named:
             for prefix in ("我的", "我家", "我", "俺", "咱家"):
                 at = norm.rfind(prefix + word)
                 if at >= 0 and _WHOSE_HOME.match(norm, at + len(prefix + word)):
@@ -538,7 +552,7 @@ class FactExtractor:
             return Subject(kind="official")
         # A message that opens with someone's relative ("他女朋友还在读大三，也想跟他一起创业") tells of
         # that relative, who is not the writer's ("该女朋友", not "您女朋友").
-        for word, relation in self._relatives:
+        for word, relation in named:
             if re.match(r"[，,。\s]*" + _OF_ANOTHER_WORDS + re.escape(word), norm):
                 return Subject(kind="other", relation=relation)
         return Subject()
@@ -622,7 +636,14 @@ class FactExtractor:
                 # (not "招几个技术员…展位费要交吗": whom the employer hires is no one asked about)
                 subject = self._subject_named(person)
         if subject.kind == "employer":
-            out.setdefault("role", "employer")
+            doing = self.facts["activity"].values.get(out["activity"]) if out.get("activity") in \
+                self.facts["activity"].values else None
+            if doing is not None and "role" in doing.implies:
+                # "我们单位不是乡镇卫生院，是县人民医院，考中级有单独分数线吗": one of the unit, asking
+                # about what only a person does (an exam), asks for themselves
+                subject = Subject(kind="self")
+            else:
+                out.setdefault("role", "employer")
         places = self.places.places_in_text(norm, fuzzy=True)
         # "我哥在磐安一家民企，我嫂子在庆元一家民企…问我嫂子": the places said of the one asked about.
         about = [w for w, rel in self._relatives if subject.kind == "relative" and rel == subject.relation]
@@ -653,6 +674,11 @@ class FactExtractor:
             start, end = m.span
             before = norm[_clause_start(norm, start):start]
             if is_denied(norm, start):
+                continue
+            if _NEAR_BEFORE.search(before) or _NEAR_AFTER.match(norm, end):
+                continue  # a place only named as near where one is
+            if _BACK_TO_TOPIC.match(norm[:start]) and _CLAUSE_END.match(norm, end):
+                here.append(m)  # "回到景宁，那边的企业…": the place talked of again, not a move
                 continue
             if _MOVED.search(before):
                 going.append(m)  # "调到椒江", "我们去年搬到东阳了"

@@ -50,6 +50,10 @@ _BARE_REF = re.compile(r"^\s*(?P<n>" + _CN_NUM + r")\s*$")
 _DOCUMENT_NUMBER = re.compile(r"([\u4e00-\u9fff]{1,6}发)\s*[〔\[［【(（]?\s*((?:19|20)\d{2})\s*[〕\]］】)）]?\s*年?\s*(?:第?(\d+)号)?")
 _YEARS_POLICY = re.compile(r"(?<!\d)(20[0-9]{2})年[^，,。？?毕届]{0,6}(出台|出的|新出|发布|印发|新政|政策)")
 
+# The last clause of a message: the part of a story that asks.
+_LAST_CLAUSE = re.compile(r"[^，,。.；;！!？?\n]*$")
+
+
 class KnowledgeBase:
     def __init__(self, data: KBData) -> None:
         self._data = data
@@ -361,6 +365,10 @@ class KnowledgeBase:
         doc = self.document
         for word in [*doc.other_matters, *doc.other_documents]:
             if word in norm:
+                return word
+        asking = _LAST_CLAUSE.search(norm.rstrip("，,。.；;！!？? "))
+        for word in doc.other_matters_asked:
+            if asking and word in asking.group(0):
                 return word
         own = self._own_number
         for m in _DOCUMENT_NUMBER.finditer(norm):

@@ -9,7 +9,7 @@ but names nothing ("创业担保贷款" is no start-up).
 """
 from __future__ import annotations
 
-from typing import Dict, Generic, Iterator, Optional, Tuple, TypeVar
+from typing import Dict, Generic, Iterator, List, Optional, Tuple, TypeVar
 
 V = TypeVar("V")
 
@@ -19,13 +19,21 @@ class LongestMatch(Generic[V]):
         self.forms = {f: v for f, v in forms.items() if len(f) >= min_len}
         self.min_len = min_len
         self.max_len = max((len(f) for f in self.forms), default=min_len)
+        # first character -> the lengths of the forms that start with it, longest first: most
+        # positions of a text start no form, and are passed over at one look
+        lengths: Dict[str, set] = {}
+        for f in self.forms:
+            lengths.setdefault(f[0], set()).add(len(f))
+        self._lengths: Dict[str, List[int]] = {c: sorted(ls, reverse=True) for c, ls in lengths.items()}
 
     def at(self, text: str, i: int) -> Optional[Tuple[str, V]]:
         """The longest form that starts at text[i], with its value, or None."""
-        for length in range(min(self.max_len, len(text) - i), self.min_len - 1, -1):
-            chunk = text[i:i + length]
-            if chunk in self.forms:
-                return chunk, self.forms[chunk]
+        room = len(text) - i
+        for length in self._lengths.get(text[i], ()) if room > 0 else ():
+            if length <= room:
+                chunk = text[i:i + length]
+                if chunk in self.forms:
+                    return chunk, self.forms[chunk]
         return None
 
     def scan(self, text: str) -> Iterator[Tuple[int, int, str, V]]:

@@ -53,6 +53,9 @@ class DocumentFacts(_Model):
     # What this document does not cover, whatever else a message names: other matters
     # ("公积金贷款最多能贷多少") and other documents (an implementation rule, another policy).
     other_matters: List[str] = []
+    # Other matters a story may name in passing ("老家房价便宜"): another matter only when the
+    # last clause of the message, the one that asks, names them ("那淳安现在房价多少").
+    other_matters_asked: List[str] = []
     other_documents: List[str] = []
     # The clauses that hold the document's own facts: what "山区县" means, when it applies, its
     # number and signatures.

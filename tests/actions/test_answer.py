@@ -797,3 +797,55 @@ def test_which_county_the_township_just_named_is_in(matcher):
 def test_a_measure_named_by_number_in_english(matcher):
     msgs, _ = run(clean_user_text("hi, what does measure 7 of this policy cover?"), "out_of_scope", matcher, confidence=0.6)
     assert cited(msgs)[0] == "m7"
+
+
+def test_another_person_who_shares_the_setting_shares_where_and_what(matcher):
+    slots = {"facts": {"place": "松阳县", "origin": "松阳县", "activity": "startup", "employer_type": "enterprise",
+                       "role": "graduate", "years_since_graduation": 11},
+             "subject": "relative:同学", "last_kind": "applicable", "last_clause": "m7"}
+    msgs, _ = run("那他老婆呢，毕业8年，跟他一起开的", "inform", matcher, slots)
+    verdict = payloads(msgs)[0]["eligibility"]
+    assert verdict["clause_id"] == "m7" and verdict["verdict"] == "eligible"
+    # without saying so, what the one before did is not hers
+    msgs, _ = run("那他老婆呢，毕业8年", "inform", matcher, slots)
+    assert all(p.get("eligibility", {}).get("verdict") != "eligible" for p in payloads(msgs))
+
+
+def test_a_point_asked_with_a_case_still_open_is_answered_first(matcher):
+    slots = {"last_kind": "clause", "last_clause": "m4.2"}
+    msgs, _ = run("就是我在宁波的医院当医生然后院里说要派人去山区县那个服务期是多长时间啊", "ask_eligibility",
+                  matcher, slots, confidence=0.62)
+    assert cited(msgs)[0] == "m4.2"
+    assert msgs[0]["text"].splitlines()[0].startswith("文件写明") and "1-2 年" in msgs[0]["text"].splitlines()[0]
+    assert all(p.get("eligibility", {}).get("verdict") != "not_eligible" for p in payloads(msgs))
+
+
+def test_where_to_apply_is_a_question_of_procedure_not_of_units(matcher):
+    msgs, _ = run("免收参展费的话要向哪个部门申请，流程是啥", "ask_units", matcher)
+    assert cited(msgs)[0] == "m4.1" and "没有规定申请程序" in msgs[0]["text"]
+
+
+def test_another_provinces_own_policies_are_not_this_document(matcher):
+    msgs, _ = run("江苏苏北有没有类似山区26县的扶持政策", "ask_county", matcher)
+    assert payloads(msgs)[0].get("out_of_scope") is True and not cited(msgs)
+
+
+def test_whether_a_place_has_the_mountain_county_policies_asks_whether_it_is_covered(matcher):
+    msgs, _ = run("我们厂在柳市镇，做低压电器的，这里有山区县政策吗", "ask_clause", matcher)
+    county = next(p["county"] for p in payloads(msgs) if p.get("county"))
+    assert county["name"] == "乐清市" and county["is_mountain_county"] is False
+
+
+def test_the_years_of_a_measures_condition_do_not_replace_the_years_stated(matcher):
+    slots = {"facts": {"place": "仙居县", "origin": "仙居县", "years_since_graduation": 4, "activity": "startup"},
+             "last_kind": "applicable", "last_clause": "m7"}
+    msgs, out = run("这样能享受毕业10年内的创业扶持吗", "ask_eligibility", matcher, slots)
+    verdict = payloads(msgs)[0]["eligibility"]
+    assert verdict["verdict"] == "eligible" and any("毕业4年" in m for m in verdict["met"])
+    assert out.get("facts", slots["facts"])["years_since_graduation"] == 4
+
+
+def test_a_measure_past_the_last_is_said_to_be_none_whatever_the_model_read(matcher):
+    msgs, _ = run("第十条讲什么", "nlu_fallback", matcher, confidence=0.45)
+    assert not payloads(msgs) or payloads(msgs)[0].get("out_of_scope") is not True
+    assert "九" in msgs[0]["text"] or "9" in msgs[0]["text"]

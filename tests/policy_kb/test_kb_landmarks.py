@@ -16,6 +16,7 @@ def _matches(kb, text):
     ("大陈岛那边算山区县吗", "大陈岛", "椒江区", False),
     ("北雁荡山脚下的企业", "雁荡山", "乐清市", False),   # an alias names the same place
     ("南雁荡山景区", "南雁荡山", "平阳县", True),
+    ("去根宫佛国附近一家民营企业", "根宫佛国", "开化县", True),   # 开化县根博路, not 常山
 ])
 def test_a_landmark_is_a_match_of_its_county(kb, text, name, county, covered):
     (m,) = kb.places.places_in_text(text)

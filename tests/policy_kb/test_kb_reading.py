@@ -555,3 +555,54 @@ def test_graduated_not_long_ago_is_a_graduate(text, years):
 def test_the_description_of_a_measure_for_graduates_says_nothing_of_who_asks():
     assert "role" not in facts("她能用上那个高校毕业生毕业10年内的创业扶持吗")
     assert facts("我是高校毕业生，想了解创业扶持")["role"] == "graduate"
+
+
+@pytest.mark.parametrize("text, place", [
+    ("我们公司在江西上饶，离衢州很近，参加浙江省人才市场组织的引才活动也免参展费吗", "上饶市"),
+    ("我在衢州旁边的龙游开厂", "龙游县"),
+    ("我们在开化，离江西很近", "开化县"),
+])
+def test_a_place_named_only_as_near_is_not_where_one_is(text, place):
+    f = facts(text)
+    assert f["place"] == place and f["origin"] == place
+
+
+def test_where_the_business_is_wins_over_where_the_person_stays():
+    f = facts("人在义乌，公司注册在缙云，是民营企业，参加省人才市场引才活动免参展费吗")
+    assert f["place"] == "缙云县" and f["origin"] == "缙云县"
+    # (someone there is not the writer staying there)
+    assert facts("有个人在义乌开了家公司")["place"] == "义乌市"
+
+
+def test_going_back_to_a_place_talked_of_is_no_move():
+    f = facts("回到景宁，那边的企业参加省里的引才活动要交参展费吗")
+    assert f["origin"] == "景宁畲族自治县" and f["place"] == "景宁畲族自治县"
+    assert "origin" not in facts("我想回到景宁创业")  # going back to live there: where one goes
+
+
+@pytest.mark.parametrize("text, startup", [
+    ("我同学毕业11年，在松阳开茶厂", True),
+    ("在遂昌开服装店三年了", True),
+    ("我在开化县的店里打工", False),
+    ("我在开发公司上班", False),
+    ("我开车去厂里", False),
+])
+def test_opening_a_shop_or_works_is_a_start_up(text, startup):
+    assert (facts(text).get("activity") == "startup") is startup
+
+
+def test_a_unit_sending_people_and_the_service_period_name_the_secondment():
+    topics = KB.clauses_for_topic("就是我在宁波的医院当医生然后院里说要派人去山区县那个服务期是多长时间啊")
+    assert topics[0][0].id == "m4.2"
+
+
+def test_house_prices_are_another_matter():
+    assert KB.not_covered("好的，那淳安现在房价多少") == "房价"
+
+
+def test_one_of_a_unit_asking_about_an_exam_asks_for_themselves():
+    r = KB.read_facts("我们单位不是乡镇卫生院，是仙居县人民医院，考中级有单独分数线吗")
+    assert r.subject.kind == "self" and "role" not in r.facts and r.facts["institution_type"] == "hospital"
+    # an employer asking about what employers do stays the employer
+    r = KB.read_facts("我们公司在缙云，参加招聘会免参展费吗")
+    assert r.subject.kind == "employer" and r.facts["role"] == "employer"
