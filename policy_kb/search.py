@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+from difflib import SequenceMatcher
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import jieba
@@ -104,6 +105,10 @@ class SearchIndex:
         self._sentence_tokens: Dict[str, List[List[str]]] = {}
         self._idf: Dict[str, float] = {}
         self._vocabulary: set = set()
+        # Each clause's text as `quoted` compares it, with the matcher that has read it (a
+        # SequenceMatcher indexes its second text once); one question at a time uses them.
+        self._quote_matchers: Optional[List[Tuple[str, "SequenceMatcher"]]] = None
+        self._quote_lock = threading.Lock()
 
     # ------------------------------------------------------------------ tokenising
 
@@ -254,16 +259,19 @@ class SearchIndex:
         The longest run of the question found verbatim in a clause's text must be at least
         ``min_chars`` long and longer than the longest run found in any other clause.
         """
-        from difflib import SequenceMatcher
-
         query = _NON_WORD.sub("", normalise(text))
         if len(query) < min_chars:
             return None
         runs = []
-        for cid in self.leaf_ids:
-            body = _NON_WORD.sub("", normalise(self.clauses[cid].text))
-            m = SequenceMatcher(None, query, body, autojunk=False).find_longest_match(0, len(query), 0, len(body))
-            runs.append((m.size, cid))
+        with self._quote_lock:
+            if self._quote_matchers is None:
+                self._quote_matchers = [
+                    (cid, SequenceMatcher(None, "", _NON_WORD.sub("", normalise(self.clauses[cid].text)), autojunk=False))
+                    for cid in self.leaf_ids]
+            for cid, matcher in self._quote_matchers:
+                matcher.set_seq1(query)
+                m = matcher.find_longest_match(0, len(query), 0, len(matcher.b))
+                runs.append((m.size, cid))
         runs.sort(reverse=True)
         best, cid = runs[0]
         if best >= min_chars and (len(runs) == 1 or runs[1][0] < best):
