@@ -7,7 +7,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 from policy_kb import get_kb
 from policy_kb.text import normalise
 
-from actions.render import Reply, excerpt, fact_buttons, join, quote, top_verdict, verdict_label, verdict_payload
+from actions.render import Reply, excerpt, fact_buttons, join, put_to, quote, top_verdict, verdict_label, verdict_payload
 
 _HOW_MANY = {1: "一", 2: "两", 3: "三", 4: "四", 5: "五"}
 
@@ -186,7 +186,7 @@ def applicable_reply(verdicts: Sequence[Any], related: Sequence[Any] = (), addre
         if v.unmet:
             why = v.unmet[0]
         elif v.verdict == "need_info" and v.questions and v.questions.get(v.missing[0]):
-            why = v.questions[v.missing[0]].text
+            why = put_to(v.questions[v.missing[0]].text, address)
         else:
             why = "、".join(m.split("，")[0] for m in v.met[:3])
         lines.append(f"{i}. 「{c.label}」：{verdict_label(v)}。{why}")

@@ -189,6 +189,12 @@ def verdict_label(verdict) -> str:
     return LABEL_MAYBE if verdict.discretionary else LABEL_ELIGIBLE
 
 
+def put_to(question: str, address: str) -> str:
+    """A question of the knowledge base, written to the person ("请问您毕业几年了？"), put about
+    the one the case is about ("请问您儿子毕业几年了？", "请问该妻子…")."""
+    return question if address in ("您", "贵单位", "贵地") else question.replace("您", address)
+
+
 def top_verdict(verdicts: Sequence[Any]):
     """The verdict a list of measures that may apply leads with: the first one met, else the first."""
     return next((v for v in verdicts if v.verdict == "eligible"), verdicts[0] if verdicts else None)
@@ -215,7 +221,7 @@ def verdict_reply(verdict, clause, address: str = "您", aspect: Optional[str] =
     if verdict.verdict == "need_info":
         fact = verdict.missing[0]
         q = verdict.questions.get(fact) if verdict.questions else None
-        ask = q.text if q else f"请提供：{fact}"
+        ask = put_to(q.text, address) if q else f"请提供：{fact}"
         lead = f"要判断{address}是否符合{name}，还需要了解：{ask}"
         known = "、".join(m.split("，")[0] for m in verdict.met[:MAX_REASONS])
         aspect, shown = quote_once(aspect, quoted, clause)

@@ -849,3 +849,22 @@ def test_a_measure_past_the_last_is_said_to_be_none_whatever_the_model_read(matc
     msgs, _ = run("第十条讲什么", "nlu_fallback", matcher, confidence=0.45)
     assert not payloads(msgs) or payloads(msgs)[0].get("out_of_scope") is not True
     assert "九" in msgs[0]["text"] or "9" in msgs[0]["text"]
+
+
+def test_a_question_about_someone_else_is_put_about_them(matcher):
+    msgs, _ = run("我儿子在松阳创业，能享受大学生创业扶持吗", "ask_eligibility", matcher)
+    text = msgs[0]["text"]
+    assert "请问您儿子" in text and "请问您是" not in text
+
+
+def test_an_artisan_gets_the_nearest_measure_the_document_has(matcher):
+    msgs, _ = run("我是做青瓷的手艺人，在龙泉，文件对我们这种手艺人有啥支持", "ask_applicable", matcher)
+    assert "没有专门提到" in msgs[0]["text"] and cited(msgs)[0] == "m5"
+
+
+@pytest.mark.parametrize("intent", ["ask_clause", "ask_county", "nlu_fallback"])
+def test_whether_a_township_is_in_asked_after_a_city(matcher, intent):
+    slots = {"last_kind": "county", "last_clause": "scope", "last_place": "台州市"}
+    msgs, _ = run("那我们杜桥镇呢，在不在", intent, matcher, slots, confidence=0.6)
+    county = next(p["county"] for p in payloads(msgs) if p.get("county"))
+    assert county["name"] == "临海市" and county["is_mountain_county"] is False

@@ -606,3 +606,11 @@ def test_one_of_a_unit_asking_about_an_exam_asks_for_themselves():
     # an employer asking about what employers do stays the employer
     r = KB.read_facts("我们公司在缙云，参加招聘会免参展费吗")
     assert r.subject.kind == "employer" and r.facts["role"] == "employer"
+
+
+def test_bringing_on_young_staff_is_the_secondment_measure():
+    topics = KB.clauses_for_topic("院里老同志想去山区县带带年轻人，有这方面的政策吗")
+    assert topics[0][0].id == "m4.2"
+    # a retired doctor is no one the document names; the nearest is the secondment measure
+    assert KB.unnamed_group("我是退休医生，想去山区县的乡镇卫生院帮忙带带年轻人")[0] == "退休医生"
+    assert KB.unnamed_closest("退休医生").id == "m4.2"
