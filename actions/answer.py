@@ -385,7 +385,7 @@ class Answerer:
         named = {"measure": [target[1]]} if kind == "clause" and self.kb.measure_reference(text) is not None else {}
         part = dataclasses.replace(self.u, text=text, intent=intent, confidence=1.0, entities=named,
                                    learned_entities={}, from_search=False, search_confidence="", _ranked={}, _places={},
-                                   _plan=None,
+                                   _plan=None, _mentioned=None,
                                    _new_facts=facts, _subject=subject)
         if kind == "units_of":
             part.units_of = list(target[1])

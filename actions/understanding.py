@@ -149,6 +149,7 @@ class Understanding:
     _ranked: Dict[bool, List[Tuple[Any, float]]] = field(default_factory=dict, repr=False)
     _places: Dict[bool, list] = field(default_factory=dict, repr=False)
     _plan: Optional[tuple] = field(default=None, repr=False)
+    _mentioned: Optional[tuple] = field(default=None, repr=False)
     _subject: Any = field(default=None, repr=False)
     _asked_apart: bool = field(default=False, repr=False)
     # Several questions of one message about the same measure ("山区县能办技工院校吗 省级技能大赛能不能
@@ -249,9 +250,11 @@ class Understanding:
 
     def mentioned(self) -> Optional[str]:
         """The words a question asks which measures mention, when two or more do ("职称")."""
-        m = MENTIONS.search(self.text)
-        words = m and (m.group("x") or m.group("y"))
-        return words if words and len(get_kb().clauses_mentioning(words)) >= 2 else None
+        if self._mentioned is None:
+            m = MENTIONS.search(self.text)
+            words = m and (m.group("x") or m.group("y"))
+            self._mentioned = (words if words and len(get_kb().clauses_mentioning(words)) >= 2 else None,)
+        return self._mentioned[0]
 
     def asks_more_of_the_last(self) -> bool:
         """A short question that names nothing of its own, right after a measure was discussed: more

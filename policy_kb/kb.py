@@ -534,22 +534,28 @@ class KnowledgeBase:
         if subject is None:
             return None
         today = today or self.today()
+        readings: Dict[Tuple[str, bool], FactReading] = {}
+
+        def read(text: str, pick_one: bool) -> FactReading:  # each message read once each way
+            if (text, pick_one) not in readings:
+                readings[text, pick_one] = self.extractor.read(text, today, pick_one=pick_one)
+            return readings[text, pick_one]
+
         facts: Dict[str, Any] = {}
         for piece in pieces:
-            facts = self.eligibility.merge(facts, self.extractor.read(piece, today, pick_one=False).facts)
+            facts = self.eligibility.merge(facts, read(piece, False).facts)
         if "activity" not in facts:
             # What the question is about ("考卫生中级") is no one person's.
-            topic = [r.facts["activity"] for r in (self.extractor.read(t, today) for t in texts) if "activity" in r.facts]
+            topic = [r.facts["activity"] for r in (read(t, True) for t in texts) if "activity" in r.facts]
             if topic:
                 facts["activity"] = topic[-1]
         if "place" not in facts and self.extractor.in_the_writers_place("。".join(texts)):
             # "我是景宁一个村的支书" then "村里有个小伙子…": the writer's place is theirs too.
             for text in texts:
-                place = self.extractor.read(text, today, pick_one=False).facts.get("place")
+                place = read(text, False).facts.get("place")
                 if place:
                     facts["place"] = place
-        last = self.extractor.read(texts[-1], today)
-        return FactReading(facts, last.places, subject, asked_apart=True)
+        return FactReading(facts, read(texts[-1], True).places, subject, asked_apart=True)
 
     @staticmethod
     def today() -> date:
