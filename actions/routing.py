@@ -35,10 +35,12 @@ ASKS_AT_THE_END = re.compile(r"([吗吧呢么嘛？?]|是不是|对不对|对吗
 # Whether a place is one of the mountain counties, asked in so many words ("千岛湖属于山区县吗",
 # "尖山镇那里算山区县吧"), not what a place's own policies are ("福建的山区县有什么扶持政策").
 COVERED_ASKED = re.compile(r"算不算|算吗|算山区|算是山区|是不是山区|是山区县[吗吧么嘛]|属于山区|属不属于|"
-                           r"在不在(山区|范围|名单|里面|里头|其中|内)|在不在[\W]*$|在山区26县(里|内|范围)|在(名单|范围)(里|内)|"
+                           r"在不在(山区|范围|名单|里面|里头|其中|内)|在不在[\W]*$|(其他|其它|别的|其余|剩下)的?(县|区县|县市|县区|地方)[^，,。？?]{0,6}?(算|是不是|属于|在不在)|在山区26县(里|内|范围)|在(名单|范围)(里|内)|"
                            r"(下面|下辖|底下)(有)?哪(几|些)|哪(几个|些)(县|区|地方)(区)?(算|是|属于)|"
                            # ("这里有山区县政策吗", "我们那能享受山区26县的待遇不"): whether the place is covered
                            r"(有|享受|享有|适用)(没有|不了)?(山区县|山区26县|26县)的?(政策|待遇|扶持|优惠)")
+# "…柳城畲族镇的 那也算吧": a place named, said to count as well (not "大专也算吧" of a case).
+COUNTS_TOO = re.compile(r"(也|就|该|应该)算吧")
 # Words left unread (English the knowledge base does not know: "recommend a good hotpot place").
 UNREAD_WORDS = re.compile(r"[A-Za-z]{3,}")
 # Why a verdict was what it was ("天台不是山区县吗？为啥不行"): the case, not the place.
@@ -146,7 +148,11 @@ def _first_kind(u: Understanding) -> str:
         # "那能补多少钱", "创业担保贷款额度是多少" (the undertaking a measure is for is no one's case),
         # "有没有截止时间，啥时候之前要报"
         return "aspect"
-    if not u.pending_clause and (u.place_matches() or u.last_place) and COVERED_ASKED.search(u.text) \
+    if u.last_kind == "county" and DEICTIC.match(u.text) and u.place_matches() and not u.names_a_measure() \
+            and not u.aspect() and set(u.new_facts()) <= {"place", "origin"}:
+        return "county"  # "那鳌江镇呢 离我们不远" after whether 瑞安 is covered: the same question of another place
+    if not u.pending_clause and (u.place_matches() or u.last_place) \
+            and (COVERED_ASKED.search(u.text) or (u.place_matches() and COUNTS_TOO.search(u.text))) \
             and not WHY_NOT.search(u.text) and not u.names_a_measure() and not u.aspect() \
             and not (u.case_clause and AS_IT_STANDS.search(u.text)) \
             and set(u.new_facts()) <= {"place", "origin", "employer_type", "role"}:  # ("厂子算山区县企业不")

@@ -868,3 +868,38 @@ def test_whether_a_township_is_in_asked_after_a_city(matcher, intent):
     msgs, _ = run("那我们杜桥镇呢，在不在", intent, matcher, slots, confidence=0.6)
     county = next(p["county"] for p in payloads(msgs) if p.get("county"))
     assert county["name"] == "临海市" and county["is_mountain_county"] is False
+
+
+@pytest.mark.parametrize("text, last_place, county, covered, intent", [
+    ("那鳌江镇呢 离我们不远", "瑞安市", "平阳县", True, "ask_applicable"),
+    ("他老家是柳城畲族镇的 那也算吧", "武义县", "武义县", True, "nlu_fallback"),
+])
+def test_another_place_asked_after_a_place_gets_its_coverage(matcher, text, last_place, county, covered, intent):
+    slots = {"last_kind": "county", "last_clause": "scope", "last_place": last_place}
+    msgs, _ = run(text, intent, matcher, slots, confidence=0.6)
+    found = next(p["county"] for p in payloads(msgs) if p.get("county"))
+    assert found["name"] == county and found["is_mountain_county"] is covered
+
+
+def test_other_matters_asked_after_a_measure_are_not_the_measure_again(matcher):
+    slots = {"last_kind": "clause", "last_clause": "m7"}
+    for text in ("社保断缴了怎么补缴啊", "我妈快退休了 退休年龄是不是要延迟啊", "能不能帮我开个证明",
+                 "浙江省政府那个支持山区26县跨越式高质量发展的总文件里还说了啥"):
+        msgs, _ = run(text, "ask_clause", matcher, slots)
+        assert payloads(msgs)[0].get("out_of_scope") is True and not cited(msgs), text
+
+
+def test_the_other_counties_of_a_city_asked_during_a_case(matcher):
+    slots = {"facts": {"place": "永嘉县", "origin": "永嘉县", "activity": "startup", "role": "graduate",
+                       "years_since_graduation": 6},
+             "last_kind": "eligibility", "last_clause": "m7", "case_clause": "m7", "last_place": "永嘉县"}
+    msgs, _ = run("永嘉是温州的 那温州其他县是不是都算", "ask_county", matcher, slots)
+    assert cited(msgs)[0] == "scope" and all(n in msgs[0]["text"] for n in ("文成", "平阳", "泰顺", "苍南"))
+
+
+def test_a_fact_said_to_count_too_during_a_case_is_no_place_question(matcher):
+    slots = {"facts": {"place": "缙云县", "origin": "缙云县", "activity": "startup", "role": "graduate",
+                       "years_since_graduation": 3},
+             "last_kind": "eligibility", "last_clause": "m7", "case_clause": "m7", "last_place": "缙云县"}
+    msgs, _ = run("我是大专毕业的 大专也算吧", "inform", matcher, slots)
+    assert payloads(msgs)[0]["eligibility"]["verdict"] == "eligible"
