@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
 from policy_kb import get_kb
+from policy_kb.models import SPOKEN_TO
 
 from actions import messages
 
@@ -192,7 +193,7 @@ def verdict_label(verdict) -> str:
 def put_to(question: str, address: str) -> str:
     """A question of the knowledge base, written to the person ("请问您毕业几年了？"), put about
     the one the case is about ("请问您儿子毕业几年了？", "请问该妻子…")."""
-    return question if address in ("您", "贵单位", "贵地") else question.replace("您", address)
+    return question if address in SPOKEN_TO else question.replace(SPOKEN_TO[0], address)
 
 
 def top_verdict(verdicts: Sequence[Any]):

@@ -636,8 +636,7 @@ class FactExtractor:
                 # (not "招几个技术员…展位费要交吗": whom the employer hires is no one asked about)
                 subject = self._subject_named(person)
         if subject.kind == "employer":
-            doing = self.facts["activity"].values.get(out["activity"]) if out.get("activity") in \
-                self.facts["activity"].values else None
+            doing = self.facts["activity"].values.get(out.get("activity"))
             if doing is not None and "role" in doing.implies:
                 # "我们单位不是乡镇卫生院，是县人民医院，考中级有单独分数线吗": one of the unit, asking
                 # about what only a person does (an exam), asks for themselves

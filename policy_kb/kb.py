@@ -366,9 +366,9 @@ class KnowledgeBase:
         for word in [*doc.other_matters, *doc.other_documents]:
             if word in norm:
                 return word
-        asking = _LAST_CLAUSE.search(norm.rstrip("，,。.；;！!？? "))
+        asking = _LAST_CLAUSE.search(norm.rstrip("，,。.；;！!？? ")).group(0)
         for word in doc.other_matters_asked:
-            if asking and word in asking.group(0):
+            if word in asking:
                 return word
         own = self._own_number
         for m in _DOCUMENT_NUMBER.finditer(norm):

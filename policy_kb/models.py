@@ -507,6 +507,10 @@ class Subjects(_Model):
         return [p + s for p in self.name_prefixes for s in self.surnames]
 
 
+# How an answer addresses the one it speaks to: the person writing, their employer, their place.
+SPOKEN_TO = ("您", "贵单位", "贵地")
+
+
 class Subject(_Model):
     """The person or body whose case a message describes, and how an answer addresses them."""
 
@@ -520,14 +524,14 @@ class Subject(_Model):
         if self.kind == "relative" and self.relation:
             return f"您{self.relation}"
         if self.kind == "employer":
-            return "贵单位"
+            return SPOKEN_TO[1]
         if self.kind == "official":
-            return "贵地"
+            return SPOKEN_TO[2]
         if self.kind == "other":
             if self.relation and self.called_by_name:
                 return self.relation  # "小李"
             return f"该{self.relation}" if self.relation else "该人员"
-        return "您"
+        return SPOKEN_TO[0]
 
 
 class EligibilityFile(_Model):
