@@ -24,12 +24,14 @@ from policy_kb.text import cn_number, normalise
 from actions import messages, places, render
 from actions.document import aspect_of, aspects_of, document_reply
 from actions.routing import route
-from actions.understanding import DEICTIC, PROVINCIAL_DEPARTMENT, SENTENCE, SMALL_TALK, UNITS_QUESTION, Understanding
+from actions.understanding import DEICTIC, PROVINCIAL_DEPARTMENT, SENTENCE, SMALL_TALK, UNITS_QUESTION, WHO, Understanding
 
 logger = logging.getLogger(__name__)
 
 # Where one question of a message ends and the next begins.
-_PART_SPLIT = re.compile(r"[？?。！!；;\n]+|(?:^|\s)[1-9１-９](?:[、.．)）]\s*|\s+)|(?<![统唯单])[一二三四五]是(?=[\u4e00-\u9fff])|"
+_PART_SPLIT = re.compile(r"[？?。！!；;\n]+|(?:^|\s|(?<=[，,]))[1-9１-９](?:[、.．)）]\s*|\s+|"
+                         # ("问几个事 1飞地人才落户咋弄 2博后…": a number put before a question, not "3年前")
+                         r"(?=[\u4e00-\u9fff])(?![年月日号岁个位名人家项条次万千百元块周天届级点倍多十]))|(?<![统唯单])[一二三四五]是(?=[\u4e00-\u9fff])|"
                          r"第[一二三四五](?![条项款段章节点部分个年])(?:个|是|点)?(?=[\u4e00-\u9fff])|其[一二三四]|另外|还有(?:就是|个|一个)?(?=[^，,])|顺便问一?下?|顺带问一?句?|再问一?下?|此外|同时想问")
 # A piece that asks something.
 _ASKS = re.compile(r"[吗呢么？?]|是否|能否|可否|能不能|会不会|可不可以|可以不|有没有|有无|是不是|算不算|要不要|需不需要|用不用|"
@@ -205,9 +207,12 @@ class Answerer:
         parts = self._fold_place_questions(parts)
         if len(parts) < 2:
             asking = [p for p in pieces if _ASKS.search(p) or p in asked]
-            u.several_points = len(parts) == 1 and parts[0][1][0] == "clause" and len(asking) >= 2
+            # (or two of its points named and asked of each: "卫生中级考试分数线 还有卫生高级评聘 分别有啥倾斜")
+            named = [p for p in pieces if self._strong_target(p)]
+            u.several_points = len(parts) == 1 and parts[0][1][0] == "clause" and (
+                len(asking) >= 2 or each and len(named) >= 2)
             return []
-        return [self._part_understanding(text, target) for text, target in parts]
+        return [self._part_understanding(text, target, [t for t, _ in parts if t != text]) for text, target in parts]
 
     def _fold_place_questions(self, parts: List[List[Any]]) -> List[List[Any]]:
         """"横店镇的影视公司算不算山区县企业，去省人才市场招聘能免展位费吗": whether the place is
@@ -291,13 +296,21 @@ class Answerer:
     def _split_pair(self, piece: str) -> List[str]:
         """"职称评审倾斜和卫生中级单独分数线这两块分别是哪些部门负责": two measures joined by 和
         and asked about together are two questions, each with the shared ending."""
-        if not _EACH.search(piece):
+        each = bool(_EACH.search(piece))
+        if not each and not (re.search(r"[，,]", piece) and _ASKS.search(piece)):
             return [piece]
         for m in re.finditer(r"和|与|以及|跟|及|又|还想|也想", piece):
             left, right = piece[:m.start()], piece[m.end():]
-            a, b = self.kb.clauses_for_topic(left), self.kb.clauses_for_topic(right)
+            if not each:
+                # "见习示范基地和创业孵化示范基地，认定的时候山区县有没有优惠": the question after the
+                # second is asked of both
+                named, _, tail = right.partition("，" if "，" in right else ",")
+                if not tail or re.search(r"[，,]", left):
+                    continue
+            a, b = self.kb.clauses_for_topic(left), self.kb.clauses_for_topic(named if not each else right)
             if a and b and a[0][1] >= 3 and b[0][1] >= 3 and a[0][0].id != b[0][0].id:
-                tail = _EACH.split(right, maxsplit=1)[-1]
+                if each:
+                    tail = _EACH.split(right, maxsplit=1)[-1]
                 return [left + "，" + tail, right]
         return [piece]
 
@@ -365,7 +378,7 @@ class Answerer:
             return ("department", unknown.group(0))
         return None
 
-    def _part_understanding(self, text: str, target) -> Understanding:
+    def _part_understanding(self, text: str, target, others: List[str] = ()) -> Understanding:
         kind = target[0]
         if kind in ("clause", "units_of") and UNITS_QUESTION.search(text):
             intent = "ask_units"
@@ -380,12 +393,24 @@ class Answerer:
         if own.facts and speaks_for_itself and own.subject != self.u.subject():
             facts, subject = {**self.u.new_facts(), **own.facts}, own.subject
         else:
-            facts, subject = self.u.new_facts(), self.u.subject()
+            # (who the person is, as this question's own words say it: "2博后出站补助…" after "1飞地人才…")
+            facts = {**self.u.new_facts(), **{k: v for k, v in own.facts.items() if k in WHO}}
+            subject = self.u.subject()
+        for other in others:
+            # Who someone is, read only from the words of another question that name a measure
+            # ("1飞地人才落户咋弄 2博后出站补助给哪些地方"), is not said of the writer: no fact of this one.
+            theirs = self.kb.read_facts(other)
+            if theirs.subject.kind == "self" and not _SELF_STATEMENT.search(other):
+                # (the fact is gone when the words that name a measure are left out; "中职毕业的算不算
+                # 高校毕业生" still says who the writer is)
+                left = self.kb.read_facts(self.kb.index.without_topics(other)).facts
+                facts = {k: v for k, v in facts.items()
+                         if not (k in WHO and k not in own.facts and theirs.facts.get(k) == v and left.get(k) != v)}
         # A measure named by its number ("第九条讲什么") is the part's own, as the model would tag it.
         named = {"measure": [target[1]]} if kind == "clause" and self.kb.measure_reference(text) is not None else {}
         part = dataclasses.replace(self.u, text=text, intent=intent, confidence=1.0, entities=named,
                                    learned_entities={}, from_search=False, search_confidence="", _ranked={}, _places={},
-                                   _plan=None, _mentioned=None,
+                                   _plan=None, _mentioned=None, _echoes=None,
                                    _new_facts=facts, _subject=subject)
         if kind == "units_of":
             part.units_of = list(target[1])
@@ -393,13 +418,20 @@ class Answerer:
 
     def on_parts(self, parts: List[Understanding]) -> List[Any]:
         replies: List[Any] = []
+        said: set = set()  # each reply as built, before its number
         for part in parts:
             sub = Answerer(part)
             got = sub.dispatch(route(part))
+            # Two questions that come to the same answer ("中职毕业的算不算高校毕业生，在常山创业能享受…吗"
+            # both end in the verdict on 第七条): it is given once.
+            got = [r for r in got if (r.text, repr(r.payload)) not in said]
+            said.update((r.text, repr(r.payload)) for r in got)
             for r in got:  # one number a reply, also where a part's own answer has several
                 r.text = f"（{len(replies) + 1}）{re.sub(r'^（[0-9]+）', '', r.text)}"
                 replies.append(r)
             self.slots.update(sub.slots)
+        if len(replies) == 1:
+            replies[0].text = re.sub(r"^（1）", "", replies[0].text)  # one answer left: no number
         # "…，这两样分别是哪些部门负责": the responsible units are said once, in that answer.
         if any(part.units_of for part in parts):
             for r in replies:
@@ -469,6 +501,10 @@ class Answerer:
             return [render.clause_reply(clause, f"{where}只有{len(said)}句。", self.u.text, whole=True)]
         sentence = self.kb.best_sentence(clause.id, self.u.text)
         lead = self._clause_lead(clause, sentence)
+        phrase = self.kb.echoed_phrase(clause.id, self.u.text) if self.u.echoes_the_last() else None
+        if phrase and len(sentence) > 60:
+            # "回来评职称能不能优先" after 挂职: the words of the measure on that point come first
+            lead = f"{clause.location}「{clause.label}」写明：“{phrase}”。"
         return [render.clause_reply(clause, lead, self.u.text)]
 
     def _clause_lead(self, clause, sentence: str) -> str:

@@ -11,6 +11,8 @@ from actions.config import HOTLINE
 
 # Which fact about the document a question asks for, by the words people use for it.
 ASPECTS = [
+    # ("标题里说的山区26县 正文是哪句话定义的"): where the document says what 山区县 means
+    ("scope", re.compile(r"(哪句|哪段|哪里|哪儿|哪条|怎么|如何)[^，,。？?]{0,3}(定义|界定)|定义(是|在)|(怎么|如何)规定(的)?范围")),
     ("validity", re.compile(r"有效期|还有效|有效吗|失效|过期|废止|截止|到期|到什么时候|什么时候结束|为止|管到|管多久|到哪年|期限|还管用|还在执行|仍然有效|继续有效")),
     ("effective", re.compile(r"施行|生效|实施|执行|起效|开始|哪天起|什么时候起")),
     ("issued", re.compile(r"成文|发文日期|印发|发布|出台|落款|哪天发|什么时候发|签发|日期|哪一年|哪年")),
@@ -19,6 +21,7 @@ ASPECTS = [
     ("number", re.compile(r"文号|编号|字号|几号文|发文字号")),
     ("publicity", re.compile(r"公开|保密|能不能看|可以转发|对外")),
     ("count", re.compile(r"几条|多少条|几项|多少项|几个措施|多少措施|几方面")),
+    ("structure", re.compile(r"几个部分|几部分|哪几部分|哪些部分|哪几块|几大块|几大部分|分几块|每部分|每个部分|各部分|结构|框架|目录|大标题|小标题")),
     ("title", re.compile(r"标题|名称|全称|全名|叫什么|叫啥")),
 ]
 
@@ -40,6 +43,12 @@ def aspects_of(text: str) -> list:
     found = [name for name, pattern in ASPECTS if pattern.search(text)
              and not (name == "issuers" and _RESPONSIBLE.search(text) and not _ISSUING.search(text))]
     # "成文日期和施行日期": the issue date is asked, not only the start.
+    if "scope" in found and "山区" not in text:
+        found.remove("scope")
+    if "scope" in found:
+        found = [a for a in found if a != "title"]
+    if "structure" in found:
+        found = [a for a in found if a != "title"]  # "每部分标题是啥": the parts' headings
     return found
 
 
@@ -91,6 +100,11 @@ def document_reply(text: str, aspect: Optional[str] = None, named: Any = None) -
     elif aspect == "title":
         lead = f"文件全称：《{doc.title}》（{doc.number}）。"
         clause = iss
+    elif aspect == "scope":
+        clause = kb.scope_clause
+        lead = f"“山区县”的范围写在{clause.location}："
+    elif aspect == "structure":
+        return structure_reply(), None
     else:
         return overview_reply(aspect == "count"), None
     # Of the number at the top, the addressees under the title and the signatures at the end,
@@ -104,6 +118,25 @@ def document_reply(text: str, aspect: Optional[str] = None, named: Any = None) -
     if aspect == "issuers":
         reply.add_units(issuers)
     return reply, clause
+
+
+def structure_reply() -> Reply:
+    """The document's parts under their headings, as the knowledge base places its clauses."""
+    kb = get_kb()
+    heads: dict = {}  # heading -> the first clause under it, in the document's order
+    for c in kb.clauses.values():
+        if _NUMBERED_PART.match(c.part):
+            heads.setdefault(c.part, c)
+    ending = "、".join(c.title for c in (kb.scope_clause, kb.effective_clause))
+    lead = (f"正文分为{_cn(len(heads))}个部分：" + "；".join(heads) + f"（共{kb.document.measure_count}项举措）。"
+            f"正文最后说明{ending}。")
+    reply = Reply(lead)
+    reply.add_citations(list(heads.values()))
+    return reply
+
+
+# A heading of the document's own parts ("一、总体思路").
+_NUMBERED_PART = re.compile(r"[一二三四五六七八九十]、")
 
 
 def overview_reply(count_only: bool = False) -> Reply:

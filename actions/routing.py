@@ -13,6 +13,7 @@ import re
 from typing import Callable, Dict, Optional
 
 from policy_kb import PLAUSIBLE, get_kb
+from policy_kb.facts import CORRECTION
 
 from actions.config import OOS_TRUST_CONFIDENCE
 from actions.document import OVERVIEW, aspect_of
@@ -53,6 +54,10 @@ PUTS_RIGHT = re.compile(r"说的是|指的是|我是说|不是|而是|是指")
 TARGETED = re.compile(r"(针对|适用于?|面向|覆盖|包括|包含)(的是)?(哪些|哪几类|哪类|哪几种|什么样?的?)(单位|机构|医疗机构)")
 # What a place's own policies are asked with ("有什么人才政策", "有哪些扶持").
 ITS_POLICIES = re.compile(r"(有什么|有啥|有哪些|什么样的|有没有|有无)[^，,。？?]{0,10}?(政策|扶持|补贴|补助|待遇|支持)")
+# "X呢" in a clause of its own: the same question asked again of something else.
+SAME_OF_ANOTHER = re.compile(r"呢(?=[，,。？?！!]|$)")
+# Words that ask whether another place has a policy like this one.
+LIKE_IT = re.compile(r"(类似|相似|同样|一样|差不多)的?[^，,。？?]{0,6}?(政策|扶持|补贴|补助|待遇|文件|规定)")
 # Kinds whose answer is about a measure, which a place outside Zhejiang turns into "not this document".
 _MEASURE_KINDS = ("clause", "eligibility", "aspect", "applicable", "inform")
 
@@ -62,8 +67,9 @@ def route(u: Understanding) -> str:
     if u.units_of:
         return "units_of"  # "3.这两样分别是哪些部门负责", a part of a message of several questions
     kind = _first_kind(u)
-    if kind in _MEASURE_KINDS and u.only_outside_zhejiang() and not u.pending_clause \
-            and not THIS_DOCUMENT.search(u.text):
+    if kind in _MEASURE_KINDS and u.only_outside_zhejiang() and (
+            not u.pending_clause and not THIS_DOCUMENT.search(u.text) or LIKE_IT.search(u.text)):
+        # ("江西那边的山区县有没有类似的人才政策", even in the middle of a case)
         kind = "outside"  # "深圳博士后出站留深工作 能拿多少补贴": another place's policy
     elif kind == "county" and u.only_outside_zhejiang() and ITS_POLICIES.search(u.text) and not COVERED_ASKED.search(u.text):
         kind = "outside"  # "安徽省对皖南山区县有什么人才政策": that province's own policies, not whether it is covered
@@ -112,6 +118,9 @@ def _first_kind(u: Understanding) -> str:
     in_case = u.pending_clause or u.last_kind in ("eligibility", "applicable") or u.facts
     if u.intent in ("deny", "affirm") and in_case and u.new_facts():
         return "inform"  # "不是民营的 是国企", "对 是私营的": a correction or a fact, judged again
+    if u.last_kind == "county" and u.place_matches() and CORRECTION.search(u.text) and not u.names_a_measure() \
+            and set(u.new_facts()) <= {"place", "origin"}:
+        return "county"  # "不对我说反了 是从临海搬到矾山了": the place put right, asked about as before
     if u.intent == "deny" and u.last_kind == "county" and u.place_matches():
         return "county"  # "我说的是龙游那个溪口，不是奉化的"
     if u.intent == "deny" and not in_case and u.new_facts():
@@ -141,6 +150,9 @@ def _first_kind(u: Understanding) -> str:
         return "units"  # "那这块到底是卫健委说了算还是人社厅"
     if u.aspect() and u.case_clause and THIS_CASE.search(u.text) and not u.names_a_measure() and not u.new_facts():
         return "resume"  # "这种情况省里补不补" after a verdict: the case again, with what the document says on it
+    if u.echoes_the_last() and not u.aspect() and all(
+            u.facts.get(k) == v for k, v in u.new_facts().items() if k != "activity"):
+        return "clause"  # "那她回来评职称有好处吗" after 挂职: what that measure says of it, not a new case
     if u.aspect() == "basis" and u.aspect_clause() is not None:
         return "aspect"  # "山区县的企业看注册地还是经营地，我们注册在缙云…": how the document settles it, no verdict
     if u.aspect() and not set(u.new_facts()) - {"activity"} \
@@ -148,9 +160,12 @@ def _first_kind(u: Understanding) -> str:
         # "那能补多少钱", "创业担保贷款额度是多少" (the undertaking a measure is for is no one's case),
         # "有没有截止时间，啥时候之前要报"
         return "aspect"
-    if u.last_kind == "county" and DEICTIC.match(u.text) and u.place_matches() and not u.names_a_measure() \
-            and not u.aspect() and set(u.new_facts()) <= {"place", "origin"}:
-        return "county"  # "那鳌江镇呢 离我们不远" after whether 瑞安 is covered: the same question of another place
+    if u.last_kind == "county" and (DEICTIC.match(u.text) or SAME_OF_ANOTHER.search(u.text)) and u.place_matches() \
+            and not u.names_a_measure() and not u.aspect() and not set(u.personal_facts()) - {"role"} \
+            and u.new_facts().get("role") in (None, "employer"):
+        # "那鳌江镇呢 离我们不远" after whether 瑞安 is covered, "嵊州呢 我厂子在甘霖", "那我弟在建德
+        # 新安江街道 他那边呢": the same question of another place
+        return "county"
     if not u.pending_clause and (u.place_matches() or u.last_place) \
             and (COVERED_ASKED.search(u.text) or (u.place_matches() and COUNTS_TOO.search(u.text))) \
             and not WHY_NOT.search(u.text) and not u.names_a_measure() and not u.aspect() \
@@ -276,7 +291,8 @@ def _clause(u: Understanding) -> Optional[str]:
         return "outside"  # "福建的山区县有什么扶持政策"
     if u.is_ambiguous(ranked):
         return "choices"
-    if u.describes_a_case(ranked[0][0]):
+    if u.describes_a_case(ranked[0][0]) and not (u.echoes_the_last() and ranked[0][0].id == u.last_clause):
+        # (not "那她回来评职称有好处吗" after the case of 挂职: more of what the measure says)
         # "出站博士后到民企工作有补助吗", "毕业9年 在江西婺源 能按山区县那个放宽到十年的吗": a case to judge
         return "eligibility"
     return None

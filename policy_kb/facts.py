@@ -88,21 +88,53 @@ _PICKS_PLACE = re.compile(r"的?(那家|那一家|这家)")
 _PICKS_ONE = re.compile(r"了?的?(那个|那位|那一个|那一位)")
 
 
+# The clause right after a denial that says what is so instead ("不是毕业7年，是毕业快13年了",
+# "不是10年，而是12年"): its years, without 毕业 said again.
+_INSTEAD = re.compile(r"[，,。；; ]*(?:而|就|其实|应该|实际上)?是(?:毕业)?(?:了|已经|都|快|将近|差不多|有|满|大概)*" + _NUM +
+                      r"\s*(?:个)?(?:多)?年(?:多)?")
+
+
+# A number of years said not to be so ("不是毕业10年", "他不是毕业7年"; not "没毕业几年", a few years).
+_YEARS_DENIED = re.compile(r"(不是|并不是|也不是|而不是|并非)[在去到的个家是一所]*$")
+
+
+def _put_right(text: str, end: int) -> Optional[Tuple[int, bool]]:
+    """The years said instead of the ones denied just before ``end``, as (years, False), or None."""
+    m = _INSTEAD.match(text, end)  # ("不是毕业10年是12年了", the space between read away)
+    clause_end = _CLAUSE_END.search(text, end)
+    if m is None and clause_end is not None:
+        at = clause_end.start() if clause_end.group(0) != "而是" else clause_end.start() + 1
+        m = _INSTEAD.match(text, at)
+    value = _years_number(m.group(1)) if m else None
+    return (max(0, value + _side_of(m.group(0))), False) if value is not None and value < 100 else None
+
+
 def parse_years_since_graduation(text: str, today: date) -> Optional[int]:
     """Whole years since graduation stated in ``text``, or None.  Never raises."""
     text = normalise(text)
     if not text or "毕业" not in text and "届" not in text and "出来" not in text:
         return None
     stated = []  # (years, whether they pick out the one asked about) of each statement
+    denied_years = False
     for pattern in _YEARS_PATTERNS:
         for m in pattern.finditer(text):
             value = _years_number(m.group(1))
-            if value is not None and value < 100:
-                stated.append((max(0, value + _side_of(m.group(0))), bool(_PICKS_ONE.match(text, m.end()))))
+            if value is None or value >= 100:
+                continue
+            if _YEARS_DENIED.search(text, _clause_start(text, m.start()), m.start()):
+                # "不是毕业10年，是12年了": the years denied give way to those said instead, if any.
+                denied_years = True
+                instead = _put_right(text, m.end())
+                if instead is not None:
+                    stated.append(instead)
+                continue
+            stated.append((max(0, value + _side_of(m.group(0))), bool(_PICKS_ONE.match(text, m.end()))))
     if stated:
         # Of several people's years ("一个毕业3年 一个毕业13年，毕业13年那个还能…吗"), the ones
         # that say which person is asked about.
         return next((years for years, picks in stated if picks), stated[0][0])
+    if denied_years:
+        return None
     for word, delta in sorted(_RELATIVE.items(), key=lambda kv: -len(kv[0])):
         if re.search(word + r"(?:[0-9一二三四五六七八九十]{1,2}月份?)?(?:刚|才)?(?:从[^，,。；;！!？?]{1,8}?)?(?:大学|本科|研究生|硕士|大专|专科){0,2}毕业", text):
             return delta
@@ -139,6 +171,10 @@ _MOVED = re.compile(r"(搬到|搬去|迁到|迁往|调到|调入|调去|调往|�
 # (not the 来 of "本来", "后来", nor the 去 of "过去")
 _TO = re.compile(r"((?<![过失])去|到|赴|往|调到|调往|调去|调入|回到|回|(?<![本原后将未以起出看])来|落户|派到|派往|派去|选派到|迁到|"
                  r"搬到)[^，,。；;！!？?]{0,4}$")
+# Going to a mountain county not named ("想回浙江山区县的企业", "去山区工作").
+# (a plan of one's own, not the words of a measure: "省里对去山区县民企的补助")
+_SOME_MOUNTAIN_COUNTY = re.compile(r"(想|打算|准备|计划|考虑|希望|愿意)[^，,。；;！!？?]{0,3}?((?<![过失])去|到|回|(?<![本原后将未以起出看])来|落户)"
+                                   r"(浙江|省内|咱们|我们)?的?(山区26县|山区二十六县|山区县|山区|26县)")
 _FROM = re.compile(r"(来自|从(?!小))[^，,。；;！!？?]{0,2}$")
 _HOMETOWN = re.compile(r"人(?![民才社事力员])")
 # After a place, whose home it is ("乐清是我老婆老家"): not where the person is now.
@@ -158,7 +194,7 @@ _NEAR_AFTER = re.compile(r"[^，,。；;！!？?]{0,2}?(很近|挺近|蛮近|比
 _CAME_BACK = re.compile(r"回来了[^。；;！!？?]{0,6}?(现在|如今|目前)|回来(工作|上班|创业|发展|定居)")
 _BACK_HOME = re.compile(r"回(到)?老家|在老家|回家乡|回乡|返乡|回村")
 # Words that correct what was said before (also read by the actions: who a story is about).
-CORRECTION = re.compile(r"不对|说错|搞错|记错|搞混|弄错|更正|纠正|其实是|应该是")
+CORRECTION = re.compile(r"不对|说错|说反|搞错|搞反|弄反|记错|记反|搞混|弄错|更正|纠正|其实是|应该是")
 _PAST = re.compile(r"(以前|之前|原来|原先|过去|曾经|早年|老家|户籍|户口|祖籍|出生)[^，,。；;！!？?]{0,8}$")
 
 
@@ -263,6 +299,25 @@ def _clause_start(norm: str, pos: int) -> int:
     for m in _CLAUSE_END.finditer(norm, 0, pos):
         start = m.end()
     return start
+
+
+_SAYS_INSTEAD = re.compile(r"(而|就|其实|应该|实际上)?是")
+_DENYING = re.compile(r"不是|并不是|并非|不属于|不算")
+# Between a word denied and the one said instead, in one breath ("不是城里医院啊是村卫生室").
+_INSTEAD_OF = re.compile(r"[啊呀的了哈]?[，,。；; ]*(而|就|其实|应该|实际上)?是[在去到的个家一所]*")
+
+
+def _put_right_from(norm: str, pos: int) -> Optional[int]:
+    """Where the denying clause starts that the clause of ``pos`` puts right ("不是A，是B" with B
+    at ``pos``), or None."""
+    start = _clause_start(norm, pos)
+    if not (norm[max(0, start - 2):start] == "而是" or _SAYS_INSTEAD.match(norm, start)):
+        return None
+    sep = start - 2 if norm[max(0, start - 2):start] == "而是" else start - 1
+    while sep > 0 and norm[sep - 1] in "，,。；; ":
+        sep -= 1
+    before = _clause_start(norm, sep)
+    return before if sep > before and _DENYING.search(norm, before, sep) else None
 
 
 def is_denied(norm: str, start: int) -> bool:
@@ -584,6 +639,19 @@ class FactExtractor:
         own: Dict[str, bool] = {}  # whether the value kept was stated, not only asked about
         # Of each mention: whether it is denied, and whether it is stated of now (not only asked about).
         denied = [is_denied(norm, start) for _, _, _, (start, _end) in mentions]
+        # "不是城里医院啊，是村卫生室": a clause that says what is so instead puts right the value of the
+        # same fact in the denying clause before it, whatever stands between the negator and its word.
+        for j, (fact, _, _, (start, _end)) in enumerate(mentions):
+            if denied[j]:
+                continue
+            before = _put_right_from(norm, start)
+            for i, (other, _, _, (s_i, e_i)) in enumerate(mentions):
+                if other == fact and s_i < start and (
+                        before is not None and before <= s_i < _clause_start(norm, start)
+                        or _INSTEAD_OF.fullmatch(norm, e_i, start)
+                        and _DENYING.search(norm, _clause_start(norm, s_i), s_i)):
+                    # ("不是城里医院是村卫生室", the space between read away)
+                    denied[i] = True
         stated = [_stated_now(norm, start, _end) for _, _, _, (start, _end) in mentions]
         for (fact, value, _, _span), no, mine in zip(mentions, denied, stated):
             if no:
@@ -719,6 +787,11 @@ class FactExtractor:
             moved = [m for m in here if m in going]
             origin = (moved[-1] if moved else most_specific(here)).name
             out["origin"] = origin
+            last = max(m.span[1] for m in here)
+            if not going and _SOME_MOUNTAIN_COUNTY.search(norm, last):
+                # "女儿在上海做博后…想回浙江山区县的企业": where one goes is not named; where one is
+                # now is not where the measure is judged
+                return out
             out.setdefault("place", origin)
         return out
 

@@ -133,8 +133,8 @@ class KnowledgeBase:
         return self.clauses[cid] if cid else None
 
     def _find_unnamed(self, norm: str) -> Optional[Tuple[str, Optional[str]]]:
-        for name, note in self._unnamed:
-            if name in norm:
+        for words, name, note in self._unnamed:
+            if words in norm:
                 return name, note
         asked = self._asked_whether_named(norm) or self._unknown_group(norm)
         return (asked, None) if asked is not None else None
@@ -242,6 +242,14 @@ class KnowledgeBase:
 
     def clauses_for_topic(self, text: str) -> List[Tuple[Clause, float]]:
         return self.index.topic(text)
+
+    def echoes(self, cid: str, text: str) -> bool:
+        """The words the text names of the document are all words of clause ``cid`` (see SearchIndex.echoes)."""
+        return self.index.echoes(text, self.clause(cid).text)
+
+    def echoed_phrase(self, cid: str, text: str) -> Optional[str]:
+        """The phrase of clause ``cid`` that the text's words point to (see SearchIndex.echoed_phrase)."""
+        return self.index.echoed_phrase(text, self.clause(cid).text)
 
     def search(self, text: str, k: int = 3) -> List[SearchHit]:
         return self.index.search(text, k)
@@ -637,22 +645,28 @@ def _phrase(words: str) -> Optional[str]:
 
 
 def _load_unnamed(data_dir, clauses: Optional[Dict[str, Clause]] = None
-                  ) -> Tuple[List[Tuple[str, Optional[str]]], Dict[str, str]]:
-    """unnamed.yml: (normalised name, note), longest names first; and each name's closest
-    measure where the file names one (``closest``, a clause id that must exist)."""
+                  ) -> Tuple[List[Tuple[str, str, Optional[str]]], Dict[str, str]]:
+    """unnamed.yml: (words that find the group, the name it is called by, note), longest words
+    first: each name is called by itself, each of the group's ``forms`` ("退休的", "已退休") by the
+    group's first name; and each name's closest measure where the file names one (``closest``, a
+    clause id that must exist)."""
     from pathlib import Path
 
     import yaml
 
     path = Path(data_dir) / "unnamed.yml"
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    out: List[Tuple[str, Optional[str]]] = []
+    out: List[Tuple[str, str, Optional[str]]] = []
     closest: Dict[str, str] = {}
     for i, group in enumerate(raw.get("groups") or []):
         names = group.get("names") if isinstance(group, dict) else None
         if not names or not all(isinstance(n, str) and n.strip() for n in names):
             raise KBError(f"unnamed.yml: groups.{i}.names: a list of names is required")
-        out.extend((normalise(n), group.get("note")) for n in names)
+        forms = group.get("forms") or []
+        if not isinstance(forms, list) or not all(isinstance(f, str) and f.strip() for f in forms):
+            raise KBError(f"unnamed.yml: groups.{i}.forms: a list of words is required")
+        out.extend((normalise(n), normalise(n), group.get("note")) for n in names)
+        out.extend((normalise(f), normalise(names[0]), group.get("note")) for f in forms)
         near = group.get("closest")
         if near is not None:
             if clauses is not None and near not in clauses:

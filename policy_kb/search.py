@@ -182,6 +182,43 @@ class SearchIndex:
                 scores[cid] = scores.get(cid, 0.0) + weight
         return scores
 
+    def echoes(self, text: str, clause_text: str) -> bool:
+        """Every keyword the text names stands in ``clause_text`` (itself or a keyword inside it:
+        "评职称" by its "职称"), and the text names at least one."""
+        norm, own = normalise(text), normalise(clause_text)
+        terms = self._echo_terms(norm)
+        return bool(terms) and all(self._echoed(term, own) for term in terms)
+
+    def _echo_terms(self, norm: str) -> List[str]:
+        self._build()
+        assert self._tokenizer is not None
+        terms = [term for term, pos in self._matcher.find(norm) if not is_denied(norm, pos)]
+        # (and the words of the document's vocabulary: "评高级", "优先")
+        return terms + [w for w in self._tokenizer.cut(norm, HMM=True)
+                        if len(w) >= 2 and w in self._vocabulary and w not in STOPWORDS and w not in terms]
+
+    def _echoed(self, word: str, own: str) -> bool:
+        """``word`` stands in ``own``: itself or its end ("评职称": 职称), or a keyword inside it."""
+        return any(word[i:] in own for i in range(len(word) - 1)) or any(
+            other in word and other in own for other in self.term_weights if len(other) >= 2)
+
+    def echoed_phrase(self, text: str, clause_text: str) -> Optional[str]:
+        """The phrase of ``clause_text`` (between its commas and stops) that holds most of the
+        words the text names ("服务经历作为职称、岗位优先晋升的依据" for "回来评职称能不能优先")."""
+        terms = self._echo_terms(normalise(text))
+        phrases = [p for p in re.split(r"[，。；：]", clause_text) if p.strip()]
+        scored = [(sum(self._echoed(t, normalise(p)) for t in terms), -i, p) for i, p in enumerate(phrases)]
+        best = max(scored, default=(0, 0, None))
+        return best[2].strip() if best[0] > 0 else None
+
+    def without_topics(self, text: str) -> str:
+        """The normalised text with every keyword of a clause blanked out (same length)."""
+        norm = normalise(text)
+        chars = list(norm)
+        for term, pos in self._matcher.find(norm):
+            chars[pos:pos + len(term)] = " " * len(term)
+        return "".join(chars)
+
     def term_starts(self, text: str, leaving_out: str = "") -> List[int]:
         """Where in the normalised text each keyword of a clause begins, but the words that weigh
         only on the clause `leaving_out` (the scope's "山区县", which every measure speaks of)."""

@@ -109,3 +109,46 @@ def test_a_word_inside_another_asks_no_point():
 def test_how_the_document_settles_a_place_is_said_to_be_open():
     a = KB.aspect_answer("m4.1", KB.aspect_of("看注册地还是经营地"))
     assert a.states is None and "没有界定" in a.missing
+
+
+@pytest.mark.parametrize("text, years", [
+    ("不是毕业10年，是12年了，刚才说错了", 12),      # the years said instead of the ones denied
+    ("不是毕业10年是12年了", 12),                  # ... with the space between read away
+    ("他不是毕业7年，是毕业快13年了", 13),
+    ("不是毕业10年，而是12年", 12),
+    ("不是毕业5年以内才行吗", None),                # years denied, none said instead
+    ("没毕业几年，就两年", 2),                      # "没毕业几年" is a few years, not a denial
+    ("毕业七年了，不是毕业十年", 7),
+])
+def test_years_denied_give_way_to_those_said_instead(text, years):
+    assert KB.read_facts(text).facts.get("years_since_graduation") == years
+
+
+@pytest.mark.parametrize("text, fact, value", [
+    # "不是A，是B": the value of the denying clause is denied, whatever stands between the negator and it
+    ("我们不是城里医院啊，是村卫生室，在开化马金镇", "institution_type", "village_clinic"),
+    ("我们不是城里医院啊是村卫生室", "institution_type", "village_clinic"),
+    ("单位不是民营企业，是县里的事业单位", "employer_type", "public_institution"),
+    ("我不是国企的是民企的", "employer_type", "private"),
+    # (the clause that says what is so keeps all of its own words: 私人老板 over 公司)
+    ("单位不是国企也不是事业单位，就是私人老板开的科技公司", "employer_type", "private"),
+])
+def test_a_clause_that_says_what_is_so_instead_puts_right_the_one_before(text, fact, value):
+    assert KB.read_facts(text).facts.get(fact) == value
+
+
+def test_a_plan_to_go_to_a_mountain_county_not_named_leaves_the_place_open():
+    facts = KB.read_facts("女儿在上海做博后，快出站了，她说想回浙江山区县的企业，省里有没有啥补助").facts
+    assert "place" not in facts and facts["origin"] == "上海市"
+    # the words of a measure ("去山区县民企的补助") are no plan: where the person is counts
+    said = KB.read_facts("我表哥是出站博士后，现在在乐清一家私企上班，省里对去山区县民企的补助他有吗").facts
+    assert said["place"] == "乐清市"
+
+
+def test_a_follow_up_in_the_words_of_the_clause_just_discussed():
+    # 挂职's paragraph says "服务经历作为职称、岗位优先晋升的依据": "评职称" is its word too
+    assert KB.echoes("m4.2", "回来评职称能不能优先")
+    assert KB.echoed_phrase("m4.2", "回来评职称能不能优先") == "服务经历作为职称、岗位优先晋升的依据"
+    assert KB.echoes("m3.2", "那她以后评高级呢")
+    assert not KB.echoes("m4.2", "创业担保贷款额度能提高吗")
+    assert not KB.echoes("m4.2", "你好")

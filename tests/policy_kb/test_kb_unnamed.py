@@ -58,7 +58,7 @@ def test_a_word_for_people_in_a_question_about_the_document(text, group):
 @pytest.mark.parametrize("text, group", [
     ("港澳台青年到衢州创业，这份意见有专门说法吗", "港澳台青年"),   # a measure named, but asked whether named apart
     ("畲族群众在景宁有没有专门的人才政策", "畲族群众"),
-    ("退休的老专家想去山区县发挥余热，文件有说法吗", "退休的老专家"),
+    ("退休的老专家想去山区县发挥余热，文件有说法吗", "退休人员"),  # a listed group, by one of its forms
     ("非遗传承人、乡村工匠这些在文件里有没有专门的支持", "非遗传承人"),
 ])
 def test_a_group_asked_about_apart_is_not_named(text, group):
@@ -87,3 +87,20 @@ def test_who_the_writer_is_is_no_group_asked_about():
     assert get_kb().unnamed_group("我是一名报社记者，想核实一下：这份意见是哪几个部门联合印发的") is None
     assert get_kb().unnamed_group("作为一名记者，想问这份文件是哪几家单位联合印发的") is None
     assert get_kb().unnamed_group("我是网格员，这个文件有没有支持网格员的政策") == ("网格员", None)
+
+
+def test_a_group_found_by_one_of_its_forms_is_called_by_its_first_name():
+    # "退休的" finds the group of retired people; the answer calls it what unnamed.yml calls it first
+    name, note = KB.unnamed_group("退休的老医生自愿去山区县帮忙，算这个挂职吗")
+    assert name == "退休人员" and "在职" in note
+    assert KB.unnamed_closest(name).id == "m4.2"
+    assert KB.unnamed_group("退休年龄会延迟吗") is None  # another matter, not a group
+
+
+def test_a_form_must_be_words(tmp_path):
+    from policy_kb.errors import KBError
+    from policy_kb.kb import _load_unnamed
+
+    (tmp_path / "unnamed.yml").write_text("groups:\n  - names: [退休人员]\n    forms: [1]\n", encoding="utf-8")
+    with pytest.raises(KBError, match="forms"):
+        _load_unnamed(tmp_path)
