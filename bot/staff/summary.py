@@ -106,21 +106,26 @@ def _insert_on_conflict(conn, table: sa.Table, cols: Sequence[str], target: Sequ
 
 def apply(conn, deltas: Deltas) -> None:
     """Adds the deltas to the daily tables (keys in sorted order: no lock cycles between writers)."""
+    batches: Dict[Any, List[Dict[str, Any]]] = {}  # one upsert, many rows: (statement) -> parameters
+    emptied = []
     for (name, key), values in sorted(deltas.items(), key=lambda kv: (kv[0][0], tuple(map(str, kv[0][1])))):
         if not any(values.values()):
             continue
         table = _TABLES[name]
         pk = [c.name for c in table.primary_key.columns]
-        where = [table.c[c] == v for c, v in zip(pk, key)]
         upsert = _insert_on_conflict(conn, table, [*pk, *values], pk, list(values))
         if upsert is not None:
-            conn.execute(upsert, {**dict(zip(pk, key)), **values})
-        elif not conn.execute(table.update().where(*where).values(
+            batches.setdefault(upsert, []).append({**dict(zip(pk, key)), **values})
+        elif not conn.execute(table.update().where(*[table.c[c] == v for c, v in zip(pk, key)]).values(
                 **{c: table.c[c] + v for c, v in values.items()})).rowcount:
             conn.execute(table.insert().values(**dict(zip(pk, key)), **values))
         count = "questions" if table is db.daily else "n"
         if values.get(count, 0) < 0:  # a turn moved away from this key: drop it when empty
-            conn.execute(table.delete().where(*where, table.c[count] <= 0))
+            emptied.append((table, [table.c[c] == v for c, v in zip(pk, key)], count))
+    for upsert, rows in batches.items():  # (in key order within each table: no lock cycles)
+        conn.execute(upsert, rows)
+    for table, where, count in emptied:
+        conn.execute(table.delete().where(*where, table.c[count] <= 0))
 
 
 def answer_id(conn, text: Optional[str]) -> Optional[int]:
@@ -143,9 +148,14 @@ def answer_id(conn, text: Optional[str]) -> Optional[int]:
 def search_row(conn, turn_id: int, sender: str, user_text: Optional[str], answer: Optional[str],
                new: bool) -> None:
     values = {"sender_id": sender, "user_text": user_text, "answer_id": answer_id(conn, answer)}
-    if new or not conn.execute(db.turn_text.update().where(db.turn_text.c.turn_id == turn_id)
-                               .values(**values)).rowcount:
-        conn.execute(db.turn_text.insert().values(turn_id=turn_id, **values))
+    if new or not conn.execute(_UPDATE_TEXT, dict(values, of_turn=turn_id)).rowcount:
+        conn.execute(_INSERT_TEXT, dict(values, turn_id=turn_id))
+
+
+# (built once, given their values as parameters)
+_INSERT_TEXT = db.turn_text.insert()
+_UPDATE_TEXT = db.turn_text.update().where(db.turn_text.c.turn_id == sa.bindparam("of_turn")).values(
+    sender_id=sa.bindparam("sender_id"), user_text=sa.bindparam("user_text"), answer_id=sa.bindparam("answer_id"))
 
 
 # ------------------------------------------------------------------------------------- rebuild

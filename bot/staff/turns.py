@@ -147,6 +147,33 @@ def user_row(sender: str, event: Dict[str, Any]) -> Dict[str, Any]:
     }
 
 
+_INSERT_TURN = db.turns.insert()
+_INSERT_CONVERSATION = db.conversations.insert()
+_BUILT: Dict[Any, Any] = {}
+
+
+def _update_turn(columns: tuple):
+    """UPDATE of a stored turn's columns, its id given as ``turn_id``."""
+    stmt = _BUILT.get(("turn", columns))
+    if stmt is None:
+        stmt = _BUILT[("turn", columns)] = db.turns.update().where(
+            db.turns.c.id == sa.bindparam("turn_id")).values({c: sa.bindparam(c) for c in columns})
+    return stmt
+
+
+def _conversation_update(dialect: str):
+    """A conversation's row after new turns: the latest time, the turns added, the last text."""
+    stmt = _BUILT.get(("conversation", dialect))
+    if stmt is None:
+        c = db.conversations.c
+        latest = sa.func.max if dialect == "sqlite" else sa.func.greatest
+        stmt = _BUILT[("conversation", dialect)] = db.conversations.update().where(
+            c.sender_id == sa.bindparam("of_sender")).values(
+            last_ts=latest(c.last_ts, sa.bindparam("new_last_ts")), turns=c.turns + sa.bindparam("new_turns"),
+            last_text=sa.bindparam("new_last_text"))
+    return stmt
+
+
 class TurnIndex:
     """Writes the console's index for the events one save adds (see the module docstring)."""
 
@@ -214,12 +241,14 @@ class TurnIndex:
             if not t.changed:
                 continue
             row = t.finish()
+            # (the statements are built once and given their values as parameters: building a
+            # statement with its values coerces each of them, at every turn)
             if t.id is None:
-                t.id = conn.execute(db.turns.insert().values(**row)).inserted_primary_key[0]
+                t.id = conn.execute(_INSERT_TURN, row).inserted_primary_key[0]
                 new_turns += 1
                 last_text = row["user_text"]
             else:
-                conn.execute(db.turns.update().where(db.turns.c.id == t.id).values(**row))
+                conn.execute(_update_turn(tuple(row)), dict(row, turn_id=t.id))
             if t.before is not None:
                 summary.contribution(t.before, json.loads(t.before.get("clauses") or "[]"), -1, deltas)
             summary.contribution(dict(t.before or {}, **row), t.clauses, 1, deltas)
@@ -251,19 +280,14 @@ class TurnIndex:
     @staticmethod
     def _conversation(conn, sender: str, done: List[_Turn], new_turns: int,
                       last_text: Optional[str], last_ts: Optional[float]) -> None:
-        c = db.conversations.c
         first = min(t.row["ts"] for t in done)
         channel = next((t.row["channel"] for t in done if t.row.get("channel")), None)
-        updated = conn.execute(
-            db.conversations.update().where(c.sender_id == sender).values(
-                last_ts=sa.func.max(c.last_ts, last_ts) if conn.dialect.name == "sqlite"
-                else sa.func.greatest(c.last_ts, last_ts),
-                turns=c.turns + new_turns, last_text=last_text,
-            )).rowcount
+        updated = conn.execute(_conversation_update(conn.dialect.name), {
+            "of_sender": sender, "new_last_ts": last_ts, "new_turns": new_turns, "new_last_text": last_text}).rowcount
         if not updated:
-            conn.execute(db.conversations.insert().values(
-                sender_id=sender, channel=channel, first_ts=first, last_ts=last_ts or first,
-                turns=new_turns, last_text=last_text, up=0, down=0))
+            conn.execute(_INSERT_CONVERSATION, {
+                "sender_id": sender, "channel": channel, "first_ts": first, "last_ts": last_ts or first,
+                "turns": new_turns, "last_text": last_text, "up": 0, "down": 0})
 
     @staticmethod
     def _rate(conn, sender: str, value: Dict[str, Any], deltas: summary.Deltas) -> None:

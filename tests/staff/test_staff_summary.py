@@ -169,3 +169,33 @@ def test_a_filtered_list_pages_the_same_whether_found_among_the_newest_or_throug
     assert page(rating="down", per_page="2") == (["widget:p20", "widget:p10"], True)
     assert page(rating="down", q="技能", per_page="2") == (["widget:p00"], False)
     assert page(rating="down", q="技能", per_page="2", page="2") == ([], False)
+
+
+def test_a_stored_turn_is_indexed_in_few_statements_each_found_in_the_statement_cache(store):
+    """What a turn costs the console's index: its row, its text, its clauses, its conversation and
+    one statement for each daily table (the rows of a table in one execution), every one of them
+    compiled once (values are parameters, not built into the statement at every turn)."""
+    t0 = 1_790_000_000.0
+    custom = {"citations": [{"clause_id": "m1"}, {"clause_id": "scope"}], "eligibility": {"verdict": "eligible"}}
+    bot_ts = turn(store, "widget:s", "问题〇", "回答〇", t0, custom=custom)
+    save(store, "widget:s", BotUttered("补充一句", {"custom": {}}, timestamp=bot_ts + 1))  # a stored turn updated
+    staff = tuple(t.name for t in db.metadata.sorted_tables if t.name.startswith("staff_"))
+    seen = []
+
+    @sa.event.listens_for(store.engine, "after_cursor_execute")
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if any(name in statement for name in staff):
+            seen.append((statement.split("(")[0].strip()[:60], context.cache_hit))
+
+    turn(store, "widget:s", "问题一", "回答一", t0 + 100, custom=custom)
+    save(store, "widget:s", BotUttered("补充一句", {"custom": {}}, timestamp=t0 + 105))
+    sa.event.remove(store.engine, "after_cursor_execute", record)
+    dialect = store.engine.dialect
+    assert [(s, hit) for s, hit in seen if hit is not dialect.CACHE_HIT] == []
+    # the new turn (12): its row, its answer (looked up, added, found), its text, its clauses, its
+    # conversation, one for each of five daily tables; the later message (8): the turn looked up and
+    # updated, its answer, its text, the latency counts moved (both rows at once) and the emptied one dropped
+    assert len(seen) <= 20, seen
+    incremental = daily_rows(store.engine)
+    summary.rebuild_daily(store.engine)
+    assert daily_rows(store.engine) == incremental
