@@ -679,11 +679,11 @@ class Answerer:
         plan = self.u.applicable_plan()
         if plan[0] != "list":
             return [render.Reply(messages.ASK_ABOUT_YOU)]
-        _, verdicts, extra = plan
-        top = render.top_verdict(verdicts)
+        _, verdicts, extra, asked = plan
+        top = render.top_verdict(verdicts, asked)
         place = self._place_judged(top.clause_id, facts) if top is not None and top.clause_id in self.kb.rules else None
         reply = places.applicable_reply(verdicts, extra, address=self.u.subject().address, question=self.u.text,
-                                        place=place)
+                                        place=place, asked=asked)
         first = extra[0] if extra else self.kb.clause(verdicts[0].clause_id)
         asking = next((v for v in verdicts if v.verdict == "need_info"), None)
         self.slots["subject"] = self.u.subject_slot()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Collection, List, Optional, Sequence, Tuple
 
 from policy_kb import get_kb
 from policy_kb.text import normalise
@@ -165,14 +165,15 @@ def _all_reply(text: str) -> Reply:
 
 
 def applicable_reply(verdicts: Sequence[Any], related: Sequence[Any] = (), address: str = "您",
-                     question: str = "", place: Any = None) -> Reply:
+                     question: str = "", place: Any = None, asked: Collection[str] = ()) -> Reply:
     """The measures that may apply, one line each: what was asked about first, then each judged
     one with its label and the reason that decides it; the leading measure quoted once; with
     `place`, the county its verdict was judged on."""
     kb = get_kb()
     verdicts = list(verdicts)[:MAX_LISTED]
-    eligible = [kb.clause(v.clause_id) for v in verdicts if v.verdict == "eligible"]
-    # What was asked about is cited first; then what the person qualifies for; then the rest.
+    eligible = [kb.clause(v.clause_id) for v in verdicts if v.verdict == "eligible" or v.clause_id in asked]
+    # What was asked about is cited first (`related`, then the judged measures the words point at,
+    # `asked`, which lead the list); then what the person qualifies for; then the rest.
     clauses = list(related) + [c for c in eligible if c not in related]
     clauses += [kb.clause(v.clause_id) for v in verdicts if kb.clause(v.clause_id) not in clauses]
     lines = []
@@ -195,7 +196,7 @@ def applicable_reply(verdicts: Sequence[Any], related: Sequence[Any] = (), addre
     reply = Reply("\n".join(lines))
     reply.add_citations(clauses)
     if verdicts:
-        reply.payload["eligibility"] = verdict_payload(top_verdict(verdicts))
+        reply.payload["eligibility"] = verdict_payload(top_verdict(verdicts, asked))
         reply.payload["eligibility_all"] = [verdict_payload(v) for v in verdicts]
         if place is not None:
             reply.payload["county"] = place.to_payload()

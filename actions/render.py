@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Collection, Dict, List, Optional, Sequence
 
 from policy_kb import get_kb
 from policy_kb.models import SPOKEN_TO
@@ -196,9 +196,11 @@ def put_to(question: str, address: str) -> str:
     return question if address in SPOKEN_TO else question.replace(SPOKEN_TO[0], address)
 
 
-def top_verdict(verdicts: Sequence[Any]):
-    """The verdict a list of measures that may apply leads with: the first one met, else the first."""
-    return next((v for v in verdicts if v.verdict == "eligible"), verdicts[0] if verdicts else None)
+def top_verdict(verdicts: Sequence[Any], asked: Collection[str] = ()):
+    """The verdict a list of measures that may apply leads with: the first on a measure asked
+    about (the clause ids `asked`), else the first one met, else the first."""
+    return next((v for v in verdicts if v.clause_id in asked), None) or next(
+        (v for v in verdicts if v.verdict == "eligible"), verdicts[0] if verdicts else None)
 
 
 def verdict_payload(verdict) -> Dict[str, Any]:

@@ -98,6 +98,12 @@ _INSTEAD = re.compile(r"[，,。；; ]*(?:而|就|其实|应该|实际上)?是(?
 _YEARS_DENIED = re.compile(r"(不是|并不是|也不是|而不是|并非)[在去到的个家是一所]*$")
 
 
+# Years said again after the person puts right what they said ("毕业十一年了，啊不是，我数错了，是九年").
+_CORRECTED_YEARS = re.compile(r"(不是|不对|说错|数错|算错|记错|搞错)[^。；;！!？?\d零〇一二两三四五六七八九十]{0,10}?"
+                              r"(?:而|就|其实|应该|实际上)?是(?:毕业)?(?:了|已经|都|快|将近|差不多|有|满|大概)*" + _NUM +
+                              r"\s*(?:个)?(?:多)?年")
+
+
 def _put_right(text: str, end: int) -> Optional[Tuple[int, bool]]:
     """The years said instead of the ones denied just before ``end``, as (years, False), or None."""
     m = _INSTEAD.match(text, end)  # ("不是毕业10年是12年了", the space between read away)
@@ -116,11 +122,13 @@ def parse_years_since_graduation(text: str, today: date) -> Optional[int]:
         return None
     stated = []  # (years, whether they pick out the one asked about) of each statement
     denied_years = False
+    first = len(text)  # where the first statement of years begins
     for pattern in _YEARS_PATTERNS:
         for m in pattern.finditer(text):
             value = _years_number(m.group(1))
             if value is None or value >= 100:
                 continue
+            first = min(first, m.start())
             if _YEARS_DENIED.search(text, _clause_start(text, m.start()), m.start()):
                 # "不是毕业10年，是12年了": the years denied give way to those said instead, if any.
                 denied_years = True
@@ -129,6 +137,10 @@ def parse_years_since_graduation(text: str, today: date) -> Optional[int]:
                     stated.append(instead)
                 continue
             stated.append((max(0, value + _side_of(m.group(0))), bool(_PICKS_ONE.match(text, m.end()))))
+    fixed = next((m for m in _CORRECTED_YEARS.finditer(text) if m.start() > first), None)
+    value = _years_number(fixed.group(2)) if fixed else None
+    if value is not None and value < 100:
+        return max(0, value + _side_of(fixed.group(0)))  # "毕业十一年了 啊不是 我数错了 是九年"
     if stated:
         # Of several people's years ("一个毕业3年 一个毕业13年，毕业13年那个还能…吗"), the ones
         # that say which person is asked about.
@@ -191,10 +203,10 @@ _BACK_TO_TOPIC = re.compile(r"^(那|那么|好的?|嗯)?[，,]?(回到|说回到
 # (not "县城边上", "景区旁边": at the edge of a place is in it)
 _NEAR_AFTER = re.compile(r"[^，,。；;！!？?]{0,2}?(很近|挺近|蛮近|比较近|不远|交界|接壤)")
 # Coming back to stay, said after where one went ("我就回来了，现在在…", "回来创业").
-_CAME_BACK = re.compile(r"回来了[^。；;！!？?]{0,6}?(现在|如今|目前)|回来(工作|上班|创业|发展|定居)")
+_CAME_BACK = re.compile(r"(就|又|才|已经|早就)回来了|回来了[^。；;！!？?]{0,6}?(现在|如今|目前)|回来(工作|上班|创业|发展|定居)")
 _BACK_HOME = re.compile(r"回(到)?老家|在老家|回家乡|回乡|返乡|回村")
 # Words that correct what was said before (also read by the actions: who a story is about).
-CORRECTION = re.compile(r"不对|说错|说反|搞错|搞反|弄反|记错|记反|搞混|弄错|更正|纠正|其实是|应该是")
+CORRECTION = re.compile(r"不对|说错|说反|搞错|搞反|弄反|记错|记反|数错|算错|搞混|弄错|更正|纠正|其实是|应该是")
 _PAST = re.compile(r"(以前|之前|原来|原先|过去|曾经|早年|老家|户籍|户口|祖籍|出生)[^，,。；;！!？?]{0,8}$")
 
 
@@ -733,6 +745,10 @@ class FactExtractor:
         """`place`: where the measure is judged (where the person goes, else where they are);
         `origin`: where they are now. Denied places and places they have left do not count."""
         # "一个在临海 一个在仙居…仙居那家去省人才市场招聘要交参展费吗": the place that says which one
+        # "义乌 不对 语音转错了 是武义": the places said after the words that put them right
+        fixed = CORRECTION.search(norm)
+        if fixed and any(m.span[0] > fixed.start() for m in places) and any(m.span[0] < fixed.start() for m in places):
+            places = [m for m in places if m.span[0] > fixed.start()]
         picked = [m for m in places if _PICKS_PLACE.match(norm, m.span[1])]
         if len({m.name for m in picked}) == 1 and len({m.name for m in places}) > 1:
             places = picked[-1:]
@@ -773,6 +789,8 @@ class FactExtractor:
             # "在景宁长大，后来去杭州读的…就回来了，现在在我们镇上的卫生院": where one went before
             # coming back is the past
             going, here = [], roots[-1:]
+        if not going and roots and _BACK_HOME.search(norm, max(m.span[1] for m in roots)) and not _CAME_BACK.search(norm):
+            going = roots[-1:]  # "老家平阳的，人在上海…想回老家开个工作室": home is where one goes
         if not going and not here:
             here = lives or came  # where one lives or comes from, when nothing else is said
         if not going and not here and home and _BACK_HOME.search(norm):

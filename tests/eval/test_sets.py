@@ -49,6 +49,9 @@ def test_cases_are_well_formed(path):
     for c in cases:
         assert c["turns"] and all(isinstance(t, str) for t in c["turns"]), c["id"]
         assert set(c["expect"]) <= KEYS, (c["id"], set(c["expect"]) - KEYS)
+        # (the scorer reads a county's name and "mountain"; any other key would be a scoring error)
+        county = c["expect"].get("county")
+        assert county is None or (isinstance(county, dict) and set(county) <= {"name", "mountain"}), c["id"]
 
 
 def test_the_real_phrasing_set_covers_every_pattern():

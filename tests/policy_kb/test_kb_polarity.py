@@ -152,3 +152,18 @@ def test_a_follow_up_in_the_words_of_the_clause_just_discussed():
     assert KB.echoes("m3.2", "那她以后评高级呢")
     assert not KB.echoes("m4.2", "创业担保贷款额度能提高吗")
     assert not KB.echoes("m4.2", "你好")
+
+
+def test_years_said_again_after_the_person_puts_them_right():
+    assert KB.read_facts("毕业十一年了，啊不是，我数错了，是九年，回泰顺老家开奶茶店").facts["years_since_graduation"] == 9
+    # "还没毕业满五年" is a graduate of less than five years, not a student
+    assert KB.read_facts("还没毕业满五年，才三年，在三门开了个小超市").facts["role"] == "graduate"
+
+
+@pytest.mark.parametrize("text, place", [
+    ("义乌，不对，语音转错了，是武义，我们武义的五金厂", "武义县"),               # a place put right
+    ("老家平阳的，人在上海，毕业八年了，想回老家开个工作室", "平阳县"),           # going back home
+    ("我老家泰顺筱村的，后来又跑去义乌做了两年直播，前年我爸身体不好我就回来了，现在想在县城开个工作室", "泰顺县"),
+])
+def test_the_place_a_measure_is_judged_on_after_corrections_and_moves(text, place):
+    assert KB.read_facts(text).facts["place"] == place
