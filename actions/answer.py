@@ -361,6 +361,10 @@ class Answerer:
             return ("clause", named.id)  # "第九条讲什么"
         found = kb.places_in_text(piece)
         topics = kb.clauses_for_topic(piece)
+        asked = kb.aspects.wording(piece)
+        if previous is not None and asked and topics and not found \
+                and not kb.clauses_for_topic(normalise(piece).replace(asked[0], "")):
+            return None  # "…技师学院要来设分院 有名单吗": 名单 is what is asked of the measure before
         # (the scope clause is what a county question is answered with: "龙游和东阳是不是都算山区县")
         if found and (_COUNTY_CUE.search(piece) or (previous and previous[0] == "county")) \
                 and all(c.id == kb.scope_clause.id for c, _ in topics):
@@ -563,6 +567,9 @@ class Answerer:
         if not ranked:
             return [render.Reply(messages.ASK_WHICH_UNITS)]
         clause, _ = ranked[0]
+        if self.u.echoes_the_last():
+            # "回来评职称算不算优先，这条都是谁负责" after 挂职: that measure's, in its words
+            clause = self.kb.clause(self.u.last_clause)
         detail = self.kb.best_sentence(clause.id, self.u.text) if self.u.asks_detail() else None
         self.remember("units", clause)
         return [render.units_reply(clause, detail, self.u.text)]

@@ -5,6 +5,7 @@ import re
 from typing import Any, Optional, Tuple
 
 from policy_kb import get_kb
+from policy_kb.text import cn_number
 
 from actions.render import Reply, join, quote
 from actions.config import HOTLINE
@@ -38,10 +39,28 @@ _RESPONSIBLE = re.compile(r"负责|牵头|分工|职责")
 _ISSUING = re.compile(r"发|制定|出台|出的")
 
 
+# A day named in a question ("5月18号", "六月一日").
+_DAY = re.compile(r"([0-9]{1,2}|[一二三四五六七八九十]{1,3})月([0-9]{1,2}|[一二三四五六七八九十]{1,3})(日|号)")
+_DATE_ASPECTS = ("validity", "effective", "issued")
+
+
+def days_named(text: str) -> list:
+    """The document's own dates a question names, as the aspect each is ("issued", "effective")."""
+    doc = get_kb().document
+    named = []
+    for m in _DAY.finditer(text):
+        day = (cn_number(m.group(1)), cn_number(m.group(2)))
+        named += [aspect for aspect, when in (("issued", doc.issued), ("effective", doc.effective))
+                  if day == (when.month, when.day) and aspect not in named]
+    return named
+
+
 def aspects_of(text: str) -> list:
     """Every fact about the document a question asks for, in the order of ASPECTS."""
     found = [name for name, pattern in ASPECTS if pattern.search(text)
              and not (name == "issuers" and _RESPONSIBLE.search(text) and not _ISSUING.search(text))]
+    if not any(a in found for a in _DATE_ASPECTS):
+        found = days_named(text)[:1] + found  # "那5月18号是啥日子": what that day is in the document
     # "成文日期和施行日期": the issue date is asked, not only the start.
     if "scope" in found and "山区" not in text:
         found.remove("scope")
@@ -73,6 +92,9 @@ def document_reply(text: str, aspect: Optional[str] = None, named: Any = None) -
         clause = eff
     elif aspect == "effective":
         lead = f"本意见从{when_eff}起施行。"
+        if "issued" in days_named(text) and doc.issued != doc.effective:
+            # "意见是5月18号开始施行的吧": that day is another date of the document
+            lead += f"{doc.issued.month}月{doc.issued.day}日是本意见的成文日期，不是施行日期。"
         clause = eff
     elif aspect == "issued":
         lead = f"本意见的成文日期是{when_iss}，{when_eff}起施行。"

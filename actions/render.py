@@ -160,7 +160,14 @@ def units_reply(clause, detail: Optional[str] = None, question: str = "") -> Rep
     depts = kb.units_of(clause.id)
     names = "、".join(d.name for d in depts)
     local = f"，以及{clause.local_units}" if getattr(clause, "local_units", None) else ""
-    lead = f"「{clause.label}」（{clause.location}）的责任单位是{names}{local}。"
+    if not depts:
+        # ("目标任务的责任单位"): the document names units only under its measures
+        lead = f"「{clause.label}」（{clause.location}）没有写责任单位，文件只在各项主要举措下写明责任单位。"
+    elif clause.measure and not local and (others := {c.local_units for c in kb.clauses.values() if c.local_units}):
+        # (the one measure whose line names no local departments, where the others do)
+        lead = f"「{clause.label}」（{clause.location}）的责任单位只有{names}，没有写“{'、'.join(sorted(others))}”。"
+    else:
+        lead = f"「{clause.label}」（{clause.location}）的责任单位是{names}{local}。"
     # The sentence the question is about, or the clause, quoted once.
     reply = Reply(join(lead, quote(clause, detail) if detail else excerpt(clause, question)))
     reply.add_citations([clause]).add_units(depts)

@@ -29,6 +29,9 @@ THIS_DOCUMENT = re.compile(r"山区|这个文件|文件里|本文件|这个政�
 RESPONSIBILITY = re.compile(r"负责|管|哪块|哪条|哪项|哪几条|牵头|职责|分工|责任")
 # Words that ask whether someone qualifies: with them, facts told beside "哪个部门" make a case.
 ASKS_IF = re.compile(r"能不能|能否|可不可以|可以吗|能吗|行吗|符合|享受|能拿|能领|有份|够不够|算不算|行不行|有没有|吗")
+# Words that ask what a measure says, not whether it applies ("卫生高级评聘那块重点看啥").
+ASKS_CONTENT = re.compile(r"(重点|主要|侧重|具体)?(看|考察|考核|讲|说|写|规定)了?(啥|什么|些什么|些啥)|"
+                          r"(什么|啥|哪些)内容|包括(哪些|什么|啥)|(怎么|如何|咋)规定")
 # Words that ask which one ("谁说了算", "卫健委说了算还是人社厅"), not whether ("省财政补不补").
 WHICH_ONE = re.compile(r"谁|哪个|哪家|哪一个|哪边|还是")
 # A message that ends as a question does ("…的一个镇吧", "…对不对").
@@ -53,7 +56,8 @@ PUTS_RIGHT = re.compile(r"说的是|指的是|我是说|不是|而是|是指")
 # Which units or institutions a measure is for, not who is responsible for it.
 TARGETED = re.compile(r"(针对|适用于?|面向|覆盖|包括|包含)(的是)?(哪些|哪几类|哪类|哪几种|什么样?的?)(单位|机构|医疗机构)")
 # What a place's own policies are asked with ("有什么人才政策", "有哪些扶持").
-ITS_POLICIES = re.compile(r"(有什么|有啥|有哪些|什么样的|有没有|有无)[^，,。？?]{0,10}?(政策|扶持|补贴|补助|待遇|支持)")
+ITS_POLICIES = re.compile(r"(有什么|有啥|有哪些|什么样的|有没有|有无|那边|那里|那儿|当地|他们那)[^，,。？?]{0,10}?"
+                          r"(政策|扶持|补贴|补助|待遇|支持)")
 # "X呢" in a clause of its own: the same question asked again of something else.
 SAME_OF_ANOTHER = re.compile(r"呢(?=[，,。？?！!]|$)")
 # Words that ask whether another place has a policy like this one.
@@ -68,7 +72,8 @@ def route(u: Understanding) -> str:
         return "units_of"  # "3.这两样分别是哪些部门负责", a part of a message of several questions
     kind = _first_kind(u)
     if kind in _MEASURE_KINDS and u.only_outside_zhejiang() and (
-            not u.pending_clause and not THIS_DOCUMENT.search(u.text) or LIKE_IT.search(u.text)):
+            not u.pending_clause and not THIS_DOCUMENT.search(u.text) or LIKE_IT.search(u.text)) \
+            and not _case_of_the_measure(u, kind):
         # ("江西那边的山区县有没有类似的人才政策", even in the middle of a case)
         kind = "outside"  # "深圳博士后出站留深工作 能拿多少补贴": another place's policy
     elif kind == "county" and u.only_outside_zhejiang() and ITS_POLICIES.search(u.text) and not COVERED_ASKED.search(u.text):
@@ -131,9 +136,12 @@ def _first_kind(u: Understanding) -> str:
         return "drop"
     if u.last_clause and WHICH_MEASURE.search(u.text) and not u.names_a_measure() and not u.aspect():
         return "clause"  # "这是文件第几条": the measure just discussed, with where it stands
+    if SINGLE_UNIT.search(u.text) and WHICH_OF_ITS.search(u.text):
+        return "single_unit"  # "九条里头哪一条的责任单位没写市县相关部门" (computed, not this one's units)
     if UNITS_QUESTION.search(u.text) and (not u.new_facts() or not ASKS_IF.search(u.text)) and not u.department() \
-            and not ISSUED.search(u.text) and u.aspect() != "procedure" and u.clause_candidates(use_context=True):
-        # (not "要向哪个部门申请，流程是啥": how to apply, whose answer names the units too)
+            and not ISSUED.search(u.text) and u.aspect() in (None, "decider") and u.clause_candidates(use_context=True):
+        # (not "要向哪个部门申请，流程是啥", "要准备啥材料 找哪个部门办": what the document says of that
+        # point, whose answer names the units too)
         return "units"  # "刚才那个是哪几个部门牵头的", even while a case is under way
     if get_kb().not_covered(u.text):
         return "out_of_scope"  # another matter or another document
@@ -219,12 +227,28 @@ def _first_kind(u: Understanding) -> str:
     return kind
 
 
+def _case_of_the_measure(u: Understanding, kind: str) -> bool:
+    """Another person's case told for the measure under discussion, from a place outside Zhejiang
+    ("我同学是安徽休宁的 毕业三年 在休宁老家开店 他能享受吗" after 创业扶持): judged on it (the place is
+    not covered), not answered as that place's own policy."""
+    return kind in ("eligibility", "inform") and (u.case_clause is not None or u.strong_measure() is not None) \
+        and not u.aspect() and not LIKE_IT.search(u.text) and not ITS_POLICIES.search(u.text) \
+        and bool(set(u.merged_facts()) & {"years_since_graduation", "employer_type", "institution_type"})
+    # (facts only a person's case has: not the 博后出站 of "那安徽黄山那边博后出站补助是多少"; "江西上饶的
+    # 企业 能不能去省人才市场免参展费" asks of this document's measure)
+
+
 def _last_asks_of_a_place(u: Understanding) -> bool:
     """The message ends by asking whether a place it names is covered, and names no measure
     ("我在千岛湖开了个民宿公司，千岛湖属于山区县吗")."""
     last = re.split(r"[，,。；;！!]", u.text.rstrip("？?。！! "))[-1]
     return bool(COVERED_ASKED.search(last)) and bool(get_kb().places_in_text(last)) \
         and not u.names_a_measure() and not u.aspect()
+
+
+def _asks_what_it_says(u: Understanding) -> bool:
+    """The question asks what a measure says ("重点看啥"), not whether it applies ("…能享受吗")."""
+    return bool(ASKS_CONTENT.search(u.text)) and not ASKS_IF.search(u.text)
 
 
 def _from_evidence(u: Understanding) -> str:
@@ -255,7 +279,7 @@ def _from_evidence(u: Understanding) -> str:
         return "county"  # "我是龙港市人社局的": a local official says where they are
     if (u.last_kind in ("eligibility", "applicable") or u.pending_clause) and u.new_facts():
         return "inform"  # "不好意思说错了，是毕业9年": a correction
-    if u.describes_someone():
+    if u.describes_someone() and not (_asks_what_it_says(u) and u.explicit_topic()):
         # "博士后出站了，想去千岛湖一家民营旅游公司，省里给补助吗": a case, whatever the model said
         return "eligibility" if u.strong_topic() is not None else "applicable"
     if u.explicit_topic() and not (aspect_of(u.text) != "overview" and not u.names_a_measure()):
@@ -291,7 +315,9 @@ def _clause(u: Understanding) -> Optional[str]:
         return "outside"  # "福建的山区县有什么扶持政策"
     if u.is_ambiguous(ranked):
         return "choices"
-    if u.describes_a_case(ranked[0][0]) and not (u.echoes_the_last() and ranked[0][0].id == u.last_clause):
+    if u.describes_a_case(ranked[0][0]) and not (u.echoes_the_last() and ranked[0][0].id == u.last_clause) \
+            and not _asks_what_it_says(u):
+        # (not "我是…村卫生室的乡村医生 卫生高级评聘那块重点看啥": what the measure says, asked by one it concerns)
         # (not "那她回来评职称有好处吗" after the case of 挂职: more of what the measure says)
         # "出站博士后到民企工作有补助吗", "毕业9年 在江西婺源 能按山区县那个放宽到十年的吗": a case to judge
         return "eligibility"

@@ -88,6 +88,10 @@ _BARE_PLACE = re.compile(r"(那|还有)?(呢|吗|啊)?")
 QUALIFIES = re.compile(r"享受|符合|够格|有份|能拿|能领|能申请")
 # Where one came from ("是从临海搬到矾山了").
 FROM_PLACE = re.compile(r"(从|来自)$")
+# A question that asks of someone what was asked before ("她呢", "那我妈呢", "他也一样吗").
+SAME_QUESTION = re.compile(r"呢[\W]*$|也(一样|能|可以|行|算)|同样")
+# A place named only as near the one asked about ("福建浦城呢 我们就挨着江山").
+NEAR_PLACE = re.compile(r"(离|距离?|靠近|邻近|挨着|紧挨着?|毗邻|靠着|临近|接壤|紧邻)$")
 # What a place was, not what it is ("以前苍南的龙港镇", "原来属于苍南").
 PAST_PLACE = re.compile(r"(以前|之前|原来|原先|过去|曾经)(是|属于|归|在)?[^，,。；;！!？?]{0,2}$")
 # A message that asks something ("…有啥好处", "哪几类", "…没").
@@ -482,7 +486,8 @@ class Understanding:
         kept = [m for m in found if not said_before(m, DENIED_PLACE)]
         asked = [m for m in kept if not not_asked(m)]
         # (a place one came from, "是从临海搬到矾山了", as a place of the past)
-        return sorted(kept or found, key=lambda m: (said_before(m, PAST_PLACE) or said_before(m, FROM_PLACE),
+        return sorted(kept or found, key=lambda m: (said_before(m, PAST_PLACE) or said_before(m, FROM_PLACE)
+                                                    or said_before(m, NEAR_PLACE),
                                                     bool(asked) and not_asked(m),
                                                     specificity(m)))
 
@@ -596,8 +601,19 @@ class Understanding:
                 # what the one before is and has done stays theirs; where and what, both share
                 setting = {k: v for k, v in self.facts.items() if k not in WHO}
                 return {**setting, **new}
-            return new  # what was said of this person alone, not of the others before
+            return self._asked_the_same(new)  # what was said of this person alone, not of the others before
         return get_kb().eligibility.merge(self.facts, new)
+
+    def _asked_the_same(self, new: Dict[str, Any]) -> Dict[str, Any]:
+        """Another person's facts, with what the question before was about when this one asks the
+        same ("我妈也在平阳一个村卫生室 她呢" after a son's 卫生中级考试: her exam, so she is one
+        who sits it)."""
+        doing = self.facts.get("activity")
+        if not doing or "activity" in new or not SAME_QUESTION.search(self.text):
+            return new
+        value = get_kb().facts_vocabulary["activity"].values.get(doing)
+        implied = {k: v for k, v in (value.implies.items() if value else ()) if k not in new}
+        return {**implied, "activity": doing, **new}
 
     def tells_of_another(self) -> bool:
         """Whether this message tells of a person other than the one the case so far is about

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from pydantic import validator
 
@@ -30,6 +30,9 @@ class AspectDef(_Model):
 class ClauseAspect(_Model):
     states: Optional[str] = None
     decided_by: Optional[str] = None
+    # The words stated answer only part of what is asked ("“飞地”人才的认定由飞入地负责" says who
+    # recognises, not where to apply or what to bring): the answer also says what is left open.
+    partial: bool = False
 
 
 class AspectsFile(_Model):
@@ -63,13 +66,14 @@ class Aspects:
 
     def _of(self, text: str) -> Optional[str]:
         """The aspect a question asks about (the longest wording found first), or None."""
+        found = self.wording(text)
+        return found[1] if found else None
+
+    def wording(self, text: str) -> Optional[Tuple[str, str]]:
+        """The words that ask for an aspect in a question, and the aspect ("有名单吗", "named")."""
         norm = normalise(text)
-        best = None
-        for word, key in self._words:
-            pos = norm.find(word)
-            if pos >= 0 and (best is None or len(word) > best[0]):
-                best = (len(word), key)
-        return best[1] if best else None
+        # (the wordings are sorted longest first: the first found is the longest)
+        return next(((word, key) for word, key in self._words if word in norm), None)
 
     def answer(self, clause: Clause, aspect: str, default_decider: Optional[str]) -> AspectAnswer:
         d = self.defs[aspect]
@@ -80,7 +84,7 @@ class Aspects:
         states = own.states if own else None
         decided_by = (own.decided_by if own else None) or default_decider
         # An amount or rate the document only promises ("适当提高…额度") is still not a figure.
-        partial = states is not None and aspect in ("amount", "rate", "quota")
+        partial = states is not None and (aspect in ("amount", "rate", "quota") or own.partial)
         return AspectAnswer(clause_id=clause.id, aspect=aspect, label=d.label, states=states,
                             missing=d.missing if states is None or partial else None, decided_by=decided_by)
 

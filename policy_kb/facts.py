@@ -223,6 +223,8 @@ _OWNER = re.compile(r"(我|我的|我家|俺|他|她|他的|她的|咱家)$")
 _IS_THE_WRITER = re.compile(r"((我|本人)就?是(他|她)?的?(个|一个|一名|这家的|公司的|厂里的)?|当|做|作为|身为)$")
 # A stretch that tells of the employer ("我们公司在青田", "厂里…").
 _EMPLOYER_SAID = re.compile(r"我们(公司|厂|企业|单位|工厂|这)|咱们(公司|厂)|公司|厂里|单位里|企业")
+# Words that open a stretch and say nothing of whom it is about ("另外我们公司…", "还有我…").
+_OPENER = re.compile(r"(另外|此外|还有|然后|对了|顺便|再)(问下|问一下|说下|说一下|就是)?[，,]?")
 # What comes before a relative's name ("我的|妹夫"): no stretch of its own.
 _BEFORE_A_NAME = {"我", "我的", "我家", "我和", "我跟", "我与", "我同"}
 # He or she, starting what is said of a person named before ("我毕业12年他毕业6年"), not "其他".
@@ -504,6 +506,8 @@ class FactExtractor:
         for end in cuts:
             named = [rel for i, rel in people if start <= i < end]
             lead = start + 1 if _CLAUSE_END.match(norm, start) else start  # after the comma
+            opener = _OPENER.match(norm, lead)
+            lead = opener.end() if opener else lead
             shared = _SHARED.match(norm, name_end[next(i for i, _ in people if start <= i < end)], end) if named else None
             if shared:
                 # "我和我老公都是博士后", "我闺蜜跟我是同一年大学毕业的": said of each of them.
@@ -821,7 +825,8 @@ def _said_of(norm: str, places: List[PlaceMatch], words: List[str]) -> List[Plac
     def clause_of(pos: int) -> str:
         end = _CLAUSE_END.search(norm, pos)
         return norm[_clause_start(norm, pos):end.start() if end else len(norm)]
-    mine = [m for m in places if any(w in clause_of(m.span[0]) for w in words)]
+    # (a place denied of them says nothing of where they are: "我侄女不在杭州 她在常山县")
+    mine = [m for m in places if any(w in clause_of(m.span[0]) for w in words) and not is_denied(norm, m.span[0])]
     return mine if mine and len(mine) < len(places) else places
 
 

@@ -11,6 +11,7 @@ from .aspects import AspectAnswer, load_aspects
 from .eligibility import EligibilityEngine
 from .errors import KBError
 from .facts import FactExtractor, FactReading
+from .lexicon import LongestMatch
 from .models import (
     City,
     Clause,
@@ -57,6 +58,7 @@ _LAST_CLAUSE = re.compile(r"[^，,。.；;！!？?\n]*$")
 class KnowledgeBase:
     def __init__(self, data: KBData) -> None:
         self._data = data
+        self._other_matters_forms: Optional[LongestMatch] = None
         self.source_text: str = data.source_text
         self.document: DocumentFacts = data.document
         self.clauses: Dict[str, Clause] = data.clauses
@@ -159,8 +161,8 @@ class KnowledgeBase:
         starts = [0] + [i + 1 for i, ch in enumerate(norm) if ch in _BEFORE_A_GROUP]
         for start in sorted(set(starts), reverse=True):
             for end in sorted(e for e in ends if start + 2 <= e <= start + _GROUP_LEN):
-                if not _ENDS_AS_PEOPLE.search(norm, start, end):
-                    continue
+                if not _ENDS_AS_PEOPLE.search(norm, start, end) or _CLAUSE_MARK.search(norm, start, end):
+                    continue  # (a group is named within one clause: not "吗,我能转到村民")
                 words = _LEADING.sub("", norm[start:end])
                 if (_SAYS_WHO_I_AM.search(norm, 0, start) or _SPEAKING_AS.match(norm, start)) \
                         and not _ASKS_WHAT_IS_FOR.search(norm):
@@ -371,8 +373,8 @@ class KnowledgeBase:
         document (another number, an implementation rule, another year's policy), or None."""
         norm = normalise(text)
         doc = self.document
-        for word in [*doc.other_matters, *doc.other_documents]:
-            if word in norm:
+        for _start, _end, _form, word in self._other_matters.scan(norm):
+            if word is not None:
                 return word
         asking = _LAST_CLAUSE.search(norm.rstrip("，,。.；;！!？? ")).group(0)
         for word in doc.other_matters_asked:
@@ -394,6 +396,17 @@ class KnowledgeBase:
                 # (not "温州的山区县有哪些补助": this document's, for the place's mountain counties)
                 return norm[place.span[0]:gives.end()]
         return None
+
+    @property
+    def _other_matters(self) -> LongestMatch:
+        """Other matters and documents, found where no longer term of a measure holds them ("中考"
+        is no other matter in "卫中考试", the 卫生中级 exam)."""
+        if self._other_matters_forms is None:
+            doc = self.document
+            forms: Dict[str, Optional[str]] = {normalise(k.term): None for c in self.clauses.values() for k in c.keywords}
+            forms.update({w: w for w in [*doc.other_matters, *doc.other_documents]})
+            self._other_matters_forms = LongestMatch(forms)
+        return self._other_matters_forms
 
     @staticmethod
     def _has_mountain_county(m: PlaceMatch) -> bool:
@@ -605,6 +618,8 @@ _GIVES = re.compile(r"(市|县|区)?(本级)?((政府|财政|本地|当地|自�
 _PEOPLE_ENDINGS = (r"(妈妈|主播|网红|干部|司机|会计|青年|年轻人|老人|妇女|人士|群体|人群|从业者|"
                    r"群众|同胞|专家|员|工|师|手|户|民|者|兵|妈|属|官|农|匠)")
 # What comes before such a word ("当社区网格员", "这种带货主播", "打鱼的渔民", "帮宝妈", "针对农村妇女").
+# Marks between clauses, which no name of a group spans.
+_CLAUSE_MARK = re.compile(r"[，,。；;！!？?、\s]")
 _BEFORE_A_GROUP = set("的是当做个名位对给帮像和跟与种类些们于，,、。；;！!？?（( ")
 _GROUP_LEN = 8
 _ENDS_AS_PEOPLE = re.compile(r"(?<![^\u4e00-\u9fff])[\u4e00-\u9fff]*" + _PEOPLE_ENDINGS + "$")

@@ -46,6 +46,8 @@ BM25_SCALE = 10.0
 CONFIDENT = 0.5
 PLAUSIBLE = 0.3
 GLOSSARY_WEIGHT = 1.5
+# Where a message's last clause starts (the one that asks, after a description).
+_ASKING_SPLIT = re.compile(r"[，,。；;！!？?\s]+")
 COVERAGE_FLOOR = 0.4
 
 STOPWORDS = frozenset(
@@ -331,21 +333,36 @@ class SearchIndex:
         sentences = clause.sentences
         if not sentences:
             return clause.text, 0.0
-        query_tokens = set(self.tokenize(text))
-        query_terms = {t for t, _ in self._matcher.find(normalise(text))}
+        scores = self._sentence_scores(clause, text)
+        # The clause of the message that asks counts twice ("我是…村卫生室的乡村医生 卫生高级评聘那块
+        # 重点看啥": the sentence on 高级评聘, not the one on 村卫生室 that the description shares).
+        pieces = [p for p in _ASKING_SPLIT.split(text) if p]
+        if len(pieces) > 1 and len(pieces[-1]) >= 4:
+            scores = [a + b for a, b in zip(scores, self._sentence_scores(clause, pieces[-1]))]
         title_first = clause.opens_with_title
         best_idx, best_score = (1 if title_first else 0), 0.0
-        for idx, sentence in enumerate(sentences):
+        for idx, score in enumerate(scores):
             if title_first and idx == 0:
                 continue
-            score = sum(self._idf.get(t, 0.0) for t in query_tokens & set(self._sentence_tokens[cid][idx]))
-            norm_sentence = normalise(sentence)
-            norm_query = normalise(text)
-            score += sum(3.0 for w in clause.sentence_keywords.get(sentence, []) if normalise(w) in norm_query)
-            score += sum(self.term_weights[t].get(cid, 1.0) for t in query_terms if t in norm_sentence and t in self.term_weights)
             if score > best_score:
                 best_idx, best_score = idx, score
         return sentences[best_idx], best_score
+
+    def _sentence_scores(self, clause: Clause, text: str) -> List[float]:
+        """How much each sentence of a clause shares with a text: the words' weight, the sentence's
+        own keywords, the clause's terms."""
+        cid = clause.id
+        query_tokens = set(self.tokenize(text))
+        query_terms = {t for t, _ in self._matcher.find(normalise(text))}
+        norm_query = normalise(text)
+        scores = []
+        for idx, sentence in enumerate(clause.sentences):
+            score = sum(self._idf.get(t, 0.0) for t in query_tokens & set(self._sentence_tokens[cid][idx]))
+            norm_sentence = normalise(sentence)
+            score += sum(3.0 for w in clause.sentence_keywords.get(sentence, []) if normalise(w) in norm_query)
+            score += sum(self.term_weights[t].get(cid, 1.0) for t in query_terms if t in norm_sentence and t in self.term_weights)
+            scores.append(score)
+        return scores
 
     def _sentence_score(self, clause: Clause, sentence: str, text: str) -> float:
         query_tokens = set(self.tokenize(text))

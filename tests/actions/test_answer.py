@@ -946,3 +946,80 @@ def test_a_description_leads_with_the_measure_of_the_fact_it_tells(matcher):
     assert first["citations"][0]["clause_id"] == "m1"
     assert first["eligibility"]["clause_id"] == "m1" and first["eligibility"]["verdict"] == "not_eligible"
     assert not any("民营" in m for m in first["eligibility"]["met"])
+
+
+def test_a_point_the_document_leaves_open_wins_over_whom_to_ask(matcher):
+    # Materials and an office asked together: what the document says of them, and the units.
+    msgs, _ = run("那免费要准备啥材料 找哪个部门办", "ask_units", matcher,
+                  {"last_clause": "m4.1", "last_kind": "clause"})
+    assert cited(msgs)[0] == "m4.1"
+    assert "文件没有规定" in msgs[0]["text"]
+    assert "省人力社保厅" in msgs[0]["text"]
+
+
+def test_a_web_address_is_said_to_be_missing(matcher):
+    msgs, _ = run("那专区在网站哪里点进去啊 给个网址呗", "ask_clause", matcher,
+                  {"last_clause": "m4.1", "last_kind": "clause"})
+    assert cited(msgs)[0] == "m4.1"
+    assert msgs[0]["text"].startswith("关于「")
+    assert "没有写明网址" in msgs[0]["text"]
+
+
+def test_the_list_of_counties_is_stated_not_called_missing(matcher):
+    msgs, _ = run("山区县有名单吗", "ask_county", matcher)
+    assert cited(msgs)[0] == "scope"
+    assert "文件写明" in msgs[0]["text"] and "淳安" in msgs[0]["text"]
+    assert "没有写明具体的单位" not in msgs[0]["text"]
+
+
+def test_a_list_asked_of_a_measure_stays_with_that_measure(matcher):
+    msgs, _ = run("省里哪些技师学院要来设分院 有名单吗", "ask_clause", matcher,
+                  {"last_clause": "m5", "last_kind": "clause"})
+    assert cited(msgs) == ["m5"]
+    assert "没有写明具体的单位或人员名单" in msgs[0]["text"]
+
+
+def test_the_one_measure_without_local_departments_says_so(matcher):
+    msgs, _ = run("这条的责任单位里有没有市县相关部门", "ask_units", matcher,
+                  {"last_clause": "m9", "last_kind": "clause"})
+    assert cited(msgs)[0] == "m9"
+    assert "只有省人力社保厅，没有写“市县相关部门”" in msgs[0]["text"]
+    msgs, _ = run("九条里头哪一条的责任单位没写市县相关部门", "ask_units", matcher,
+                  {"last_clause": "goals", "last_kind": "clause"})
+    assert cited(msgs) == ["m9"]
+
+
+def test_a_part_without_units_never_says_an_empty_list(matcher):
+    msgs, _ = run("目标任务那块的责任单位是谁", "ask_units", matcher, {"last_clause": "goals", "last_kind": "clause"})
+    text = msgs[0]["text"]
+    assert "的责任单位是。" not in text
+    assert "没有写责任单位" in text
+
+
+def test_a_day_of_the_document_is_named_for_what_it_is(matcher):
+    msgs, _ = run("意见是5月18号开始施行的吧", "ask_document", matcher)
+    assert "6月1日起施行" in msgs[0]["text"] and "5月18日是本意见的成文日期，不是施行日期" in msgs[0]["text"]
+    msgs, _ = run("那5月18号是啥日子", "ask_document", matcher, {"last_clause": "effective", "last_kind": "document"})
+    assert cited(msgs)[0] == "issuance"
+    assert "成文日期是2021年5月18日" in msgs[0]["text"]
+
+
+def test_what_a_measure_weighs_is_quoted_not_judged(matcher):
+    msgs, _ = run("我是天台山里村卫生室的乡村医生 卫生高级评聘那块重点看啥", "nlu_fallback", matcher, confidence=0.45)
+    assert not any("eligibility" in p for p in payloads(msgs))
+    assert "常见病、多发病" in msgs[0]["text"]
+
+
+def test_an_employer_from_another_province_is_judged_on_the_measure_asked(matcher):
+    msgs, _ = run("江西上饶的企业 能不能去省人才市场免参展费", "ask_eligibility", matcher)
+    verdicts = [p["eligibility"] for p in payloads(msgs) if "eligibility" in p]
+    assert verdicts and verdicts[0]["clause_id"] == "m4.1" and verdicts[0]["verdict"] == "not_eligible"
+    # that place's own subsidy is not this document's
+    msgs, _ = run("那安徽黄山那边博后出站补助是多少", "ask_eligibility", matcher)
+    assert payloads(msgs)[0].get("out_of_scope") is True
+
+
+def test_an_exam_word_inside_a_measure_term_is_no_other_matter(matcher):
+    msgs, _ = run("卫中考试 山区县单独划线 我乡卫 在庆元 适用不", "ask_applicable", matcher)
+    assert cited(msgs)[0] == "m3.2"
+    assert not payloads(msgs)[0].get("out_of_scope")

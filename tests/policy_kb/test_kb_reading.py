@@ -614,3 +614,39 @@ def test_bringing_on_young_staff_is_the_secondment_measure():
     # a retired doctor is no one the document names; the nearest is the secondment measure
     assert KB.unnamed_group("我是退休医生，想去山区县的乡镇卫生院帮忙带带年轻人")[0] == "退休医生"
     assert KB.unnamed_closest("退休医生").id == "m4.2"
+
+
+def test_a_place_denied_of_a_relative_leaves_the_place_said_next():
+    facts = KB.extract_facts("啊不对 我侄女不在杭州 她在常山县的一个乡镇卫生院")
+    assert facts["place"] == "常山县"
+    assert KB.extract_facts("我侄女不在杭州 在常山县")["place"] == "常山县"
+
+
+def test_a_stretch_opened_by_another_is_read_for_its_own_speaker():
+    texts = ["我是丽水人 博士后出站后去了杭州一家民企 能拿补助吗",
+             "我师妹是金华市区的 刚去磐安一个乡镇卫生院上班 卫生中级考试能用单独线吗",
+             "另外我们公司从义乌搬到了松阳 现在去省人才市场招人参展费能免吗"]
+    reading = KB.read_conversation(texts)
+    assert reading is not None and reading.facts["place"] == "松阳县"
+
+
+def test_a_group_is_never_read_across_clauses():
+    assert KB.unnamed_group("文件是公开的吗,我能转到村民群里不") is None
+
+
+def test_other_matters_inside_a_measure_term_do_not_count():
+    assert KB.not_covered("卫中考试 山区县单独划线") is None
+    assert KB.not_covered("孩子中考怎么报名") == "中考"
+
+
+def test_a_partial_statement_also_says_what_is_left_open():
+    a = KB.aspect_answer("m2", "procedure")
+    assert a.states == "“飞地”人才的认定由飞入地负责" and a.missing == "文件没有规定申请程序"
+    named = KB.aspect_answer("scope", "named")
+    assert named.states and named.missing is None  # the document lists the counties itself
+
+
+def test_the_asking_clause_picks_the_sentence_quoted():
+    said = KB.best_sentence("m3.2", "我是天台山里村卫生室的乡村医生 卫生高级评聘那块重点看啥")
+    assert said.startswith("在卫生高级自主评聘方面")
+    assert KB.best_sentence("m3.2", "村卫生室的考中级有单独分数线吗").startswith("全省卫生中级资格考试时")
