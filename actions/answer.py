@@ -361,7 +361,7 @@ class Answerer:
             return ("clause", named.id)  # "第九条讲什么"
         found = kb.places_in_text(piece)
         topics = kb.clauses_for_topic(piece)
-        asked = kb.aspects.wording(piece)
+        asked = kb.aspect_wording(piece)
         if previous is not None and asked and topics and not found \
                 and not kb.clauses_for_topic(normalise(piece).replace(asked[0], "")):
             return None  # "…技师学院要来设分院 有名单吗": 名单 is what is asked of the measure before

@@ -5,6 +5,7 @@ import os
 import re
 import threading
 from datetime import date
+from functools import cached_property
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 from .aspects import AspectAnswer, load_aspects
@@ -58,7 +59,6 @@ _LAST_CLAUSE = re.compile(r"[^，,。.；;！!？?\n]*$")
 class KnowledgeBase:
     def __init__(self, data: KBData) -> None:
         self._data = data
-        self._other_matters_forms: Optional[LongestMatch] = None
         self.source_text: str = data.source_text
         self.document: DocumentFacts = data.document
         self.clauses: Dict[str, Clause] = data.clauses
@@ -322,6 +322,10 @@ class KnowledgeBase:
         contact, decider, duration, quota (aspects.yml); None for the measure as a whole."""
         return self.aspects.of(text)
 
+    def aspect_wording(self, text: str) -> Optional[Tuple[str, str]]:
+        """The words of a question that ask for a point of a measure, and that point."""
+        return self.aspects.wording(text)
+
     def aspect_answer(self, cid: str, aspect: str) -> AspectAnswer:
         """What the document states on that point of the clause, or that it states nothing and
         who decides."""
@@ -397,16 +401,14 @@ class KnowledgeBase:
                 return norm[place.span[0]:gives.end()]
         return None
 
-    @property
+    @cached_property
     def _other_matters(self) -> LongestMatch:
         """Other matters and documents, found where no longer term of a measure holds them ("中考"
         is no other matter in "卫中考试", the 卫生中级 exam)."""
-        if self._other_matters_forms is None:
-            doc = self.document
-            forms: Dict[str, Optional[str]] = {normalise(k.term): None for c in self.clauses.values() for k in c.keywords}
-            forms.update({w: w for w in [*doc.other_matters, *doc.other_documents]})
-            self._other_matters_forms = LongestMatch(forms)
-        return self._other_matters_forms
+        doc = self.document
+        forms: Dict[str, Optional[str]] = {normalise(k.term): None for c in self.clauses.values() for k in c.keywords}
+        forms.update({w: w for w in [*doc.other_matters, *doc.other_documents]})
+        return LongestMatch(forms)
 
     @staticmethod
     def _has_mountain_county(m: PlaceMatch) -> bool:
@@ -617,9 +619,9 @@ _GIVES = re.compile(r"(市|县|区)?(本级)?((政府|财政|本地|当地|自�
 # "打鱼的渔民", "帮宝妈"): its last characters say it names people.
 _PEOPLE_ENDINGS = (r"(妈妈|主播|网红|干部|司机|会计|青年|年轻人|老人|妇女|人士|群体|人群|从业者|"
                    r"群众|同胞|专家|员|工|师|手|户|民|者|兵|妈|属|官|农|匠)")
-# What comes before such a word ("当社区网格员", "这种带货主播", "打鱼的渔民", "帮宝妈", "针对农村妇女").
 # Marks between clauses, which no name of a group spans.
 _CLAUSE_MARK = re.compile(r"[，,。；;！!？?、\s]")
+# What comes before such a word ("当社区网格员", "这种带货主播", "打鱼的渔民", "帮宝妈", "针对农村妇女").
 _BEFORE_A_GROUP = set("的是当做个名位对给帮像和跟与种类些们于，,、。；;！!？?（( ")
 _GROUP_LEN = 8
 _ENDS_AS_PEOPLE = re.compile(r"(?<![^\u4e00-\u9fff])[\u4e00-\u9fff]*" + _PEOPLE_ENDINGS + "$")
