@@ -232,7 +232,7 @@ def _case_of_the_measure(u: Understanding, kind: str) -> bool:
     休宁的 毕业三年 在休宁老家开店 他能享受吗" after 创业扶持, "江西上饶的企业 能不能去省人才市场免参展费"):
     judged on it (the place is not covered), not answered as that place's own policy. It takes facts
     only a person's case has, not the 博后出站 of "那安徽黄山那边博后出站补助是多少"."""
-    return kind in ("eligibility", "inform") and (u.case_clause is not None or u.strong_measure() is not None) \
+    return kind in ("eligibility", "inform") and (u.case_clause is not None or u.strong_measure()) \
         and not u.aspect() and not LIKE_IT.search(u.text) and not ITS_POLICIES.search(u.text) \
         and bool(set(u.merged_facts()) & {"years_since_graduation", "employer_type", "institution_type"})
 
