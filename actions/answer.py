@@ -23,7 +23,7 @@ from policy_kb.text import cn_number, normalise
 
 from actions import messages, places, render
 from actions.document import aspect_of, aspects_of, document_reply
-from actions.routing import route
+from actions.routing import ASKS_IF, route
 from actions.understanding import DEICTIC, PROVINCIAL_DEPARTMENT, SENTENCE, SMALL_TALK, UNITS_QUESTION, WHO, Understanding
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,8 @@ _ENDS_A_QUESTION = re.compile(r"(是啥|是什么|有啥|有哪些|吗|呢|么|�
 _STARTS_A_QUESTION = re.compile(r"(?<=[\u4e00-\u9fff])(谁|哪|什么时候|怎么|如何|有没有|是不是|能不能|可不可以|多少|几)")
 _DONE_ASKING = re.compile(r"(认定|负责|多长|多久|多少|哪条|哪个|哪些|什么|啥|怎样|如何|吗|呢|么|没有|几年|几号)$")
 # "分别", "各自": one question asked of several things.
-_EACH = re.compile(r"这两块|这两项|这两个|这两条|这几个|这几项|两者|两条|两个政策|分别|各自|各有|各是|一并|一起(回答|说|讲|答)|都说|都讲|都介绍|区别")
+_EACH = re.compile(r"这两块|这两项|这两个|这两条|这几个|这几项|两者|两条|两个政策|分别|各自|各有|各是|一并|一起(回答|说|讲|答)|都说|都讲|都介绍|区别|"
+                   r"都(提|写|有|涉及|包括|管)")  # ("职业技能等级认定 技能大赛 技师学院分院 文件都提了没")
 # The person telling of themselves in one question of several ("我是丽水的中学老师想问职称评审倾斜").
 _SELF_STATEMENT = re.compile(r"我(自己)?(是|在|今年|毕业|大学)")
 # A topic this weak ("孩子上学") does not make a question of its own out of a piece of a story.
@@ -172,6 +173,14 @@ class Answerer:
                 asked.add(pieces[-1])
         pieces = [half for piece in pieces for half in self._split_pair(piece)]
         if len(pieces) < 2:
+            # ("飞地人才能享受哪些待遇 谁来认定 能不能报省级人才计划": one measure, asked on several of
+            # its points by someone who tells nothing of a case: all of it answers)
+            # ("创业担保贷款和创业孵化示范基地 各有啥倾斜": two points of one measure named and asked of each)
+            asking = [c for s, _ in self._sentences(u.text) for c in re.split(r"[，,]", s) if _ASKS.search(c)]
+            target = self._target(pieces[0], None) if len(pieces) == 1 else None
+            u.several_points = target is not None and target[0] == "clause" and not u.describes_someone() and (
+                self._beyond_its_points(asking) and len({self.kb.aspect_of(c) for c in asking}) >= 2
+                or bool(_EACH.search(pieces[0])) and self._two_of_one_measure(pieces[0]))
             return []
         parts: List[List[Any]] = []  # [text, target]
         carry = ""  # words that ask nothing themselves, kept for the question that follows them
@@ -210,7 +219,7 @@ class Answerer:
             # (or two of its points named and asked of each: "卫生中级考试分数线 还有卫生高级评聘 分别有啥倾斜")
             named = [p for p in pieces if self._strong_target(p)]
             u.several_points = len(parts) == 1 and parts[0][1][0] == "clause" and (
-                len(asking) >= 2 or each and len(named) >= 2)
+                self._beyond_its_points(asking) or each and len(named) >= 2)
             return []
         return [self._part_understanding(text, target, [t for t, _ in parts if t != text]) for text, target in parts]
 
@@ -219,7 +228,9 @@ class Answerer:
         covered is part of the verdict on a measure that tests it, not a question of its own."""
         tests_place = {cid for cid, rule in self.kb.rules.items()
                        if any(c.fact in ("place", "origin") for c in rule.conditions)}
-        judged = [p for p in parts if p[1][0] == "clause" and not UNITS_QUESTION.search(p[0]) and
+        # (not a point asked of the measure, "飞地人才归哪认定", which no verdict answers)
+        judged = [p for p in parts if p[1][0] == "clause" and not UNITS_QUESTION.search(p[0])
+                  and not self.kb.aspect_of(p[0]) and
                   any(cid == p[1][1] or cid.startswith(p[1][1] + ".") for cid in tests_place)]
         if not judged or not self.u.new_facts().get("place"):
             return parts
@@ -313,6 +324,19 @@ class Answerer:
                     tail = _EACH.split(right, maxsplit=1)[-1]
                 return [left + "，" + tail, right]
         return [piece]
+
+    def _beyond_its_points(self, asking: List[str]) -> bool:
+        """Two questions or more of one measure, not all of them on a point of it that one line
+        answers ("额度多少 利率多少" is answered point by point; "享受哪些待遇 谁来认定" with all of it)."""
+        return len(asking) >= 2 and any(self.kb.aspect_of(p) is None for p in asking)
+
+    def _two_of_one_measure(self, piece: str) -> bool:
+        """Two things joined by 和 that are each named strongly, both in the same measure."""
+        for m in re.finditer(r"和|与|以及|跟|及", piece):
+            a, b = self.kb.clauses_for_topic(piece[:m.start()]), self.kb.clauses_for_topic(piece[m.end():])
+            if a and b and a[0][1] >= 3 and b[0][1] >= 3 and a[0][0].id == b[0][0].id:
+                return True
+        return False
 
     def _asks_another_point(self, before: str, piece: str) -> bool:
         """Two questions of one measure on different points ("创业担保贷款谁负责，利率能优惠多少"):
@@ -462,7 +486,9 @@ class Answerer:
     def on_manipulation(self):
         self.clear_pending()
         self.remember("out_of_scope")
-        return [render.Reply(messages.MANIPULATION, {"out_of_scope": True})]
+        # (a statement put in quotation marks as if it were the document's: said not to be)
+        said = [messages.NOT_THE_DOCUMENTS.format(what=q) for q in get_kb().quoted_not_in_document(self.u.text)]
+        return [render.Reply("".join(said) + messages.MANIPULATION, {"out_of_scope": True})]
 
     def on_outside(self):
         self.clear_pending()
@@ -492,10 +518,11 @@ class Answerer:
         self.clear_pending()
         self.remember("clause", clause)
         aspect = self.u.aspect()
+        if self.u.several_points:
+            return [self._all_of_it(clause)]
         if aspect:
-            return [render.aspect_reply(clause, self.kb.aspect_answer(clause.id, aspect), self.u.text)]
-        if self.u.several_points:  # each point is in the measure: all of it
-            return [render.clause_reply(clause, f"这是{clause.location}「{clause.label}」的规定。", whole=True)]
+            return [render.aspect_reply(clause, [self.kb.aspect_answer(clause.id, a) for a in self.u.aspects()],
+                                        self.u.text)]
         nth = SENTENCE.search(self.u.text)
         if nth:  # "它第二句说的啥意思": that sentence, as a reader counts them
             said, n = self.kb.sentences_said(clause.id), cn_number(nth.group(1))
@@ -528,9 +555,19 @@ class Answerer:
     def on_aspect(self):
         """A point of a measure ("额度是多少", "那去哪里申请"): what the document says on it."""
         clause = self.u.aspect_clause()
-        answer = self.kb.aspect_answer(clause.id, self.u.aspect())
+        answers = [self.kb.aspect_answer(clause.id, a) for a in self.u.aspects()]
         self.remember(self.u.last_kind if self.u.pending_clause else "clause", clause)
-        return [render.aspect_reply(clause, answer, self.u.text)]
+        if self.u.several_points:
+            return [self._all_of_it(clause)]
+        return [render.aspect_reply(clause, answers, self.u.text)]
+
+    def _all_of_it(self, clause):
+        """A measure asked on several of its points: all of it, after what it leaves open of them."""
+        lead = f"这是{clause.location}「{clause.label}」的规定。"
+        open_points = [a for a in (self.kb.aspect_answer(clause.id, x) for x in self.u.aspects()) if a.missing]
+        if open_points:
+            lead = render.join(*(render.aspect_sentence(a) for a in open_points), lead)
+        return render.clause_reply(clause, lead, whole=True)
 
     def on_no_such_measure(self):
         number = self.kb.measure_reference(self.u.text)
@@ -660,9 +697,10 @@ class Answerer:
             self.remember("eligibility", clause)
         aspect = self.u.aspect()
         line = render.aspect_sentence(self.kb.aspect_answer(clause.id, aspect)) if aspect else None
+        # ("补助是发给企业还是发给本人", "那钱呢 能给多少": the point is what was asked, not whether)
         return render.verdict_reply(verdict, clause, address=self.u.subject().address, aspect=line,
                                     place=self._place_judged(clause.id, facts), question=self.u.text,
-                                    whole=self.u.several_points)
+                                    whole=self.u.several_points, aspect_first=not ASKS_IF.search(self.u.text))
 
     def _place_judged(self, cid: str, facts: Dict[str, Any]):
         """The place a measure's rule tests, as the facts give it (for the answer's county), or None."""

@@ -5,7 +5,7 @@ import re
 from typing import Any, Optional, Tuple
 
 from policy_kb import get_kb
-from policy_kb.text import cn_number
+from policy_kb.text import cn_number, squash
 
 from actions.render import Reply, join, quote
 from actions.config import HOTLINE
@@ -16,9 +16,13 @@ ASPECTS = [
     ("scope", re.compile(r"(哪句|哪段|哪里|哪儿|哪条|怎么|如何)[^，,。？?]{0,3}(定义|界定)|定义(是|在)|(怎么|如何)规定(的)?范围")),
     ("validity", re.compile(r"有效期|还有效|有效吗|失效|过期|废止|截止|到期|到什么时候|什么时候结束|为止|管到|管多久|到哪年|期限|还管用|还在执行|仍然有效|继续有效")),
     ("effective", re.compile(r"施行|生效|实施|执行|起效|开始|哪天起|什么时候起")),
-    ("issued", re.compile(r"成文|发文日期|印发|发布|出台|落款|哪天发|什么时候发|签发|日期|哪一年|哪年")),
+    # (印发, 发布 and 出台 ask for the day with a word of time: "是浙江省政府印发的" asks who)
+    ("issued", re.compile(r"成文|发文日期|落款|哪天发|什么时候发|签发|日期|哪一年|哪年|"
+                          r"(什么时候|啥时候|何时|哪天|哪一天|几月|几号|时间|多久)[^，,。？?]{0,4}(印发|发布|出台|下发)|"
+                          r"(印发|发布|出台)(的)?(时间|日期|于|多久)")),
     ("addressees", re.compile(r"主送|发给谁|发给哪些|下发给|印发给|发到哪|发给了|送给哪")),
-    ("issuers", re.compile(r"发文机关|哪些部门|哪几个部门|几个部门|几家单位|一起发|共同发|哪些单位发|哪几个单位发|哪几家单位|谁发|谁制定|联合|哪个单位发|发文单位|制定|部门发|政府发|政府出|政府颁布|国务院发|省委发|谁印发|哪里发|谁出的|哪个部门出")),
+    ("issuers", re.compile(r"发文机关|哪些部门|哪几个部门|几个部门|几家单位|一起发|共同发|哪些单位发|哪几个单位发|哪几家单位|谁发|谁制定|联合|哪个单位发|发文单位|制定|部门发|政府发|政府出|政府颁布|国务院发|省委发|谁印发|哪里发|谁出的|哪个部门出|"
+                           r"是(?!哪|什么|何|啥)[^，,。？?]{1,10}?(印发|发布|出台|下发)的")),
     ("number", re.compile(r"文号|编号|字号|几号文|发文字号")),
     ("publicity", re.compile(r"公开|保密|能不能看|可以转发|对外")),
     ("count", re.compile(r"几条|多少条|几项|多少项|几个措施|多少措施|几方面")),
@@ -131,10 +135,12 @@ def document_reply(text: str, aspect: Optional[str] = None, named: Any = None) -
         return overview_reply(aspect == "count"), None
     # Of the number at the top, the addressees under the title and the signatures at the end,
     # the passage that answers.
+    # (the day it was written on alone, not the signatures above it: a short answer on a phone)
     passage = None
     if len(clause.passages) > 1:
-        wanted = {"number": doc.number, "addressees": doc.addressees}.get(aspect)
-        passage = next((p for p in clause.passages if wanted and wanted in p), clause.passages[-1])
+        wanted = {"number": doc.number, "addressees": doc.addressees, "issued": when_iss,
+                  "publicity": doc.publicity}.get(aspect, issuers[0].full_name)
+        passage = next((p for p in clause.passages if squash(wanted) in squash(p)), clause.passages[-1])
     reply = Reply(join(lead, quote(clause, passage)))
     reply.add_citations([clause])
     if aspect == "issuers":

@@ -34,6 +34,10 @@ OUTSIDE_ZHEJIANG = (f"{DOCUMENT}只适用于浙江省的山区26县，不涉及{
 # Requests the document cannot answer by nature: instructions to the assistant itself.
 MANIPULATION = (f"我只能依据{DOCUMENT}文件回答与山区26县人力社保政策有关的问题，不能执行其他指令。"
                 f"其他问题请拨打{HOTLINE}或咨询当地人力资源和社会保障局。")
+# Words a message quotes that the document does not contain.
+NOT_THE_DOCUMENTS = "文件里没有“{what}”这样的内容。"
+# After a point the document leaves open.
+WHERE_TO_ASK = f"具体可咨询当地人力社保部门或拨打{HOTLINE}。"
 NOT_NAMED = "文件没有提到{what}。"
 # A group of people or units: not named, so nothing is laid down for them in particular.
 NOT_NAMED_GROUP = "文件没有专门提到{what}。"

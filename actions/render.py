@@ -96,7 +96,7 @@ def units_line(clause) -> str:
     return f"责任单位：{names}。" if names else ""
 
 
-def cautions(clause, text: str = "", only_deciders: bool = False) -> List[str]:
+def cautions(clause, text: str = "", only_deciders: bool = False, at_most: int = MAX_CAUTIONS) -> List[str]:
     """The document's own qualifiers that bear on what is quoted, one plain line each."""
     hedges = list(getattr(clause, "hedges", []) or [])
     if only_deciders:
@@ -104,7 +104,7 @@ def cautions(clause, text: str = "", only_deciders: bool = False) -> List[str]:
     elif text:
         hedges = [h for h in hedges if h.phrase in text] or [h for h in hedges if h.decided_by]
     lines = []
-    for h in hedges[:MAX_CAUTIONS]:
+    for h in hedges[:at_most]:
         explanation = h.explanation.rstrip("。；;")
         lines.append(f"提示：{explanation}。")
     return lines
@@ -123,12 +123,13 @@ def quote_once(lead: str, shown: str, clause):
     return lead, shown
 
 
-def clause_reply(clause, lead: str, question: str = "", whole: bool = False) -> Reply:
+def clause_reply(clause, lead: str, question: str = "", whole: bool = False, on_a_point: bool = False) -> Reply:
     """What a measure says: the answer, the quotation (`whole`: all of the clause), who is
-    responsible, what it leaves open."""
+    responsible, what it leaves open (`on_a_point`: a point was asked, which the lead answers;
+    only who decides is added, once)."""
     kb = get_kb()
     shown = quote(clause) if whole else excerpt(clause, question)
-    hedged = cautions(clause, shown)
+    hedged = cautions(clause, shown, only_deciders=True, at_most=1) if on_a_point else cautions(clause, shown)
     lead, shown = quote_once(lead, shown, clause)
     reply = Reply(join(lead, shown, units_line(clause), *hedged))
     reply.add_citations([clause])
@@ -138,21 +139,27 @@ def clause_reply(clause, lead: str, question: str = "", whole: bool = False) -> 
     return reply
 
 
-def aspect_sentence(answer) -> str:
+def aspect_sentence(answer, where: bool = True) -> str:
     """One line on one point of a measure: what the document states, or that it states nothing,
-    and who decides or where to ask."""
+    and who decides or (`where`) where to ask."""
     if answer.states and not answer.missing:
         return f"文件写明：“{answer.states}”。"
     decided = f"由{answer.decided_by}确定" if answer.decided_by else ""
     if answer.states:
         return f"文件只写了“{answer.states}”，{answer.missing}" + (f"，{decided}" if decided else "") + "。"
-    where = f"具体可咨询当地人力社保部门或拨打{messages.HOTLINE}。"
-    return f"{answer.missing}" + (f"，{decided}" if decided else "") + "。" + where
+    return f"{answer.missing}" + (f"，{decided}" if decided else "") + "。" + (messages.WHERE_TO_ASK if where else "")
 
 
-def aspect_reply(clause, answer, question: str = "") -> Reply:
-    lead = f"关于「{clause.label}」的{answer.label}：{aspect_sentence(answer)}"
-    return clause_reply(clause, lead, question)
+def aspect_reply(clause, answers, question: str = "") -> Reply:
+    """What the document says on each point asked of a measure, one line each when several."""
+    if len(answers) == 1:
+        lead = f"关于「{clause.label}」的{answers[0].label}：{aspect_sentence(answers[0])}"
+    else:  # (where to ask said once, after the points)
+        open_points = any(not a.states for a in answers)
+        lead = "\n".join([f"关于「{clause.label}」："] +
+                         [f"（{i}）{a.label}：{aspect_sentence(a, where=False)}" for i, a in enumerate(answers, 1)] +
+                         ([messages.WHERE_TO_ASK] if open_points else []))
+    return clause_reply(clause, lead, question, on_a_point=True)
 
 
 def units_reply(clause, detail: Optional[str] = None, question: str = "") -> Reply:
@@ -219,10 +226,11 @@ def verdict_payload(verdict) -> Dict[str, Any]:
 
 
 def verdict_reply(verdict, clause, address: str = "您", aspect: Optional[str] = None,
-                  place=None, question: str = "", whole: bool = False) -> Reply:
+                  place=None, question: str = "", whole: bool = False, aspect_first: bool = False) -> Reply:
     """A verdict on one measure, addressed to whom it concerns; `aspect` answers a point asked
-    with it ("能补多少"); `place` is the place judged (its coverage goes in the payload); `whole`
-    quotes all of the measure (the message asked several points of it)."""
+    with it ("能补多少"), before the verdict when `aspect_first` (the point is what was asked, not
+    whether the measure applies); `place` is the place judged (its coverage goes in the payload);
+    `whole` quotes all of the measure (the message asked several points of it)."""
     kb = get_kb()
     name = f"「{clause.label}」（{clause.location}）"
     # The sentence quoted is the one the verdict turns on ("毕业10年以内"), not the clause's first.
@@ -247,14 +255,15 @@ def verdict_reply(verdict, clause, address: str = "您", aspect: Optional[str] =
             lead = f"{address}符合{name}所列条件。"
         reasons = "\n".join(f"✓ {m}" for m in verdict.met[:MAX_REASONS])
         aspect, shown = quote_once(aspect, quoted, clause)
-        reply = Reply(join(lead, reasons, aspect, shown, units_line(clause)))
+        reply = Reply(join(aspect, lead, reasons, shown, units_line(clause)) if aspect_first
+                      else join(lead, reasons, aspect, shown, units_line(clause)))
     else:
         # "毕业年限：毕业11年，超过了…" -> the fact and why it fails, without the label.
         short = verdict.unmet[0].split("：", 1)[-1].rstrip("。")
         lead = f"{address}不符合{name}的条件：{short}。"
         rest = "\n".join(f"✗ {u}" for u in verdict.unmet[1:MAX_REASONS])
         aspect, shown = quote_once(aspect, quoted, clause)
-        reply = Reply(join(lead, rest, aspect, shown))
+        reply = Reply(join(aspect, lead, rest, shown) if aspect_first else join(lead, rest, aspect, shown))
     reply.add_citations([clause])
     reply.payload["eligibility"] = verdict_payload(verdict)
     if place is not None:

@@ -14,11 +14,12 @@ from typing import Callable, Dict, Optional
 
 from policy_kb import PLAUSIBLE, get_kb
 from policy_kb.facts import CORRECTION
+from policy_kb.text import last_clause
 
 from actions.config import OOS_TRUST_CONFIDENCE
 from actions.document import OVERVIEW, aspect_of
 from actions.understanding import (AS_IT_STANDS, COUNTY_QUESTION, DEICTIC, INTENT_KIND, ISSUER_OF, MANIPULATION, OWN_PLACE,
-                                   POINTS_BACK, PROVINCIAL_DEPARTMENT, QUESTIONING, RESUME, SHOW_QUOTE, SINGLE_UNIT,
+                                   POINTS_BACK, PROVINCIAL_DEPARTMENT, QUESTIONING, RESUME, SELF_REFERENCE, SHOW_QUOTE, SINGLE_UNIT,
                                    SMALL_TALK, STRONG_TOPIC, THIS_CASE, UNITS_QUESTION, WHICH_MEASURE, Understanding)
 
 # Who issued the document, not who is responsible for a measure ("是哪个部门发的", "联合印发").
@@ -163,7 +164,7 @@ def _first_kind(u: Understanding) -> str:
         return "clause"  # "那她回来评职称有好处吗" after 挂职: what that measure says of it, not a new case
     if u.aspect() == "basis" and u.aspect_clause() is not None:
         return "aspect"  # "山区县的企业看注册地还是经营地，我们注册在缙云…": how the document settles it, no verdict
-    if u.aspect() and not set(u.new_facts()) - {"activity"} \
+    if u.aspect() and not set(u.new_facts()) - _facts_of_no_ones_case(u) \
             and (u.explicit_topic() or u.follows_up() or u.asks_more_of_the_last()):
         # "那能补多少钱", "创业担保贷款额度是多少" (the undertaking a measure is for is no one's case),
         # "有没有截止时间，啥时候之前要报"
@@ -188,7 +189,7 @@ def _first_kind(u: Understanding) -> str:
                                 or (u.new_facts() and not u.topic_beyond(u.pending_clause))):
         return "inform"
     if (u.last_kind in ("eligibility", "applicable") and u.intent not in SMALL_TALK and u.new_facts()
-            and not u.topic_beyond(u.last_clause)):
+            and not u.topic_beyond(u.last_clause) and not _another_undertaking(u, u.last_clause)):
         return "inform"  # "哦不对，是去永嘉县的民营企业", "那莲都区呢？": the same question, new facts
     if u.last_kind == "clause" and u.last_clause in get_kb().rule_clauses() and u.new_facts() \
             and not u.topic_beyond(u.last_clause) and u.describes_a_case(get_kb().clause(u.last_clause)):
@@ -237,10 +238,28 @@ def _case_of_the_measure(u: Understanding, kind: str) -> bool:
         and bool(set(u.merged_facts()) & {"years_since_graduation", "employer_type", "institution_type"})
 
 
+def _facts_of_no_ones_case(u: Understanding) -> set:
+    """Facts a question about a point of a measure may hold without telling of anyone: the
+    undertaking it is for, and the people it names when no one says it of themselves ("飞地人才
+    归哪认定", not "我是飞地人才…")."""
+    return {"activity"} if SELF_REFERENCE.search(u.text) or u.facts else {"activity", "role"}
+
+
+def _another_undertaking(u: Understanding, asked: Optional[str]) -> bool:
+    """The message tells nothing new of the person but another undertaking than the case's, of the
+    measure the case was judged on ("那高级职称也是单独划线吗" after the case of the 中级 exam): a
+    question about that part of the measure. (Another measure's undertaking, "想参加省人才市场的
+    引才活动" after a case of 创业, is a case of that measure.)"""
+    new = u.new_facts()
+    if set(new) != {"activity"} or u.facts.get("activity") in (None, new["activity"]):
+        return False
+    return bool(u.case_clause and asked) and asked.split(".")[0] == u.case_clause.split(".")[0]
+
+
 def _last_asks_of_a_place(u: Understanding) -> bool:
     """The message ends by asking whether a place it names is covered, and names no measure
     ("我在千岛湖开了个民宿公司，千岛湖属于山区县吗")."""
-    last = re.split(r"[，,。；;！!]", u.text.rstrip("？?。！! "))[-1]
+    last = last_clause(u.text)
     return bool(COVERED_ASKED.search(last)) and bool(get_kb().places_in_text(last)) \
         and not u.names_a_measure() and not u.aspect()
 
@@ -315,7 +334,7 @@ def _clause(u: Understanding) -> Optional[str]:
     if u.is_ambiguous(ranked):
         return "choices"
     if u.describes_a_case(ranked[0][0]) and not (u.echoes_the_last() and ranked[0][0].id == u.last_clause) \
-            and not _asks_what_it_says(u):
+            and not _asks_what_it_says(u) and not _another_undertaking(u, ranked[0][0].id):
         # (not "我是…村卫生室的乡村医生 卫生高级评聘那块重点看啥": what the measure says, asked by one it concerns)
         # (not "那她回来评职称有好处吗" after the case of 挂职: more of what the measure says)
         # "出站博士后到民企工作有补助吗", "毕业9年 在江西婺源 能按山区县那个放宽到十年的吗": a case to judge
@@ -330,6 +349,8 @@ def _aspect(u: Understanding) -> Optional[str]:
 def _units(u: Understanding) -> Optional[str]:
     if u.names_unknown_department():
         return "unknown_department"  # "省发改委负责哪条"
+    if u.aspect() not in (None, "decider") and u.aspect_clause() is not None:
+        return "aspect"  # "…补助去哪个窗口办，有没有咨询电话": what the document says of that point, and the units
     if TARGETED.search(u.text) and not UNITS_QUESTION.search(u.text) and u.clause_candidates(use_context=True):
         return "clause"  # "卫生中级考试单独划分数线是针对哪些单位的": whom the measure is for, in its words
     if not u.clause_candidates(use_context=True) and u.department():
@@ -351,6 +372,9 @@ def _department(u: Understanding) -> Optional[str]:
 
 
 def _eligibility(u: Understanding) -> Optional[str]:
+    judged = u.eligibility_clause(u.merged_facts())
+    if judged is not None and u.several_points and not u.describes_a_case(judged) and not u.facts:
+        return "clause"  # "飞地人才能享受哪些待遇 谁来认定 能不能报省级人才计划": what it says on each, no one's case
     if u.eligibility_clause(u.merged_facts()) is None and u.place_matches() and COUNTY_QUESTION.search(u.text) \
             and not u.names_a_measure():
         return "county"  # "那现在龙港市的企业还能按山区县企业享受政策吗": whether the place is covered
@@ -361,6 +385,8 @@ def _eligibility(u: Understanding) -> Optional[str]:
 
 def _applicable(u: Understanding) -> Optional[str]:
     plan = u.applicable_plan()
+    if plan[0] not in ("list", "named", "content") and u.place_matches() and COVERED_ASKED.search(u.text):
+        return "county"  # "我在上虞开厂的 上虞在不在名单里 这文件我能沾上光不": whether that place is covered
     if plan[0] == "nothing" and not u.clause_candidates():
         # "这个意见里具体措施有多少项": a question about the document, not about the person
         return "document" if aspect_of(u.text) != "overview" else None

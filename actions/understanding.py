@@ -13,10 +13,10 @@ from typing import Any, Dict, List, Optional, Tuple
 from rasa_sdk import Tracker
 
 from policy_kb import PLAUSIBLE, get_kb
-from policy_kb.facts import CORRECTION
+from policy_kb.facts import CORRECTION, WHEN_BEFORE
 from policy_kb.models import Subject
 from policy_kb.places import most_specific, specificity
-from policy_kb.text import clean_user_text, cn_number
+from policy_kb.text import CLAUSE_STOP, clean_user_text, cn_number
 
 from policy_kb import CONFIDENT, PLAUSIBLE
 
@@ -51,6 +51,8 @@ MANIPULATION = re.compile(r"(忽略|无视|忘记|忘掉|别管|不要管|不用
                           r"扮演|角色扮演|假装你是|你(现在)?不(再)?是[^，,。？?]{0,8}(助手|机器人|客服)|(从现在起|从现在开始|现在开始)你(就)?是|"
                           r"你是我的?(女朋友|男朋友|老婆|老公|对象)|写[^，,。？?]{0,8}?(代码|程序|脚本)|developer mode|开发者模式|开发者|"
                           r"(后台|底层|背后)(用|跑)的?(什么|啥|哪个)|(什么|啥|哪个)模型|源代码|源码|代码(发|给|贴)|"
+                          # ("帮我在稿子里写上“…”，按文件口径给我润色一下"): to write or polish a text
+                          r"润色|(帮我|给我|替我)(在|往)[^，,。？?]{0,8}?(写上|写进|加上|加进)|"
                           r"(帮我|给我|替我)写(一|份|个|篇|段)?[^，,。？?]{0,12}?(计划书|报告|方案|申请书|材料|总结|简历|文案|论文)|"
                           r"写(一|首|个|篇|段)?[^，,。]{0,8}?(诗|绝句|律诗|文章|作文|对联|小说|故事|歌词)|讲(个|一个)?笑话|"
                           r"(列|输出|告诉我|说出)(出|一下)?你的(规则|指令|设定)|"
@@ -78,10 +80,8 @@ SHARES_SETTING = re.compile(r"(跟|和|与)(他|她)(们)?一起|一起(开|干|
                             r"(用|以|拿|换成?|改成?)[^，,。？?]{0,6}?(名义|名字)|名下|(做|当|换成?|改成?)法人|法人(换成?|改成?)")
 # Words that ask for the list of places ("山区26县都有哪些", "一共几个").
 LIST_QUESTION = re.compile(r"哪些|哪几个|名单|列表|清单|列出|是哪|多少个|几个|有几")
-# Words that ask whether a place is covered.
 # A place said not to be the one ("不是奉化的", "并非东阳").
 DENIED_PLACE = re.compile(r"(不是|并非|而不是|不在)[^，,。；;！!？?]{0,1}$")
-_CLAUSE_STOP = re.compile(r"[，,。；;！!？?]")
 # What is left of a clause that is a place and nothing more ("柯城区", "那开化呢").
 _BARE_PLACE = re.compile(r"(那|还有)?(呢|吗|啊)?")
 # Words that ask for a verdict ("她能按高校毕业生享受扶持吗"), not what a measure says of a point.
@@ -93,7 +93,7 @@ SAME_QUESTION = re.compile(r"呢[\W]*$|也(一样|能|可以|行|算)|同样")
 # A place named only as near the one asked about ("福建浦城呢 我们就挨着江山").
 NEAR_PLACE = re.compile(r"(离|距离?|靠近|邻近|挨着|紧挨着?|毗邻|靠着|临近|接壤|紧邻)$")
 # What a place was, not what it is ("以前苍南的龙港镇", "原来属于苍南").
-PAST_PLACE = re.compile(r"(以前|之前|原来|原先|过去|曾经)(是|属于|归|在)?[^，,。；;！!？?]{0,2}$")
+PAST_PLACE = re.compile(r"(" + WHEN_BEFORE + r")(是|属于|归|在)?[^，,。；;！!？?]{0,2}$")
 # A message that asks something ("…有啥好处", "哪几类", "…没").
 QUESTIONING = re.compile(r"[吗呢么嘛？?]|啥|什么|怎么|如何|哪|几|多少|有没有|是不是|能不能|没$")
 # What was answered about a measure, which a short question may ask more of.
@@ -291,6 +291,12 @@ class Understanding:
         """What the question asks about a measure (amount, procedure, who decides …), if anything."""
         return get_kb().aspect_of(self.text)
 
+    def aspects(self) -> List[str]:
+        """Every point the question asks about a measure, in the order asked ("额度多少 利率多少")."""
+        asked = [get_kb().aspect_of(piece) for piece in CLAUSE_STOP.split(self.text)]
+        found = list(dict.fromkeys(a for a in asked if a))
+        return found or ([self.aspect()] if self.aspect() else [])
+
     def follows_up(self) -> bool:
         """A short question about what was just discussed ("那额度呢", "要什么材料")."""
         return bool(self.last_clause) and (bool(DEICTIC.search(self.text)) or len(self.text) <= 14)
@@ -477,8 +483,8 @@ class Understanding:
             at = starts.get(match.name, -1)
             if at < 0:
                 return True
-            stop = _CLAUSE_STOP.search(self.text, at)
-            begin = max((m.end() for m in _CLAUSE_STOP.finditer(self.text, 0, at)), default=0)
+            stop = CLAUSE_STOP.search(self.text, at)
+            begin = max((m.end() for m in CLAUSE_STOP.finditer(self.text, 0, at)), default=0)
             end = stop.start() if stop else len(self.text)
             rest = self.text[begin:at] + self.text[ends[match.name]:end]
             return not COUNTY_QUESTION.search(self.text, begin, end) and not _BARE_PLACE.fullmatch(rest)

@@ -19,6 +19,9 @@ class AspectDef(_Model):
     label: str
     missing: str
     words: List[str]
+    # Whether whoever the measure leaves its decision to also settles this point: not a window or
+    # a telephone number, which the responsible units (named with every answer) keep.
+    decided: bool = True
 
     @validator("words")
     def _some_words(cls, words: List[str]) -> List[str]:
@@ -82,7 +85,7 @@ class Aspects:
             own = next((self.by_clause.get(c, {}).get(aspect) for c in clause.composed_of
                         if self.by_clause.get(c, {}).get(aspect)), None)
         states = own.states if own else None
-        decided_by = (own.decided_by if own else None) or default_decider
+        decided_by = (own.decided_by if own else None) or (default_decider if d.decided else None)
         # An amount or rate the document only promises ("适当提高…额度") is still not a figure.
         partial = states is not None and (aspect in ("amount", "rate", "quota") or own.partial)
         return AspectAnswer(clause_id=clause.id, aspect=aspect, label=d.label, states=states,

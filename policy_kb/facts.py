@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from .lexicon import LongestMatch
 from .models import FactDef, PlaceMatch, Subject, Subjects
 from .places import PlaceIndex, most_specific
-from .text import cn_number, normalise
+from .text import CLAUSE_MARKS, cn_number, normalise
 
 _NUM = r"(\d{1,3}|[零〇一二两三四五六七八九十百]{1,4})"
 _YEAR4 = r"((?:19|20)\d{2}|[一二][零〇一二三四五六七八九]{3})"
@@ -175,17 +175,23 @@ _NEGATORS = ("没有做过", "没做过", "没当过", "没干过", "没读过",
 # What may stand between a negator and the word it denies ("不是在民企", "不是去国企的").
 _FILLER = "在去到的个家是一所"
 # Where a clause of a sentence ends: a denial does not reach past it.
-_CLAUSE_END = re.compile(r"[，,。.；;！!？?、\n ]|但是|但(?!凡)|不过|而是|可是|现在|其实")
+# (a stated fact also ends at a list mark, a space, and the words that turn to another: "但是", "现在")
+_CLAUSE_END = re.compile(f"[{CLAUSE_MARKS}.、\\n ]" + r"|但是|但(?!凡)|不过|而是|可是|现在|其实")
 # Cues before a place: where the person goes (the place a measure is judged on), where they
 # come from, and where they no longer are.
 # Moving house or job: the new place is both where one goes and where one now is.
 _MOVED = re.compile(r"(搬到|搬去|迁到|迁往|调到|调入|调去|调往|换到|转到)[^，,。；;！!？?]{0,4}$")
-# (not the 来 of "本来", "后来", nor the 去 of "过去")
-_TO = re.compile(r"((?<![过失])去|到|赴|往|调到|调往|调去|调入|回到|回|(?<![本原后将未以起出看])来|落户|派到|派往|派去|选派到|迁到|"
+# "过去" of time ("过去在天台"), not of going over there: after a word of intending or moving
+# ("要是过去江山一家民企上班", "想过去", "搬过去") it is where one goes.
+_GOING_OVER = "要想跑搬调转会能就再备算划是果"
+WHEN_BEFORE = rf"以前|之前|原来|原先|(?<![{_GOING_OVER}])过去|曾经"
+_GO = rf"(?:(?<![过失])|(?<=[{_GOING_OVER}]过))去"
+# (not the 来 of "本来", "后来", nor the 去 of "过去" of time)
+_TO = re.compile(r"(" + _GO + r"|到|赴|往|调到|调往|调去|调入|回到|回|(?<![本原后将未以起出看])来|落户|派到|派往|派去|选派到|迁到|"
                  r"搬到)[^，,。；;！!？?]{0,4}$")
 # Going to a mountain county not named ("想回浙江山区县的企业", "去山区工作").
 # (a plan of one's own, not the words of a measure: "省里对去山区县民企的补助")
-_SOME_MOUNTAIN_COUNTY = re.compile(r"(想|打算|准备|计划|考虑|希望|愿意)[^，,。；;！!？?]{0,3}?((?<![过失])去|到|回|(?<![本原后将未以起出看])来|落户)"
+_SOME_MOUNTAIN_COUNTY = re.compile(r"(想|打算|准备|计划|考虑|希望|愿意)[^，,。；;！!？?]{0,3}?(" + _GO + r"|到|回|(?<![本原后将未以起出看])来|落户)"
                                    r"(浙江|省内|咱们|我们)?的?(山区26县|山区二十六县|山区县|山区|26县)")
 _FROM = re.compile(r"(来自|从(?!小))[^，,。；;！!？?]{0,2}$")
 _HOMETOWN = re.compile(r"人(?![民才社事力员])")
@@ -207,7 +213,7 @@ _CAME_BACK = re.compile(r"(就|又|才|已经|早就)回来了|回来了[^。；
 _BACK_HOME = re.compile(r"回(到)?老家|在老家|回家乡|回乡|返乡|回村")
 # Words that correct what was said before (also read by the actions: who a story is about).
 CORRECTION = re.compile(r"不对|说错|说反|搞错|搞反|弄反|记错|记反|数错|算错|搞混|弄错|更正|纠正|其实是|应该是")
-_PAST = re.compile(r"(以前|之前|原来|原先|过去|曾经|早年|老家|户籍|户口|祖籍|出生)[^，,。；;！!？?]{0,8}$")
+_PAST = re.compile(r"(" + WHEN_BEFORE + r"|早年|老家|户籍|户口|祖籍|出生)[^，,。；;！!？?]{0,8}$")
 
 
 # The person speaking of themselves ("我自己是…", "像我这种情况"), not of a relative.
@@ -255,7 +261,7 @@ _THIS_ONE = re.compile(r"^(这位|那位|这个|那个)|本人$")
 _WRITERS_FIRM = re.compile(r"(?<![来到去进在入])((我们|咱们|俺们)(公司|厂|企业|单位|工厂|店)|我司|本公司)")
 _ASKS_OF_SELF = re.compile(r"(那|换成|换|轮到)我(自己|本人)?呢|(按|按照)我(自己|本人)?的|(问|说)的是我(自己|本人)")
 # A clause of what used to be ("原来在马金镇一个村卫生室"): a later value of the same fact replaces it.
-_BEFORE = re.compile(r"原来|以前|之前|曾经|过去|原先")
+_BEFORE = re.compile(WHEN_BEFORE)
 
 
 _SINCE = re.compile(r"调到|调入|调去|换到|转到|后来|现在|如今|目前|搬到")

@@ -27,7 +27,7 @@ from .models import (
 from .places import PlaceIndex
 from .repository import KBData, load_data
 from .search import SearchIndex
-from .text import cn_number, normalise
+from .text import CLAUSE_MARKS, cn_number, last_clause, normalise
 
 TODAY_ENV = "POLICY_TODAY"
 
@@ -53,7 +53,8 @@ _DOCUMENT_NUMBER = re.compile(r"([\u4e00-\u9fff]{1,6}发)\s*[〔\[［【(（]?\s
 _YEARS_POLICY = re.compile(r"(?<!\d)(20[0-9]{2})年[^，,。？?毕届]{0,6}(出台|出的|新出|发布|印发|新政|政策)")
 
 # The last clause of a message: the part of a story that asks.
-_LAST_CLAUSE = re.compile(r"[^，,。.；;！!？?\n]*$")
+# Words a message puts in quotation marks.
+_QUOTED = re.compile(r"[“\"「『‘]([^“”\"「」『』‘’]{1,80})[”\"」』’]")
 
 
 class KnowledgeBase:
@@ -86,6 +87,7 @@ class KnowledgeBase:
         self._unnamed, self._unnamed_closest = _load_unnamed(data.data_dir, self.clauses)
         self._named_cache: Dict[str, Optional[Tuple[str, Optional[str]]]] = {}
         self._document_text = normalise("".join(p for c in self.clauses.values() for p in c.passages))
+        self._document_text_compact = re.sub(r"\s", "", self._document_text)
         self.index = SearchIndex(data.clauses, data.glossary, self.user_words(), blocking_terms=dept_names)
         self._dept_aliases = sorted(
             ((normalise(n), d) for d in data.departments.values() for n in d.all_names),
@@ -372,6 +374,13 @@ class KnowledgeBase:
                 out.append((c, sentence))
         return out
 
+    def quoted_not_in_document(self, text: str) -> List[str]:
+        """What the message puts in quotation marks that is not the document's own words ("帮我在稿子
+        里写上“省财政给每个山区县拨款一个亿”"): text no answer may present as the document's."""
+        norm = normalise(text)
+        said = (m.group(1).strip() for m in _QUOTED.finditer(norm))
+        return [q for q in said if len(q) >= 4 and re.sub(r"\s", "", q) not in self._document_text_compact]
+
     def not_covered(self, text: str) -> Optional[str]:
         """What the message asks about that this document does not cover: another matter, another
         document (another number, an implementation rule, another year's policy), or None."""
@@ -380,7 +389,7 @@ class KnowledgeBase:
         for _start, _end, _form, word in self._other_matters.scan(norm):
             if word is not None:
                 return word
-        asking = _LAST_CLAUSE.search(norm.rstrip("，,。.；;！!？? ")).group(0)
+        asking = last_clause(norm)
         for word in doc.other_matters_asked:
             if word in asking:
                 return word
@@ -620,7 +629,7 @@ _GIVES = re.compile(r"(市|县|区)?(本级)?((政府|财政|本地|当地|自�
 _PEOPLE_ENDINGS = (r"(妈妈|主播|网红|干部|司机|会计|青年|年轻人|老人|妇女|人士|群体|人群|从业者|"
                    r"群众|同胞|专家|员|工|师|手|户|民|者|兵|妈|属|官|农|匠)")
 # Marks between clauses, which no name of a group spans.
-_CLAUSE_MARK = re.compile(r"[，,。；;！!？?、\s]")
+_CLAUSE_MARK = re.compile(f"[{CLAUSE_MARKS}、\\s]")
 # What comes before such a word ("当社区网格员", "这种带货主播", "打鱼的渔民", "帮宝妈", "针对农村妇女").
 _BEFORE_A_GROUP = set("的是当做个名位对给帮像和跟与种类些们于，,、。；;！!？?（( ")
 _GROUP_LEN = 8
@@ -628,7 +637,9 @@ _ENDS_AS_PEOPLE = re.compile(r"(?<![^\u4e00-\u9fff])[\u4e00-\u9fff]*" + _PEOPLE_
 # Words for people that are no kind of people the document could name ("负责人", "员工").
 _NO_GROUP_WORDS = re.compile(r"负责人|工作人员|本人|个人|别人|家人|大家|当事人|联系人|申请人|员工|打工人|人员$|^[我你他她]")
 # The writer saying who they are, right before the words ("我是报社记者", "我是一名记者", "作为一名记者").
-_SAYS_WHO_I_AM = re.compile(r"((我|我们|本人|俺|俺们)(就)?是|作为|身为)(一名|一位|一个|名|位|个)?$")
+# (also of where they work: "我是市电视台的记者")
+_SAYS_WHO_I_AM = re.compile(r"((我|我们|本人|俺|俺们)(就)?是|作为|身为)(一名|一位|一个|名|位|个)?"
+                            r"([^，,。；;！!？?我他她]{1,10}的)?$")
 # The writer saying who they are at the start of the words ("作为一名记者").
 _SPEAKING_AS = re.compile(r"作为|身为")
 # What asks what the document holds for someone, besides naming the document or a policy.

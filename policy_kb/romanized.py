@@ -208,6 +208,8 @@ class PinyinTable:
     initials: Dict[str, str]
     cuts: Dict[str, FrozenSet[int]]  # syllable boundaries inside each full key
     ambiguous: Dict[str, Tuple[str, ...]]  # keys several terms share, left out
+    # keys of a place outside Zhejiang that are also one syllable: read only when typed as two
+    split_only: FrozenSet[str] = frozenset()
 
     @classmethod
     def build(
@@ -223,7 +225,9 @@ class PinyinTable:
         (entity label, canonical value) pairs: a key shared by terms of one meaning (护士 and
         护师 are both a health worker) goes to the first of them instead of being left out.
         Terms in ``no_initials`` get no initials key; a key shared with a term in ``minor``
-        (a place outside Zhejiang: 泰州 beside 台州 "taizhou") goes to the other term."""
+        (a place outside Zhejiang: 泰州 beside 台州 "taizhou") goes to the other term, and a term
+        in ``minor`` whose key is a single syllable ("xian", 西安) is read only where it is typed
+        as two ("xi'an", "xi an")."""
         valid = valid if valid is not None else syllables()
         keep = set(keep)
         meanings = meanings or {}
@@ -234,6 +238,7 @@ class PinyinTable:
         other: Dict[str, List[str]] = {}
         initials: Dict[str, List[str]] = {}
         cuts: Dict[str, FrozenSet[int]] = {}
+        split: Set[str] = set()
         for term in dict.fromkeys(normalise(t) for t in terms):
             if not _CJK_TERM.match(term):
                 continue
@@ -243,6 +248,8 @@ class PinyinTable:
                 if not all(s in valid for s in reading):
                     continue
                 key = "".join(reading)
+                if term in minor and key in valid:
+                    split.add(key)  # "xian" is 县 or 先 far more often than 西安, unless typed "xi'an"
                 if term not in table.setdefault(key, []):
                     table[key].append(term)
                 cuts.setdefault(key, frozenset(itertools.accumulate(len(s) for s in reading[:-1])))
@@ -282,7 +289,8 @@ class PinyinTable:
         for word in keep:
             full.pop(word, None)
             short.pop(word, None)
-        return cls(full=full, initials=short, cuts={k: cuts[k] for k in full}, ambiguous=ambiguous)
+        return cls(full=full, initials=short, cuts={k: cuts[k] for k in full}, ambiguous=ambiguous,
+                   split_only=frozenset(split & set(full)))
 
 
 class _Syllabifier:
@@ -582,6 +590,8 @@ class Romanizer:
         """A term's pinyin may run over spaces only where one of its syllables ends, and never
         over a word listed under keep."""
         first, last = token_at[p], token_at[q - 1]
+        if key in self.table.split_only and first == last and not re.search(r"['’]", tokens[first].original):
+            return False
         inner = {tokens[k].start - p for k in range(first + 1, last + 1)}
         if not inner <= self.table.cuts.get(key, frozenset()):
             return False

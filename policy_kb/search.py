@@ -39,7 +39,7 @@ from rank_bm25 import BM25Okapi
 from .facts import is_denied
 from .lexicon import LongestMatch
 from .models import Clause, GlossaryEntry, SearchHit
-from .text import normalise
+from .text import CLAUSE_OR_SPACE, normalise
 
 KW_SCALE = 4.0
 BM25_SCALE = 10.0
@@ -47,7 +47,8 @@ CONFIDENT = 0.5
 PLAUSIBLE = 0.3
 GLOSSARY_WEIGHT = 1.5
 # Where a message's last clause starts (the one that asks, after a description).
-_ASKING_SPLIT = re.compile(r"[，,。；;！!？?\s]+")
+# The one something is asked of again, before "也" ("那高级职称也是…").
+_ALSO_OF = re.compile(r"^(?:那|那么|那要是|那如果)?(.+?)(?:是不是|能不能)?也")
 COVERAGE_FLOOR = 0.4
 
 STOPWORDS = frozenset(
@@ -336,9 +337,14 @@ class SearchIndex:
         scores = self._sentence_scores(clause, text)
         # The clause of the message that asks counts twice ("我是…村卫生室的乡村医生 卫生高级评聘那块
         # 重点看啥": the sentence on 高级评聘, not the one on 村卫生室 that the description shares).
-        pieces = [p for p in _ASKING_SPLIT.split(text) if p]
+        pieces = [p for p in CLAUSE_OR_SPACE.split(text) if p]
         if len(pieces) > 1 and len(pieces[-1]) >= 4:
             scores = [a + b for a, b in zip(scores, self._sentence_scores(clause, pieces[-1]))]
+        # What "也" carries over to counts twice too ("那高级职称也是单独划线吗": the sentence on 高级,
+        # not the one on the 中级 pass mark it asks the same of).
+        also = _ALSO_OF.match(pieces[-1]) if pieces else None
+        if also and len(also.group(1)) >= 2:
+            scores = [a + b for a, b in zip(scores, self._sentence_scores(clause, also.group(1)))]
         title_first = clause.opens_with_title
         best_idx, best_score = (1 if title_first else 0), 0.0
         for idx, score in enumerate(scores):

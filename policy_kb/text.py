@@ -10,6 +10,21 @@ import cn2an
 
 _WS = re.compile(r"\s+")
 
+# The marks that end a clause of a message. Every reader of a message's clauses builds on these
+# and names what it adds: the spaces typed between words (CLAUSE_OR_SPACE), the list mark 、 inside
+# which no group of people is named, the words of contrast that end a stated fact (facts.py).
+CLAUSE_MARKS = "，,。；;！!？?"
+CLAUSE_STOP = re.compile(f"[{CLAUSE_MARKS}]")
+CLAUSE_OR_SPACE = re.compile(f"[{CLAUSE_MARKS}\\s]+")
+# (also the English full stop and a new line, which end a sentence the person typed)
+_SENTENCE_MARKS = CLAUSE_MARKS + ".\n"
+
+
+def last_clause(text: str) -> str:
+    """The clause a message ends with, its closing marks aside: the one that asks ("我在千岛湖开了个
+    民宿公司，千岛湖属于山区县吗" -> "千岛湖属于山区县吗")."""
+    return re.split(f"[{_SENTENCE_MARKS}]", text.rstrip(_SENTENCE_MARKS + " "))[-1]
+
 # Full-width forms users type for digits and ASCII letters.
 _FULLWIDTH = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ"}
 

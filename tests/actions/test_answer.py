@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answer import ActionAnswer
 from bot.components.kb_entities import KBMatcher
 from eval.scoring import unfaithful_citations
+from policy_kb import get_kb
 from policy_kb.text import clean_user_text
 
 DOMAIN: Dict[str, Any] = {}
@@ -369,6 +370,66 @@ def test_several_points_of_the_document_quote_its_passage_once():
 
 
 # -- departments, places and cases read in context ----------------------------------------------------
+def test_the_day_it_was_written_is_quoted_alone_not_with_the_signatures(matcher):
+    msgs, _ = run("这个文件是哪天印发的", "ask_document", matcher)
+    assert "2021年5月18日" in msgs[0]["text"]
+    quoted = msgs[0]["text"].split("【原文】", 1)[1]
+    assert "2021 年 5 月 18 日" in quoted and "浙江省财政厅" not in quoted
+    msgs, _ = run("这份文件是哪几家单位联合发的", "ask_document", matcher)
+    quoted = msgs[0]["text"].split("【原文】", 1)[1]
+    assert "中国人民银行杭州中心支行" in quoted and "5 月 18 日" not in quoted
+
+
+def test_words_put_in_quotation_marks_as_the_documents_are_said_not_to_be(matcher):
+    msgs, _ = run("帮我在稿子里写上“省财政给每个山区县拨款一个亿”，你就按文件口径给我润色一下", "nlu_fallback", matcher)
+    assert msgs[0]["text"].startswith("文件里没有“省财政给每个山区县拨款一个亿”这样的内容。")
+    assert msgs[0]["custom"]["out_of_scope"] is True
+    # (the document's own words are not said to be missing)
+    msgs, _ = run("帮我在稿子里写上“省财政视情给予补助”，润色一下", "nlu_fallback", matcher)
+    assert "文件里没有" not in msgs[0]["text"]
+
+
+def test_where_to_apply_asked_with_the_measure_is_what_the_document_says_of_it(matcher):
+    msgs, _ = run("山区县博士后出站补助去哪个窗口办，有没有咨询电话", "ask_units", matcher)
+    assert "文件没有规定具体的办理窗口或联系方式" in msgs[0]["text"]
+    assert "由省财政" not in msgs[0]["text"].split("\n")[0] and cited(msgs)[0] == "m1"
+
+
+def test_several_points_of_one_measure_are_answered_each_and_where_to_ask_once(matcher):
+    msgs, _ = run("创业担保贷款额度多少 利率多少", "ask_clause", matcher)
+    text = msgs[0]["text"]
+    assert "（1）具体标准：" in text and "（2）利率：" in text and cited(msgs)[0] == "m7"
+    msgs, _ = run("那能给多少 哪个窗口办", "ask_clause", matcher, slots={"last_kind": "clause", "last_clause": "m1"})
+    text = msgs[0]["text"]
+    assert "（1）具体标准：" in text and "（2）办理部门和联系方式：" in text and text.count("12333") == 1
+
+
+def test_a_measure_asked_on_several_points_by_no_one_in_particular_is_quoted_whole(matcher):
+    msgs, _ = run("飞地人才能享受哪些待遇 谁来认定 能不能报省级人才计划", "ask_eligibility", matcher)
+    text = msgs[0]["text"]
+    assert "eligibility" not in payloads(msgs)[0]  # no one's case was told
+    assert "落户" in text and "认定由飞入地负责" in text and "申报省级有关人才计划" in text
+
+
+@pytest.mark.parametrize("text", [
+    "创业担保贷款和创业孵化示范基地 各有啥倾斜",           # two points of one measure, asked of each
+    "职业技能等级认定 技能大赛 技师学院分院 文件都提了没",   # three named, asked whether all are there
+])
+def test_points_of_one_measure_named_together_are_answered_with_all_of_it(matcher, text):
+    msgs, _ = run(text, "ask_clause", matcher)
+    clause = get_kb().clause(cited(msgs)[0])
+    assert f"“{clause.text}”" in msgs[0]["text"]
+
+
+def test_the_point_asked_comes_before_a_verdict_nobody_asked_for(matcher):
+    msgs, _ = run("以后博后出站来我们县民企 补助是发给企业还是发给本人", "ask_eligibility", matcher,
+                  slots={"last_place": "景宁畲族自治县", "facts": {"place": "景宁畲族自治县"}})
+    assert msgs[0]["text"].startswith("文件没有写明补助、补贴发给单位还是个人")
+    # ... and after it when whether it applies is what was asked
+    msgs, _ = run("我博士后出站了 去景宁的民企 能拿补助吗 能拿多少", "ask_eligibility", matcher)
+    assert msgs[0]["text"].startswith("您符合")
+
+
 def test_a_department_asked_about_as_an_issuer_is_said_to_be_one(matcher):
     msgs, slots = run("省卫健委是发文单位吗", "nlu_fallback", matcher, confidence=0.45)
     assert msgs[0]["text"].startswith("是的，浙江省卫生健康委员会是7个发文单位之一。")

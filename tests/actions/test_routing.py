@@ -58,9 +58,21 @@ def _returned_strings(tree):
     ("江苏的山区县有什么扶持政策", "ask_clause", "outside"),
     ("嗯嗯", "inform", "rephrase"),
     ("我在开化县", "inform", "county"),
+    ("我在上虞开厂的 上虞在不在名单里 这文件我能沾上光不", "ask_applicable", "county"),  # nothing fits, a place asked
 ])
 def test_a_kinds_own_conditions_send_the_turn_on(text, intent, kind):
     assert routing.route(Understanding(text=text, intent=intent, confidence=0.95, entities={})) == kind
+
+
+def test_another_undertaking_after_a_verdict_asks_what_the_measure_says_of_it():
+    case = dict(last_kind="eligibility", last_clause="m3.2", case_clause="m3.2",
+                facts={"role": "health_worker", "institution_type": "village_clinic", "activity": "health_exam",
+                       "place": "磐安县"})
+    u = Understanding(text="那高级职称也是单独划线吗", intent="ask_clause", confidence=0.95, entities={}, **case)
+    assert routing.route(u) == "clause"
+    # (a fact of the person is still their case judged again)
+    u = Understanding(text="不对 是乡镇卫生院", intent="inform", confidence=0.95, entities={}, **case)
+    assert routing.route(u) == "eligibility"
 
 
 def test_two_kinds_that_send_the_turn_to_each_other_end_in_a_request_to_rephrase(monkeypatch):

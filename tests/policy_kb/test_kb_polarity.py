@@ -82,6 +82,13 @@ def test_aspects_state_only_the_documents_words():
     assert KB.aspect_answer("m2", "decider").states == "“飞地”人才的认定由飞入地负责"
 
 
+def test_a_window_or_a_telephone_number_is_no_point_the_deciding_body_settles():
+    # (省财政 decides whether to give the m1 subsidy, not where to ask about it)
+    assert KB.aspect_answer("m1", "amount").decided_by == "省财政"
+    assert KB.aspect_answer("m1", "contact").decided_by is None
+    assert KB.aspect_answer("m2", "link").decided_by is None
+
+
 @pytest.mark.parametrize("text, aspect", [
     ("提高几个百分点有说吗", "amount"),   # 几 asks what 多少 asks
     ("能补几万", "amount"),

@@ -322,6 +322,8 @@ def test_who_is_named_and_who_is_the_writer():
     ("户口在龙游，家也在龙游，但我公司开在杭州滨江", {"place": "滨江区"}),        # home gives way to the business
     ("后来在上海做了两年多博士后，本来想留上海，后来回了浙江，现在在丽水遂昌", {"place": "遂昌县"}),  # 本来, 后来: no move
     ("过去在天台工作，现在在椒江", {"place": "椒江区"}),                          # 过去 is the past, not going
+    ("我刚出站，要是过去江山一家民营企业上班，有补助吗", {"place": "江山市"}),       # 过去 after 要是: going there
+    ("浦城的，想过去江山工作", {"place": "江山市"}),
     ("两个子公司 一个在临海 一个在仙居 仙居那家去招聘要交参展费吗", {"origin": "仙居县"}),  # the one picked
     ("博士后出站后去了宁波一家民企，户口还在衢州，能拿衢州丽水那个博士后补助吗", {"place": "宁波市"}),  # a measure named
 ])
@@ -650,3 +652,9 @@ def test_the_asking_clause_picks_the_sentence_quoted():
     said = KB.best_sentence("m3.2", "我是天台山里村卫生室的乡村医生 卫生高级评聘那块重点看啥")
     assert said.startswith("在卫生高级自主评聘方面")
     assert KB.best_sentence("m3.2", "村卫生室的考中级有单独分数线吗").startswith("全省卫生中级资格考试时")
+
+
+def test_what_also_is_asked_of_picks_the_sentence_quoted():
+    # (the 中级 pass mark is what is asked of 高级 again; the sentence on 高级 answers)
+    assert KB.best_sentence("m3.2", "那高级职称也是单独划线吗").startswith("在卫生高级自主评聘方面")
+    assert KB.best_sentence("m3.2", "那社区卫生服务站也算吗").startswith("全省卫生中级资格考试时")

@@ -105,6 +105,16 @@ def test_full_pinyin_of_a_term_with_or_without_spaces(text, expected):
 
 
 @pytest.mark.parametrize("text, expected", [
+    ("xian", "xian"),                       # one syllable: 县 or 先 far more often than 西安
+    ("xi an", "西安"),                      # typed as two, the place
+    ("shanqu 26 xian dou baokuo naxie difang", "shanqu 26县 dou 包括哪些地方"),  # 县 after a number
+    ("chunan suan bu suan", "淳安算不算"),   # the words of asking too
+])
+def test_a_place_afar_whose_pinyin_is_one_syllable_is_read_only_when_typed_as_two(text, expected):
+    assert clean_user_text(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
     ("bó shì hòu", "博士后"),
     ("bóshìhòu", "博士后"),
     ("bo2 shi4 hou4", "博士后"),
