@@ -29,10 +29,12 @@ from actions.understanding import DEICTIC, PROVINCIAL_DEPARTMENT, SENTENCE, SMAL
 logger = logging.getLogger(__name__)
 
 # Where one question of a message ends and the next begins.
-_PART_SPLIT = re.compile(r"[？?。！!；;\n]+|(?:^|\s|(?<=[，,]))[1-9１-９](?:[、.．)）]\s*|\s+|"
+_PART_SPLIT = re.compile(r"[？?。！!；;\n]+|(?:^|\s|(?<=[，,：:]))[1-9１-９](?:[、.．)）]\s*|\s+|"
                          # ("问几个事 1飞地人才落户咋弄 2博后…": a number put before a question, not "3年前")
                          r"(?=[\u4e00-\u9fff])(?![年月日号岁个位名人家项条次万千百元块周天届级点倍多十]))|(?<![统唯单])[一二三四五]是(?=[\u4e00-\u9fff])|"
                          r"第[一二三四五](?![条项款段章节点部分个年])(?:个|是|点)?(?=[\u4e00-\u9fff])|其[一二三四]|另外|还有(?:就是|个|一个)?(?=[^，,])|顺便问一?下?|顺带问一?句?|再问一?下?|此外|同时想问")
+# A question of what a measure holds, not whether it applies ("评职称有什么倾斜").
+_ASKS_WHAT = re.compile(r"什么|啥|哪些|哪几|怎么|怎样|如何")
 # A piece that asks something.
 _ASKS = re.compile(r"[吗呢么？?]|是否|能否|可否|能不能|会不会|可不可以|可以不|有没有|有无|是不是|算不算|要不要|需不需要|用不用|"
                    r"多少|多长|多久|多大|(?<![前这那近头好了])几年|(?<![这那了])几个|几条|几项|几天|几号|几点|几成|几万|几岁|几个月|哪|谁|什么|啥|怎么|怎样|如何|咋|"
@@ -87,6 +89,9 @@ class Answerer:
 
     # -- dispatch ---------------------------------------------------------------------------
     def answer(self):
+        question = self.u.question_after_courtesy()
+        if question is not None:  # (the courtesy before it needs no answer of its own)
+            self.u = _read_alone(self.u, question, "nlu_fallback")
         parts = self.question_parts()
         if len(parts) >= 2:
             return self.on_parts(parts), self.slots
@@ -228,9 +233,10 @@ class Answerer:
         covered is part of the verdict on a measure that tests it, not a question of its own."""
         tests_place = {cid for cid, rule in self.kb.rules.items()
                        if any(c.fact in ("place", "origin") for c in rule.conditions)}
-        # (not a point asked of the measure, "飞地人才归哪认定", which no verdict answers)
+        # (not a point asked of the measure, "飞地人才归哪认定", nor what it holds, "山区县评职称有什么
+        # 倾斜", which no verdict answers)
         judged = [p for p in parts if p[1][0] == "clause" and not UNITS_QUESTION.search(p[0])
-                  and not self.kb.aspect_of(p[0]) and
+                  and not self.kb.aspect_of(p[0]) and not _ASKS_WHAT.search(p[0]) and
                   any(cid == p[1][1] or cid.startswith(p[1][1] + ".") for cid in tests_place)]
         if not judged or not self.u.new_facts().get("place"):
             return parts
@@ -436,10 +442,7 @@ class Answerer:
                          if not (k in WHO and k not in own.facts and theirs.facts.get(k) == v and left.get(k) != v)}
         # A measure named by its number ("第九条讲什么") is the part's own, as the model would tag it.
         named = {"measure": [target[1]]} if kind == "clause" and self.kb.measure_reference(text) is not None else {}
-        part = dataclasses.replace(self.u, text=text, intent=intent, confidence=1.0, entities=named,
-                                   learned_entities={}, from_search=False, search_confidence="", _ranked={}, _places={},
-                                   _plan=None, _mentioned=None, _echoes=None,
-                                   _new_facts=facts, _subject=subject)
+        part = _read_alone(self.u, text, intent, entities=named, new_facts=facts, subject=subject)
         if kind == "units_of":
             part.units_of = list(target[1])
         return part
@@ -481,7 +484,11 @@ class Answerer:
     def on_out_of_scope(self):
         self.clear_pending()
         self.remember("out_of_scope")
-        return [render.out_of_scope_reply(hint=self.u.intent == "nlu_fallback")]
+        # (another matter the message names, said not to be in the document: "…有没有给我们老年人的养老补贴")
+        matter = self.kb.not_covered(self.u.text)
+        doc = self.kb.document
+        lead = messages.NOT_NAMED.format(what=f"“{matter}”") if matter in doc.other_matters + doc.other_matters_asked else None
+        return [render.out_of_scope_reply(hint=self.u.intent == "nlu_fallback", lead=lead)]
 
     def on_manipulation(self):
         self.clear_pending()
@@ -783,6 +790,15 @@ class Answerer:
             reply = render.Reply(lead)
             self.remember("term")
         return [reply]
+
+
+def _read_alone(u: Understanding, text: str, intent: str, entities: Optional[Dict[str, Any]] = None,
+                new_facts: Optional[Dict[str, Any]] = None, subject: Any = None) -> Understanding:
+    """The turn with these words in place of the message's, read again (what the model and the
+    search found in the whole message left out; the facts and subject, when given, kept)."""
+    return dataclasses.replace(u, text=text, intent=intent, confidence=1.0, entities=entities or {},
+                               learned_entities={}, from_search=False, search_confidence="", _ranked={}, _places={},
+                               _plan=None, _mentioned=None, _echoes=None, _new_facts=new_facts, _subject=subject)
 
 
 def _quoted_once(replies: List[Any]) -> List[Any]:

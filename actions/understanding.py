@@ -91,7 +91,7 @@ FROM_PLACE = re.compile(r"(从|来自)$")
 # A question that asks of someone what was asked before ("她呢", "那我妈呢", "他也一样吗").
 SAME_QUESTION = re.compile(r"呢[\W]*$|也(一样|能|可以|行|算)|同样")
 # A place named only as near the one asked about ("福建浦城呢 我们就挨着江山").
-NEAR_PLACE = re.compile(r"(离|距离?|靠近|邻近|挨着|紧挨着?|毗邻|靠着|临近|接壤|紧邻)$")
+NEAR_PLACE = re.compile(r"(离|距离?|靠近|邻近|挨着|紧挨着?|毗邻|靠着|临近|接壤|紧邻)(你们|我们|咱们|他们)?$")  # ("离你们开化")
 # What a place was, not what it is ("以前苍南的龙港镇", "原来属于苍南").
 PAST_PLACE = re.compile(r"(" + WHEN_BEFORE + r")(是|属于|归|在)?[^，,。；;！!？?]{0,2}$")
 # A message that asks something ("…有啥好处", "哪几类", "…没").
@@ -297,6 +297,15 @@ class Understanding:
         found = list(dict.fromkeys(a for a in asked if a))
         return found or ([self.aspect()] if self.aspect() else [])
 
+    def question_after_courtesy(self) -> Optional[str]:
+        """Thanks or a greeting read as the whole message, then a question of its own ("好的谢谢。
+        那我们站长明年想评副高，高级那块有什么说法吗"): that question, which the message is for."""
+        if self.intent not in SMALL_TALK:
+            return None
+        sentences = [s.strip() for s in re.split(r"[。！!？?；;]", self.text) if s.strip()]
+        last = sentences[-1] if len(sentences) >= 2 else ""
+        return last if len(last) >= 6 and QUESTIONING.search(last) else None
+
     def follows_up(self) -> bool:
         """A short question about what was just discussed ("那额度呢", "要什么材料")."""
         return bool(self.last_clause) and (bool(DEICTIC.search(self.text)) or len(self.text) <= 14)
@@ -311,10 +320,13 @@ class Understanding:
 
     def asks_more_of_the_last(self) -> bool:
         """A short question that names nothing of its own, right after a measure was discussed: more
-        of that measure ("挂完回来对个人有啥好处" after 挂职, "哪几类大赛" after 技能大赛)."""
+        of that measure ("挂完回来对个人有啥好处" after 挂职, "哪几类大赛" after 技能大赛; longer when it
+        points back and shares the measure's words: "那我们站长明年想评副高，高级那块有什么说法吗")."""
         kb = get_kb()
         if self.last_clause not in kb.clauses or kb.clause(self.last_clause).about_document \
-                or self.last_kind not in _ANSWERED_ON_A_MEASURE or len(self.text) > 20 or not QUESTIONING.search(self.text):
+                or self.last_kind not in _ANSWERED_ON_A_MEASURE or not QUESTIONING.search(self.text):
+            return False
+        if len(self.text) > 20 and not (DEICTIC.match(self.text) and kb.echoes(self.last_clause, self.text)):
             return False
         base = self.last_clause.split(".")[0]
         topics = kb.clauses_for_topic(self.text)

@@ -129,7 +129,9 @@ def parse_years_since_graduation(text: str, today: date) -> Optional[int]:
             if value is None or value >= 100:
                 continue
             first = min(first, m.start())
-            if _YEARS_DENIED.search(text, _clause_start(text, m.start()), m.start()):
+            # (the denial also after 毕业, inside the words that state the years: "毕业不是5年，是15年了")
+            if _YEARS_DENIED.search(text, _clause_start(text, m.start()), m.start()) \
+                    or _YEARS_DENIED.search(text, m.start(), m.start(1)):
                 # "不是毕业10年，是12年了": the years denied give way to those said instead, if any.
                 denied_years = True
                 instead = _put_right(text, m.end())
@@ -203,7 +205,7 @@ _WHOSE_HOME = re.compile(r"的?(老家|家乡|故乡|娘家|婆家)")
 _HOME = re.compile(r"(我家|家[也都就还]?在|家住|住在|家里在|(?<![记居抓站忍挺顶])住|(?<![个有])人(现在|目前|还|也)?在)[^，,。；;！!？?]{0,2}$")
 # A place named only to say where something is near ("在江西上饶，离衢州很近", "靠近丽水那边",
 # "和开化交界"): neither where the person is nor where they go.
-_NEAR_BEFORE = re.compile(r"(离|距离?|靠近|邻近|挨着|紧挨着?|毗邻|靠着|临近|接壤)[^，,。；;！!？?]{0,1}$")
+_NEAR_BEFORE = re.compile(r"(离|距离?|靠近|邻近|挨着|紧挨着?|毗邻|靠着|临近|接壤)(你们|我们|咱们|他们|[^，,。；;！!？?])?$")
 # A message that goes back to a place talked of before ("回到景宁，…", "再说回开化，…").
 _BACK_TO_TOPIC = re.compile(r"^(那|那么|好的?|嗯)?[，,]?(回到|说回到?|再说回?|回过头(来)?说)$")
 # (not "县城边上", "景区旁边": at the edge of a place is in it)

@@ -645,7 +645,8 @@ _SPEAKING_AS = re.compile(r"作为|身为")
 # What asks what the document holds for someone, besides naming the document or a policy.
 _ASKS_WHAT_IS_FOR = re.compile(r"有关系|相关|有没有|有啥|有什么|支持|扶持|待遇|说法|照顾|提到|提了|涉及|哪一类|算不算|享受|有份|针对")
 # A message that asks what the document holds for someone.
-_ASKS_FOR_WHOM = re.compile(r"有关系|相关|有没有|有啥|有什么|支持|扶持|政策|待遇|说法|照顾|提到|涉及|哪一类|算不算|享受|有份|文件|意见")
+_ASKS_FOR_WHOM = re.compile(r"有关系|相关|有没有|有啥|有什么|支持|扶持|政策|待遇|说法|照顾|提到|涉及|哪一类|算不算|享受|有份|文件|意见|"
+                            r"有(补贴|补助|奖励|优惠)")
 # Whether the document names someone apart ("港澳台青年到衢州创业，这份意见有专门说法吗").
 _SPECIALLY = re.compile(r"专门|特别|单独|专项|特殊|针对")
 # Questions whether the document names someone: what is asked about is the group "x".

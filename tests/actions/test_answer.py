@@ -421,6 +421,19 @@ def test_points_of_one_measure_named_together_are_answered_with_all_of_it(matche
     assert f"“{clause.text}”" in msgs[0]["text"]
 
 
+def test_another_matter_is_named_as_not_in_the_document(matcher):
+    msgs, _ = run("我今年68了，一个人在庆元种香菇，这个文件里有没有给我们老年人的养老补贴", "out_of_scope", matcher)
+    assert msgs[0]["text"].startswith("文件没有提到“养老补贴”。") and msgs[0]["custom"]["out_of_scope"] is True
+
+
+def test_a_question_after_thanks_is_answered_not_the_thanks(matcher):
+    msgs, _ = run("好的谢谢。那我们站长明年想评副高，高级那块有什么说法吗", "thank", matcher,
+                  slots={"last_kind": "clause", "last_clause": "m3.2"})
+    assert "在卫生高级自主评聘方面" in msgs[0]["text"] and cited(msgs)[0] == "m3.2"
+    msgs, _ = run("好的谢谢", "thank", matcher, slots={"last_kind": "clause", "last_clause": "m3.2"})
+    assert not cited(msgs)
+
+
 def test_the_point_asked_comes_before_a_verdict_nobody_asked_for(matcher):
     msgs, _ = run("以后博后出站来我们县民企 补助是发给企业还是发给本人", "ask_eligibility", matcher,
                   slots={"last_place": "景宁畲族自治县", "facts": {"place": "景宁畲族自治县"}})

@@ -123,6 +123,7 @@ def test_how_the_document_settles_a_place_is_said_to_be_open():
     ("不是毕业10年是12年了", 12),                  # ... with the space between read away
     ("他不是毕业7年，是毕业快13年了", 13),
     ("不是毕业10年，而是12年", 12),
+    ("毕业不是5年，是15年了，现在在开化搞家庭农场", 15),  # the denial after 毕业
     ("不是毕业5年以内才行吗", None),                # years denied, none said instead
     ("没毕业几年，就两年", 2),                      # "没毕业几年" is a few years, not a denial
     ("毕业七年了，不是毕业十年", 7),

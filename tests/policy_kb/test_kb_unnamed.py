@@ -88,6 +88,8 @@ def test_who_the_writer_is_is_no_group_asked_about():
     assert get_kb().unnamed_group("作为一名记者，想问这份文件是哪几家单位联合印发的") is None
     assert get_kb().unnamed_group("您好，我是市电视台的记者，这份文件是哪几家单位联合发的") is None  # where they work
     assert get_kb().unnamed_group("我是县医院的护工，这个文件有没有支持护工的政策") == ("护工", None)  # asked for them
+    assert get_kb().unnamed_group("律师到山区县执业有补贴吗") == ("律师", None)  # a benefit asked for them
+    assert get_kb().unnamed_group("博士后到山区县有补贴吗") is None  # ... for those the document names
     assert get_kb().unnamed_group("中职毕业生在山区县创业，毕业年限也能放宽到10年吗") == \
         ("中职毕业", "文件说的是“高校毕业生”")
     assert get_kb().unnamed_group("我是网格员，这个文件有没有支持网格员的政策") == ("网格员", None)
