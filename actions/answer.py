@@ -19,7 +19,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from policy_kb import PLAUSIBLE, get_kb
-from policy_kb.text import cn_number, normalise
+from policy_kb.text import SENTENCE_END_MARKS, cn_number, normalise
 
 from actions import messages, places, render
 from actions.document import aspect_of, aspects_of, document_reply
@@ -29,16 +29,18 @@ from actions.understanding import DEICTIC, PROVINCIAL_DEPARTMENT, SENTENCE, SMAL
 logger = logging.getLogger(__name__)
 
 # Where one question of a message ends and the next begins.
-_PART_SPLIT = re.compile(r"[？?。！!；;\n]+|(?:^|\s|(?<=[，,：:]))[1-9１-９](?:[、.．)）]\s*|\s+|"
+_PART_SPLIT = re.compile(f"[{SENTENCE_END_MARKS}\\n]+|" r"(?:^|\s|(?<=[，,：:]))[1-9１-９](?:[、.．)）]\s*|\s+|"
                          # ("问几个事 1飞地人才落户咋弄 2博后…": a number put before a question, not "3年前")
                          r"(?=[\u4e00-\u9fff])(?![年月日号岁个位名人家项条次万千百元块周天届级点倍多十]))|(?<![统唯单])[一二三四五]是(?=[\u4e00-\u9fff])|"
-                         r"第[一二三四五](?![条项款段章节点部分个年])(?:个|是|点)?(?=[\u4e00-\u9fff])|其[一二三四]|另外|还有(?:就是|个|一个)?(?=[^，,])|顺便问一?下?|顺带问一?句?|再问一?下?|此外|同时想问")
+                         r"第[一二三四五](?![条项款段章节点部分个年])(?:个|是|点)?(?=[\u4e00-\u9fff])|其[一二三四]|另外|还有(?:就是|个|一个)?(?=[^，,])(?!效|没有|吗|多少|几)|顺便问一?下?|顺带问一?句?|再问一?下?|此外|同时想问")
 # A question of what a measure holds, not whether it applies ("评职称有什么倾斜").
 _ASKS_WHAT = re.compile(r"什么|啥|哪些|哪几|怎么|怎样|如何")
 # A piece that asks something.
 _ASKS = re.compile(r"[吗呢么？?]|是否|能否|可否|能不能|会不会|可不可以|可以不|有没有|有无|是不是|算不算|要不要|需不需要|用不用|"
                    r"多少|多长|多久|多大|(?<![前这那近头好了])几年|(?<![这那了])几个|几条|几项|几天|几号|几点|几成|几万|几岁|几个月|哪|谁|什么|啥|怎么|怎样|如何|咋|"
-                   r"想知道|想问|请问|问一下|问下|打听|收不收|要不要|给不给|能拿|能享受|行不行|好不好")
+                   r"想知道|想问|请问|问一下|问下|打听|能拿|能享受|"
+                   r"([\u4e00-\u9fff])不\1|"  # (a word, 不, the word again: "补不补", "免不免", "收不收")
+                   r"(?<=[\u4e00-\u9fff])不$")  # ("现在还有效不")
 # Where a question ends or starts inside a run of words with no marks.
 _ENDS_A_QUESTION = re.compile(r"(是啥|是什么|有啥|有哪些|吗|呢|么|没有|不)(?=[\u4e00-\u9fff])")
 _STARTS_A_QUESTION = re.compile(r"(?<=[\u4e00-\u9fff])(谁|哪|什么时候|怎么|如何|有没有|是不是|能不能|可不可以|多少|几)")
@@ -96,6 +98,10 @@ class Answerer:
         if len(parts) >= 2:
             return self.on_parts(parts), self.slots
         replies = self.dispatch(route(self.u))
+        if not self.u.refers_to_a_part:
+            # (an answer of one part: "第二个" refers to nothing now, unless this turn took up one of
+            # the parts, and the next may take up another: "第一个再细说一下", then "第二个是谁负责")
+            self.slots["last_parts"] = None
         self._say_what_is_not_named(replies)
         self._keep_what_was_said()
         return replies, self.slots
@@ -118,8 +124,11 @@ class Answerer:
         """A group the document does not name ("社区卫生服务中心", "外资企业") is said to be so
         before the answer on what comes closest."""
         unnamed = self.kb.unnamed_group(self.u.text)
-        if unnamed is None and self.u.unnamed_group:
-            unnamed = self.kb.unnamed_group(self.u.unnamed_group)  # named in an earlier turn
+        if unnamed is None and self.u.unnamed_group and (
+                self.u.subject().kind == "self" or self.u.unnamed_group.endswith(("户", "家庭"))):
+            # named in an earlier turn, of the writer (not of "我孙女…" asked about now), or of their
+            # household ("我家是低保户", then "孩子大学毕业回庆元工作…")
+            unnamed = self.kb.unnamed_group(self.u.unnamed_group)
         if unnamed is not None and not self.u.unnamed_group:
             self.slots["unnamed_group"] = unnamed[0]
         if unnamed is None or not replies or replies[0].payload.get("out_of_scope"):
@@ -449,6 +458,7 @@ class Answerer:
 
     def on_parts(self, parts: List[Understanding]) -> List[Any]:
         replies: List[Any] = []
+        numbered: List[Optional[str]] = []  # the first clause each reply cites
         said: set = set()  # each reply as built, before its number
         for part in parts:
             sub = Answerer(part)
@@ -460,7 +470,11 @@ class Answerer:
             for r in got:  # one number a reply, also where a part's own answer has several
                 r.text = f"（{len(replies) + 1}）{re.sub(r'^（[0-9]+）', '', r.text)}"
                 replies.append(r)
+                cited = [c.get("clause_id") for c in r.payload.get("citations") or []]
+                numbered.append(cited[0] if cited else None)
             self.slots.update(sub.slots)
+        # what each numbered answer was about, for "第二个展开说说" ("" where it cited nothing)
+        self.slots["last_parts"] = [cid or "" for cid in numbered]
         if len(replies) == 1:
             replies[0].text = re.sub(r"^（1）", "", replies[0].text)  # one answer left: no number
         # "…，这两样分别是哪些部门负责": the responsible units are said once, in that answer.
@@ -526,10 +540,9 @@ class Answerer:
         self.remember("clause", clause)
         aspect = self.u.aspect()
         if self.u.several_points:
-            return [self._all_of_it(clause)]
+            return [self._all_of_it(clause, self._points_asked(clause))]
         if aspect:
-            return [render.aspect_reply(clause, [self.kb.aspect_answer(clause.id, a) for a in self.u.aspects()],
-                                        self.u.text)]
+            return [render.aspect_reply(clause, self._points_asked(clause), self.u.text)]
         nth = SENTENCE.search(self.u.text)
         if nth:  # "它第二句说的啥意思": that sentence, as a reader counts them
             said, n = self.kb.sentences_said(clause.id), cn_number(nth.group(1))
@@ -562,16 +575,21 @@ class Answerer:
     def on_aspect(self):
         """A point of a measure ("额度是多少", "那去哪里申请"): what the document says on it."""
         clause = self.u.aspect_clause()
-        answers = [self.kb.aspect_answer(clause.id, a) for a in self.u.aspects()]
+        answers = self._points_asked(clause)
         self.remember(self.u.last_kind if self.u.pending_clause else "clause", clause)
         if self.u.several_points:
-            return [self._all_of_it(clause)]
+            return [self._all_of_it(clause, answers)]
         return [render.aspect_reply(clause, answers, self.u.text)]
 
-    def _all_of_it(self, clause):
+    def _points_asked(self, clause) -> list:
+        """What the measure says on each point the message asks about."""
+        return [self.kb.aspect_answer(clause.id, a) for a in self.u.aspects()]
+
+    @staticmethod
+    def _all_of_it(clause, answers):
         """A measure asked on several of its points: all of it, after what it leaves open of them."""
         lead = f"这是{clause.location}「{clause.label}」的规定。"
-        open_points = [a for a in (self.kb.aspect_answer(clause.id, x) for x in self.u.aspects()) if a.missing]
+        open_points = [a for a in answers if a.missing]
         if open_points:
             lead = render.join(*(render.aspect_sentence(a) for a in open_points), lead)
         return render.clause_reply(clause, lead, whole=True)

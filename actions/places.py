@@ -22,6 +22,8 @@ TOTAL = re.compile(r"(山区26县|山区县|26县)[^，,。；;？?]{0,4}?(一�
 
 # Which city or county a place is in ("文成属于哪个市的", "壶镇归哪个县").
 WHICH_CITY = re.compile(r"哪个(地级)?市|哪个县|哪个区|归哪|属于哪")
+# Whether a place belongs to the city named after it ("三门是台州的对吧", "龙游属于衢州吧").
+BELONGS_ASKED = re.compile(r"(是|属于|归)[\u4e00-\u9fff]{2,4}?(市)?(的|管)?[，, ]?(对吧|对不对|是吧|是不是|吧|吗|没错吧|没错吗)")
 
 
 def county_replies(matches: Sequence[Any], text: str) -> Tuple[List[Reply], Optional[str]]:

@@ -16,6 +16,7 @@ from policy_kb import PLAUSIBLE, get_kb
 from policy_kb.facts import CORRECTION
 from policy_kb.text import last_clause
 
+from actions import places
 from actions.config import OOS_TRUST_CONFIDENCE
 from actions.document import OVERVIEW, aspect_of
 from actions.understanding import (AS_IT_STANDS, COUNTY_QUESTION, DEICTIC, INTENT_KIND, ISSUER_OF, MANIPULATION, OWN_PLACE,
@@ -49,6 +50,8 @@ COUNTS_TOO = re.compile(r"(也|就|该|应该)算吧")
 # Words left unread (English the knowledge base does not know: "recommend a good hotpot place").
 UNREAD_WORDS = re.compile(r"[A-Za-z]{3,}")
 # Why a verdict was what it was ("天台不是山区县吗？为啥不行"): the case, not the place.
+# Why a place is left out ("东阳为啥不算 不都是金华的吗"): a question of the place, not the case again.
+PLACE_WHY_NOT = re.compile(r"(为啥|为什么|为何|怎么|咋|凭啥|凭什么)(就|又)?(不算|没算|不在|没在|不包括|没包括|没有?列|不是山区)")
 WHY_NOT = re.compile(r"为啥不行|为什么不行|为什么不符合|为啥不符合|怎么不行|为啥不能|为什么不能|凭什么")
 # Which measures a department named comes in ("出现在哪一条", "涉及哪几项").
 WHICH_OF_ITS = re.compile(r"哪一?条|哪一?项|哪几条|哪几项|哪些条|哪些措施|哪些举措|出现在|涉及哪")
@@ -139,6 +142,8 @@ def _first_kind(u: Understanding) -> str:
         return "clause"  # "这是文件第几条": the measure just discussed, with where it stands
     if SINGLE_UNIT.search(u.text) and WHICH_OF_ITS.search(u.text):
         return "single_unit"  # "九条里头哪一条的责任单位没写市县相关部门" (computed, not this one's units)
+    if u.names_local_units() and u.names_a_measure() and not u.department():
+        return "units"  # "第九条呢 是不是也带着市县相关部门": that measure's units, whether they include them
     if UNITS_QUESTION.search(u.text) and (not u.new_facts() or not ASKS_IF.search(u.text)) and not u.department() \
             and not ISSUED.search(u.text) and u.aspect() in (None, "decider") and u.clause_candidates(use_context=True):
         # (not "要向哪个部门申请，流程是啥", "要准备啥材料 找哪个部门办": what the document says of that
@@ -181,6 +186,11 @@ def _first_kind(u: Understanding) -> str:
             and not (u.case_clause and AS_IT_STANDS.search(u.text)) \
             and set(u.new_facts()) <= {"place", "origin", "employer_type", "role"}:  # ("厂子算山区县企业不")
         return "county"  # "先确认下，尖山镇那里算山区县吧" after a verdict, "你刚才说的衢州，它下面哪几个县区算"
+    if len(u.place_matches()) >= 2 and places.BELONGS_ASKED.search(u.text) and not u.names_a_measure():
+        return "county"  # "三门是台州的对吧 我同学非说是宁波的": which city the place belongs to
+    if u.place_matches() and PLACE_WHY_NOT.search(u.text) and not u.names_a_measure() \
+            and set(u.new_facts()) <= {"place", "origin"}:
+        return "county"  # "东阳为啥不算 不都是金华的吗" after a verdict on 东阳: why the place is not covered
     if RESUME.search(u.text) and u.case_clause and not u.names_a_measure():
         return "resume"  # "那我刚才问的那个到底能不能享受", "我户口在义乌，这有影响吗"
     if SINGLE_UNIT.search(u.text):
@@ -295,7 +305,7 @@ def _from_evidence(u: Understanding) -> str:
         return "county"  # "开化县是山区县吗啊啊啊……"
     if u.place_matches() and u.subject().kind == "official" and not u.explicit_topic():
         return "county"  # "我是龙港市人社局的": a local official says where they are
-    if (u.last_kind in ("eligibility", "applicable") or u.pending_clause) and u.new_facts():
+    if (u.last_kind in ("eligibility", "applicable") or u.pending_clause or u.corrects_the_case()) and u.new_facts():
         return "inform"  # "不好意思说错了，是毕业9年": a correction
     if u.describes_someone() and not (_asks_what_it_says(u) and u.explicit_topic()):
         # "博士后出站了，想去千岛湖一家民营旅游公司，省里给补助吗": a case, whatever the model said
@@ -375,10 +385,10 @@ def _eligibility(u: Understanding) -> Optional[str]:
     judged = u.eligibility_clause(u.merged_facts())
     if judged is not None and u.several_points and not u.describes_a_case(judged) and not u.facts:
         return "clause"  # "飞地人才能享受哪些待遇 谁来认定 能不能报省级人才计划": what it says on each, no one's case
-    if u.eligibility_clause(u.merged_facts()) is None and u.place_matches() and COUNTY_QUESTION.search(u.text) \
+    if judged is None and u.place_matches() and COUNTY_QUESTION.search(u.text) \
             and not u.names_a_measure():
         return "county"  # "那现在龙港市的企业还能按山区县企业享受政策吗": whether the place is covered
-    if u.eligibility_clause(u.merged_facts()) is None and u.clause_candidates():
+    if judged is None and u.clause_candidates():
         return "clause"  # "就业补助资金山区县能多分一些吗": a measure that judges no one
     return None
 
@@ -396,6 +406,8 @@ def _applicable(u: Understanding) -> Optional[str]:
 def _inform(u: Understanding) -> Optional[str]:
     """A fact given on its own: continue what is pending, or what was just discussed."""
     kb = get_kb()
+    if u.corrects_the_case():
+        return "eligibility"  # "等下 不是8年 是18年" after a verdict and another answer: that case again
     if u.last_kind == "applicable" and u.new_facts() and not u.pending_clause:
         return "applicable"
     if u.pending_clause or (u.last_kind == "eligibility" and u.new_facts()):

@@ -16,7 +16,7 @@ from policy_kb import PLAUSIBLE, get_kb
 from policy_kb.facts import CORRECTION, WHEN_BEFORE
 from policy_kb.models import Subject
 from policy_kb.places import most_specific, specificity
-from policy_kb.text import CLAUSE_STOP, clean_user_text, cn_number
+from policy_kb.text import CLAUSE_STOP, SENTENCE_END_MARKS, clean_user_text, cn_number
 
 from policy_kb import CONFIDENT, PLAUSIBLE
 
@@ -33,6 +33,8 @@ INTENT_KIND = {
     "inform": "inform",
 }
 # Words that point back at what was just discussed ("这个由谁认定", "那第二段呢").
+# One of the answers to a message of several questions, by its place ("第二个展开说说", "最后那个").
+ITEM_OF_THE_ANSWER = re.compile(r"第([一二三四五1-5])(?:个|个问题|个回答)(?![月年人])|(最后|后面)(那|一)个|(前面|头)(那|一)个")
 DEICTIC = re.compile(r"^(那|那么)|这个|这条|这项|这一条|该项|该条|它|上面|刚才|前面")
 # Words that ask about a particular detail of a clause rather than its whole text.
 # The person speaks of their own case ("我能拿吗", "我们公司可以享受吗").
@@ -160,6 +162,9 @@ class Understanding:
     facts: Dict[str, Any] = field(default_factory=dict)
     # What the person wrote before in this conversation, oldest first, as typed (cleaned only when read).
     earlier_texts: List[str] = field(default_factory=list)
+    # The measures the last answer's parts were about, in order, when it answered several questions.
+    last_parts: List[str] = field(default_factory=list)
+    refers_to_a_part: bool = False  # this message names one of them ("第一个再细说一下")
     from_search: bool = False
     search_confidence: str = ""
     _new_facts: Optional[Dict[str, Any]] = field(default=None, repr=False)
@@ -196,14 +201,24 @@ class Understanding:
         # The NLU has normalised the text; put right homophone slips of the knowledge base's
         # terms ("飞第人才") before the knowledge base reads it.
         text = get_kb().correct_typos(clean_user_text(msg.get("text") or ""))
+        parts = [c if isinstance(c, str) and c in get_kb().clauses else "" for c in tracker.get_slot("last_parts") or []]
+        last_kind, last_clause = tracker.get_slot("last_kind"), tracker.get_slot("last_clause")
+        item = ITEM_OF_THE_ANSWER.search(text) if parts else None
+        if item is not None:
+            # "第二个展开说说" after an answer to three questions: its second part is what is discussed
+            n = len(parts) if item.group(2) else 1 if item.group(4) else cn_number(item.group(1))
+            if n is not None and 1 <= n <= len(parts) and parts[n - 1]:
+                last_kind, last_clause = "clause", parts[n - 1]
+            else:
+                item = None
         return cls(
             text=text,
             intent=intent,
             confidence=confidence,
             entities=ents,
             learned_entities=learned,
-            last_kind=tracker.get_slot("last_kind"),
-            last_clause=tracker.get_slot("last_clause"),
+            last_kind=last_kind,
+            last_clause=last_clause,
             last_place=tracker.get_slot("last_place"),
             last_department=tracker.get_slot("last_department"),
             pending_clause=tracker.get_slot("pending_clause"),
@@ -213,6 +228,8 @@ class Understanding:
             subject_kind=tracker.get_slot("subject"),
             facts=dict(facts) if isinstance(facts, dict) else {},
             earlier_texts=_earlier_texts(tracker),
+            last_parts=parts,
+            refers_to_a_part=item is not None,
         )
 
     # -- what the message names ---------------------------------------------------------------------
@@ -302,7 +319,7 @@ class Understanding:
         那我们站长明年想评副高，高级那块有什么说法吗"): that question, which the message is for."""
         if self.intent not in SMALL_TALK:
             return None
-        sentences = [s.strip() for s in re.split(r"[。！!？?；;]", self.text) if s.strip()]
+        sentences = [s.strip() for s in re.split(f"[{SENTENCE_END_MARKS}]", self.text) if s.strip()]
         last = sentences[-1] if len(sentences) >= 2 else ""
         return last if len(last) >= 6 and QUESTIONING.search(last) else None
 
@@ -338,6 +355,20 @@ class Understanding:
         """A measure named by number or by a topic other than the document's own facts."""
         return bool(self.entities.get("measure")) or any(
             not c.about_document for c, _ in get_kb().clauses_for_topic(self.text))
+
+    def names_local_units(self) -> bool:
+        """The message names the local departments a measure's line of responsible units may end
+        with (as the knowledge base has them): "第九条呢 是不是也带着市县相关部门"."""
+        kb = get_kb()
+        return any(c.local_units and c.local_units in self.text for c in kb.clauses.values())
+
+    def corrects_the_case(self) -> bool:
+        """The message puts right only facts of the case judged before that its measure tests, and
+        names no measure ("等下 不是8年 是18年" after verdicts on 创业 and on 参展费): that case again."""
+        new = self.new_facts()
+        testing = get_kb().eligibility.clauses_testing
+        return bool(self.case_clause and new) and not self.names_a_measure() and all(
+            k in self.facts and self.facts[k] != v and self.case_clause in testing(k) for k, v in new.items())
 
     def topic_beyond(self, cid: Optional[str]) -> bool:
         """The message names a measure other than `cid` (or its own paragraphs/parent)."""
@@ -648,11 +679,15 @@ class Understanding:
             and self.subject_kind != f"{s.kind}:{s.relation}"
 
     def facts_for(self, clause_id: str, facts: Dict[str, Any]) -> Dict[str, Any]:
-        """The facts a measure is judged on: an employer asking about a measure for employers is
-        the one judged, whatever people it names ("我们厂在龙游…想招点技术工人，要不要交参展费")."""
+        """The facts a measure is judged on: an employer asking about a measure for employers, or
+        the enterprise a conversation tells of, is the one judged, whatever people it names
+        ("我们厂在龙游…想招点技术工人，要不要交参展费")."""
         rule = get_kb().rules.get(clause_id)
-        if rule is not None and "employer" in rule.concerns and self.subject().kind == "employer" \
-                and facts.get("role") not in rule.concerns:
+        # (also an enterprise told of, for what the measure has it do: "我在常山开了个厂…" then
+        # "那招聘会那个还免不免")
+        if rule is not None and "employer" in rule.concerns and facts.get("role") not in rule.concerns and (
+                self.subject().kind == "employer"
+                or facts.get("employer_type") and facts.get("activity") in rule.activities):
             return {**facts, "role": "employer"}
         return facts
 
@@ -679,7 +714,7 @@ class Understanding:
             return False
         # (facts that bear on it either way: "我们企业在金华市区" then the 参展费 question)
         if any(v.clause_id.split(".")[0] == clause.id.split(".")[0] and len(v.met) + len(v.unmet) >= 2
-               for v in kb.applicable(merged)):
+               for v in kb.applicable(self.facts_for(clause.id, merged))):
             return True
         # Asked whether it can be used by one it rules out ("我大三，还没毕业…" then "放宽那个政策现在能
         # 用吗"): they are told why not.
@@ -691,6 +726,8 @@ class Understanding:
         """The clause whose rules judge this case; None when the question is about one without."""
         kb = get_kb()
         rule = set(kb.rule_clauses())
+        if self.case_clause in rule and self.corrects_the_case():
+            return kb.clause(self.case_clause)
         # A case under way stays on its measure unless the message clearly names another.
         ranked = [] if self.pending_clause and not self.topic_beyond(self.pending_clause) else self.clause_candidates()
         # (the document's own parts judge no case: "我们厂不在什么山区县，就在义乌" goes on with the measure)
@@ -708,7 +745,12 @@ class Understanding:
                 return None  # "就业补助资金山区县能多分一些吗": a measure that judges no one
         if self.pending_clause and self.pending_clause in rule:
             return kb.clause(self.pending_clause)
-        if self.last_kind in ("eligibility", "clause") and self.last_clause in rule:
+        doing = self.new_facts().get("activity")
+        if self.last_kind in ("eligibility", "clause") and self.last_clause in rule and not (
+                self.last_kind == "clause" and doing and kb.eligibility.undertakings(self.last_clause)
+                and doing not in kb.eligibility.undertakings(self.last_clause)):
+            # (a measure only quoted does not hold a case of another undertaking: "…毕业后想回来考乡镇的
+            # 岗位" after 挂职 was quoted for retirees; a verdict's measure does: "我爸在建德梅城开厂 他参加呢")
             return kb.clause(self.last_clause)
         verdicts = kb.applicable(facts) if facts else []
         if verdicts:
@@ -778,11 +820,8 @@ class Understanding:
         # The measures the words point at come first, met or not ("…上个月出的站…不过不是民企": 第一条,
         # then what else fits them).
         # (as does the one measure that tests a fact told: 出站 is 第一条's)
-        testing: Dict[str, set] = {}
-        for cid, rule in kb.rules.items():
-            for cond in rule.conditions:
-                testing.setdefault(cond.fact, set()).add(cid)
-        asked = topical_ids | {next(iter(testing[k])) for k in self.new_facts() if len(testing.get(k, ())) == 1}
+        testing = {k: kb.eligibility.clauses_testing(k) for k in self.new_facts()}
+        asked = topical_ids | {only[0] for only in testing.values() if len(only) == 1}
         verdicts.sort(key=lambda v: v.clause_id not in asked)
         return ("list", verdicts, extra, asked)
 

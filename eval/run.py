@@ -14,9 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 import time
 import uuid
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -40,38 +42,53 @@ def ask(session: requests.Session, url: str, sender: str, text: str) -> List[Dic
     return r.json()
 
 
-def run_assistant(url: str, cases: List[Dict[str, Any]], on_answer=None) -> Dict[str, Any]:
-    """Ask every case turn by turn; `on_answer(case, msgs)` sees each answer."""
+def run_assistant(url: str, cases: List[Dict[str, Any]], on_answer=None, workers: int = 1) -> Dict[str, Any]:
+    """Ask every case turn by turn; `on_answer(case, msgs)` sees each answer. With `workers` > 1,
+    that many conversations are under way at once (each its own sender, its turns in order): the
+    results are the same, and the latencies then include waiting behind the others."""
     try:  # a server that is not there is a setup error, not 400 failed cases
         requests.post(url, json={"sender": "eval-probe", "message": "你好"}, timeout=60).raise_for_status()
     except requests.RequestException as e:
         raise SystemExit(f"the assistant at {url} does not answer: {e}")
+    local = threading.local()
+
+    def converse(case: Dict[str, Any]):
+        """(the answers to each turn, the last one's failed expectations, unfaithful citations, latencies)"""
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+        sender = f"eval-{case['id']}-{uuid.uuid4().hex[:8]}"
+        answers: List[List[Dict[str, Any]]] = []
+        bad: List[str] = []
+        took: List[float] = []
+        try:
+            for turn in case["turns"]:
+                t = time.perf_counter()
+                answers.append(ask(local.session, url, sender, turn))
+                took.append(time.perf_counter() - t)
+                bad.extend(unfaithful_citations(answers[-1]))
+            why = check(case["expect"], answers[-1] if answers else [])
+        except Exception as e:  # a broken answer is a failed case, not a broken run
+            why = [f"error {type(e).__name__}: {e}"]
+        return answers, why, bad, took
+
     by_cat: Dict[str, List[int]] = defaultdict(lambda: [0, 0])
     fails: Dict[str, List[str]] = {}
     unfaithful: Dict[str, List[str]] = {}
     latencies: List[float] = []
-    session = requests.Session()
-    for case in cases:
-        sender = f"eval-{case['id']}-{uuid.uuid4().hex[:8]}"
-        msgs: List[Dict[str, Any]] = []
-        try:
-            for turn in case["turns"]:
-                t = time.perf_counter()
-                msgs = ask(session, url, sender, turn)
-                latencies.append(time.perf_counter() - t)
-                if on_answer is not None:
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        # (results are taken in the cases' order, whatever order they finish in)
+        for case, (answers, why, bad, took) in zip(cases, pool.map(converse, cases)):
+            if on_answer is not None:
+                for msgs in answers:
                     on_answer(case, msgs)
-                bad = unfaithful_citations(msgs)
-                if bad:
-                    unfaithful.setdefault(case["id"], []).extend(bad)
-            why = check(case["expect"], msgs)
-        except Exception as e:  # a broken answer is a failed case, not a broken run
-            why = [f"error {type(e).__name__}: {e}"]
-        by_cat[case["cat"]][1] += 1
-        if why:
-            fails[case["id"]] = why
-        else:
-            by_cat[case["cat"]][0] += 1
+            if bad:
+                unfaithful[case["id"]] = bad
+            latencies.extend(took)
+            by_cat[case["cat"]][1] += 1
+            if why:
+                fails[case["id"]] = why
+            else:
+                by_cat[case["cat"]][0] += 1
     latencies.sort()
     passed = sum(v[0] for v in by_cat.values())
     return {
@@ -148,13 +165,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--url", help="a running assistant's REST webhook; default: start one")
     ap.add_argument("--json", default=str(ROOT / "results" / "eval.json"))
     ap.add_argument("--show-fails", type=int, default=40)
+    ap.add_argument("--workers", type=int, default=1,
+                    help="conversations under way at once (latencies then include waiting; default 1)")
     a = ap.parse_args(argv)
     sets = [(Path(p), load_cases(Path(p))) for p in a.cases]
     reports: Dict[str, Any] = {}
 
     def run_all(url: str) -> None:
         for path, cases in sets:
-            reports[path.name] = run_assistant(url, cases)
+            reports[path.name] = run_assistant(url, cases, workers=a.workers)
 
     if a.url:
         run_all(a.url)

@@ -73,8 +73,26 @@ class EligibilityEngine:
                     for syn in ev.synonyms:
                         table.setdefault(normalise(syn), value)
                 self._enum_lookup[key] = table
+        self._testing: Dict[str, List[str]] = {}
+        for cid, rule in rules.items():
+            for cond in rule.conditions:
+                if cid not in self._testing.setdefault(cond.fact, []):
+                    self._testing[cond.fact].append(cid)
 
     # ------------------------------------------------------------------ public
+
+    def undertakings(self, clause_id: str) -> List[str]:
+        """What a measure is for, as activities: those its rule lists, and those a condition accepts
+        (第四条第二段: 挂职; 第七条: 创业); none for a measure of no one undertaking."""
+        rule = self.rules.get(clause_id)
+        if rule is None:
+            return []
+        accepted = [v for c in rule.conditions if c.fact == "activity" and c.in_ for v in c.in_]
+        return list(dict.fromkeys([*rule.activities, *accepted]))
+
+    def clauses_testing(self, fact: str) -> List[str]:
+        """The measures whose rules test a fact ("postdoc_status": 第一条's alone)."""
+        return list(self._testing.get(fact, ()))
 
     def rule_clauses(self) -> List[str]:
         return [cid for cid in self.clauses if cid in self.rules]
@@ -350,6 +368,15 @@ class EligibilityEngine:
             text = cond.unmet.format(place=target.name, city=city_name)
             return UNMET, f"{text}（{target.name}没有符合条件的县（市、区））", None
         names = "、".join(p.name for p in passing)
+        districts = [p for p in counties if p.kind == "district"]
+        if cond.city_alone == "urban" and isinstance(target, City) and districts \
+                and not any(self._place_ok(cond, p) for p in districts):
+            # "公司在杭州": a city named alone is where its urban districts are, none of which
+            # qualifies; a county of it that does would be named as such ("淳安", "千岛湖"). Which
+            # county to say if it is one of those is said, not asked first.
+            text = cond.unmet.format(place=target.name, city=city_name)
+            urban = target.name.removesuffix("市") + "市区"
+            return UNMET, f"{text}（按{urban}算；{target.name}只有{names}符合条件，在{names}的请告诉我）", None
         base = (rule.questions.get(cond.fact) if rule else None) or self.facts[cond.fact].question
         question = Question(
             text=f"{target.name}只有{names}符合条件。{base}",

@@ -42,6 +42,8 @@ _YEAR_OF_GRADUATION = [
     re.compile(r"(?<!\d)" + _YEAR2 + r"年(?:大学|本科|研究生|硕士|博士)?毕业"),
     re.compile(r"毕业(?:于|时间是|时间为|年份是|年份为)?" + _YEAR4 + r"年"),
     re.compile(r"(?:19|20)\d{2}届"),
+    # (English read into Chinese words: "I graduated in 2019" -> "I 毕业 in 2019")
+    re.compile(r"毕业[^，,。；;！!？?\d]{0,20}?\bin\s*((?:19|20)\d{2})(?!\d)"),
 ]
 _UNDER = re.compile(r"不到|不满|没到|没满|未满")
 _AT_MOST = re.compile(r"(没|没有|不|未)超过")
@@ -90,7 +92,9 @@ _PICKS_ONE = re.compile(r"了?的?(那个|那位|那一个|那一位)")
 
 # The clause right after a denial that says what is so instead ("不是毕业7年，是毕业快13年了",
 # "不是10年，而是12年"): its years, without 毕业 said again.
-_INSTEAD = re.compile(r"[，,。；; ]*(?:而|就|其实|应该|实际上)?是(?:毕业)?(?:了|已经|都|快|将近|差不多|有|满|大概)*" + _NUM +
+# (the words that may stand before the years: "是整整10年", "是快13年了")
+_BEFORE_YEARS = r"(?:了|已经|都|快|将近|差不多|有|满|大概|整整|足足|刚好|正好|才|只有)*"
+_INSTEAD = re.compile(r"[，,。；; ]*(?:而|就|其实|应该|实际上)?是(?:毕业)?" + _BEFORE_YEARS + _NUM +
                       r"\s*(?:个)?(?:多)?年(?:多)?")
 
 
@@ -100,7 +104,7 @@ _YEARS_DENIED = re.compile(r"(不是|并不是|也不是|而不是|并非)[在�
 
 # Years said again after the person puts right what they said ("毕业十一年了，啊不是，我数错了，是九年").
 _CORRECTED_YEARS = re.compile(r"(不是|不对|说错|数错|算错|记错|搞错)[^。；;！!？?\d零〇一二两三四五六七八九十]{0,10}?"
-                              r"(?:而|就|其实|应该|实际上)?是(?:毕业)?(?:了|已经|都|快|将近|差不多|有|满|大概)*" + _NUM +
+                              r"(?:而|就|其实|应该|实际上)?是(?:毕业)?" + _BEFORE_YEARS + _NUM +
                               r"\s*(?:个)?(?:多)?年")
 
 
@@ -681,9 +685,11 @@ class FactExtractor:
             if no:
                 denials.setdefault(fact, value)
             elif fact not in out or value in self._narrower(fact, out[fact]) or (
-                    correcting and out[fact] not in self._narrower(fact, value)) or (mine and not own[fact]):
+                    correcting and (mine or not own[fact]) and out[fact] not in self._narrower(fact, value)) \
+                    or (mine and not own[fact]):
                 # The first stated value, a narrower one ("公司…私企"), in a correction the last
-                # one that is not broader ("国企那个是他同学，他去的是一家民营的电子厂": 民营), or one
+                # one that is not broader ("国企那个是他同学，他去的是一家民营的电子厂": 民营) and not
+                # only of the past ("不是国企 是一家民营的科技公司…之前是跟国企合作过"), or one
                 # stated over one only asked about ("是不是只有县里大医院的才有？我就是村卫生室的村医":
                 # 村卫生室).
                 out[fact] = value
@@ -744,6 +750,9 @@ class FactExtractor:
             out.update(self._place_facts(whole, self.places.places_in_text(whole, fuzzy=True)))
         # (not "毕业10年以内" of a measure's condition, nor the years of a phrase that states no fact)
         years = parse_years_since_graduation(_blanked(norm, self._synonyms(norm)[1]), today)
+        if out.get("role") == "student" and _AFTER_GRADUATION.search(norm):
+            # "读大四 毕业后想回来考乡镇的岗位": a plan for after graduating is judged as of then
+            out["role"], years = "graduate", 0 if years is None else years
         if years is not None and out.get("role") not in ("student", "non_graduate"):
             out["years_since_graduation"] = years
         facts = {k: out[k] for k in self.facts if k in out}
@@ -826,6 +835,12 @@ class FactExtractor:
         return out
 
 
+# A plan for after graduating ("毕业后想回来考乡镇的岗位", "毕业想考回三门"), not "还没毕业就想…".
+_AFTER_GRADUATION = re.compile(r"(?<![没未])毕业(之后|以后|后|了以后|了之后|了)?(就|想|打算|准备|要|计划)")
+# A clause that tells where the writer's family is from or lives ("我们家是遂昌的", "我家在景宁").
+_FAMILY_HOME = re.compile(r"(我们|咱们|我|咱|俺)家(里|乡)?(就|也|都)?(是|在|住)")
+
+
 def _said_of(norm: str, places: List[PlaceMatch], words: List[str]) -> List[PlaceMatch]:
     """Of the places, those in a clause that names one of `words` (when some are, and others not)."""
     if not words or len(places) < 2:
@@ -833,8 +848,10 @@ def _said_of(norm: str, places: List[PlaceMatch], words: List[str]) -> List[Plac
     def clause_of(pos: int) -> str:
         end = _CLAUSE_END.search(norm, pos)
         return norm[_clause_start(norm, pos):end.start() if end else len(norm)]
-    # (a place denied of them says nothing of where they are: "我侄女不在杭州 她在常山县")
-    mine = [m for m in places if any(w in clause_of(m.span[0]) for w in words) and not is_denied(norm, m.span[0])]
+    # (a place denied of them says nothing of where they are: "我侄女不在杭州 她在常山县"; the
+    # family's home is theirs too: "我儿子…想在老家开个民宿…我们家是遂昌的")
+    mine = [m for m in places if (any(w in clause_of(m.span[0]) for w in words) or _FAMILY_HOME.match(
+        clause_of(m.span[0]).lstrip(" ，,"))) and not is_denied(norm, m.span[0])]
     return mine if mine and len(mine) < len(places) else places
 
 

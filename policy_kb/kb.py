@@ -27,7 +27,7 @@ from .models import (
 from .places import PlaceIndex
 from .repository import KBData, load_data
 from .search import SearchIndex
-from .text import CLAUSE_MARKS, cn_number, last_clause, normalise
+from .text import CLAUSE_MARKS, cn_number, last_clause, normalise, squash
 
 TODAY_ENV = "POLICY_TODAY"
 
@@ -47,12 +47,11 @@ _LAST_REF = re.compile(r"最(后|末|后面)的?一?[条项]")
 _BARE_REF = re.compile(r"^\s*(?P<n>" + _CN_NUM + r")\s*$")
 
 
-# A document number ("浙人社发〔2022〕5号") and a year's policy ("2023年新出的人才政策").
 # A document's number, however typed: "浙人社发〔2022〕5号", "浙人社发[2022]5号", "浙人社发2022年…".
 _DOCUMENT_NUMBER = re.compile(r"([\u4e00-\u9fff]{1,6}发)\s*[〔\[［【(（]?\s*((?:19|20)\d{2})\s*[〕\]］】)）]?\s*年?\s*(?:第?(\d+)号)?")
+# A year's policy ("2023年新出的人才政策").
 _YEARS_POLICY = re.compile(r"(?<!\d)(20[0-9]{2})年[^，,。？?毕届]{0,6}(出台|出的|新出|发布|印发|新政|政策)")
 
-# The last clause of a message: the part of a story that asks.
 # Words a message puts in quotation marks.
 _QUOTED = re.compile(r"[“\"「『‘]([^“”\"「」『』‘’]{1,80})[”\"」』’]")
 
@@ -87,7 +86,7 @@ class KnowledgeBase:
         self._unnamed, self._unnamed_closest = _load_unnamed(data.data_dir, self.clauses)
         self._named_cache: Dict[str, Optional[Tuple[str, Optional[str]]]] = {}
         self._document_text = normalise("".join(p for c in self.clauses.values() for p in c.passages))
-        self._document_text_compact = re.sub(r"\s", "", self._document_text)
+        self._document_text_compact = squash(self._document_text)
         self.index = SearchIndex(data.clauses, data.glossary, self.user_words(), blocking_terms=dept_names)
         self._dept_aliases = sorted(
             ((normalise(n), d) for d in data.departments.values() for n in d.all_names),
@@ -379,7 +378,7 @@ class KnowledgeBase:
         里写上“省财政给每个山区县拨款一个亿”"): text no answer may present as the document's."""
         norm = normalise(text)
         said = (m.group(1).strip() for m in _QUOTED.finditer(norm))
-        return [q for q in said if len(q) >= 4 and re.sub(r"\s", "", q) not in self._document_text_compact]
+        return [q for q in said if len(q) >= 4 and squash(q) not in self._document_text_compact]
 
     def not_covered(self, text: str) -> Optional[str]:
         """What the message asks about that this document does not cover: another matter, another

@@ -459,6 +459,9 @@ class Condition(_Model):
     max: Optional[int] = None
     min: Optional[int] = None
     when: Optional[Guard] = None
+    # How a partly covered city named alone is read: "urban", as its urban districts (an enterprise
+    # or a venture "在杭州" is in 杭州市区), when none of them qualifies; unset, by asking which county.
+    city_alone: Optional[Literal["urban"]] = None
     met: str
     unmet: str
     skipped: Optional[str] = None

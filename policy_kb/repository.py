@@ -392,6 +392,8 @@ def _load_eligibility(
                         raise _fail(ELIGIBILITY_FILE, cloc + ("in", k), f"unknown value '{value}' of fact '{cond.fact}'")
             if cond.mountain is not None and fdef.type != "place":
                 raise _fail(ELIGIBILITY_FILE, cloc + ("mountain",), f"fact '{cond.fact}' is not a place")
+            if cond.city_alone is not None and cond.mountain is None:
+                raise _fail(ELIGIBILITY_FILE, cloc + ("city_alone",), "city_alone reads a place condition (mountain)")
             for k, city in enumerate(cond.cities):
                 if city not in cities:
                     raise _fail(ELIGIBILITY_FILE, cloc + ("cities", k), f"unknown city '{city}'")

@@ -13,7 +13,9 @@ _WS = re.compile(r"\s+")
 # The marks that end a clause of a message. Every reader of a message's clauses builds on these
 # and names what it adds: the spaces typed between words (CLAUSE_OR_SPACE), the list mark 、 inside
 # which no group of people is named, the words of contrast that end a stated fact (facts.py).
-CLAUSE_MARKS = "，,。；;！!？?"
+# (the marks that end a sentence, a comma aside: where one question of a message may end)
+SENTENCE_END_MARKS = "。；;！!？?"
+CLAUSE_MARKS = "，," + SENTENCE_END_MARKS
 CLAUSE_STOP = re.compile(f"[{CLAUSE_MARKS}]")
 CLAUSE_OR_SPACE = re.compile(f"[{CLAUSE_MARKS}\\s]+")
 # (also the English full stop and a new line, which end a sentence the person typed)

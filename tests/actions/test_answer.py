@@ -1097,3 +1097,94 @@ def test_an_exam_word_inside_a_measure_term_is_no_other_matter(matcher):
     msgs, _ = run("卫中考试 山区县单独划线 我乡卫 在庆元 适用不", "ask_applicable", matcher)
     assert cited(msgs)[0] == "m3.2"
     assert not payloads(msgs)[0].get("out_of_scope")
+
+
+def test_a_correction_of_the_case_after_another_answer_judges_that_case_again(matcher):
+    # a verdict on 创业 (case_clause m7), then the 参展费 clause, then the years put right
+    case = {"facts": {"place": "常山县", "origin": "常山县", "employer_type": "enterprise",
+                      "years_since_graduation": 8, "activity": "startup"},
+            "case_clause": "m7", "last_kind": "clause", "last_clause": "m4.1"}
+    msgs, _ = run("等下 不是8年 是18年 我2007年毕业的", "nlu_fallback", matcher, case, confidence=0.4)
+    verdicts = [p["eligibility"] for p in payloads(msgs) if "eligibility" in p]
+    assert verdicts and verdicts[0]["clause_id"] == "m7" and verdicts[0]["verdict"] == "not_eligible"
+    assert cited(msgs)[0] == "m7"
+    # a fact the case's measure does not test is no correction of it
+    msgs, _ = run("不是8年 是18年", "nlu_fallback", matcher, {**case, "case_clause": "m3.2"}, confidence=0.4)
+    assert not any(p.get("eligibility", {}).get("clause_id") == "m3.2" for p in payloads(msgs))
+
+
+def test_the_enterprise_told_of_is_judged_on_a_measure_for_enterprises(matcher):
+    # "我在常山开了个厂…" then the 参展费 asked: the person's own enterprise is judged
+    slots = {"facts": {"place": "常山县", "origin": "常山县", "employer_type": "enterprise",
+                       "years_since_graduation": 19, "activity": "startup"},
+             "case_clause": "m7", "last_kind": "eligibility", "last_clause": "m7"}
+    msgs, _ = run("那招聘会那个还免不免", "ask_clause", matcher, slots)
+    verdicts = [p["eligibility"] for p in payloads(msgs) if "eligibility" in p]
+    assert verdicts and verdicts[0]["clause_id"] == "m4.1" and verdicts[0]["verdict"] == "eligible"
+
+
+def test_why_a_place_is_left_out_is_answered_of_the_place(matcher):
+    slots = {"facts": {"place": "东阳市", "origin": "东阳市", "institution_type": "township_health_center",
+                       "activity": "health_exam"},
+             "case_clause": "m3.2", "last_kind": "eligibility", "last_clause": "m3.2", "last_place": "东阳市"}
+    msgs, _ = run("东阳为啥不算 不都是金华的吗", "ask_county", matcher, slots)
+    assert cited(msgs)[0] == "scope"
+    assert not any("eligibility" in p for p in payloads(msgs))
+    county = [p["county"] for p in payloads(msgs) if "county" in p]
+    assert county and county[0]["name"] == "东阳市" and county[0]["is_mountain_county"] is False
+
+
+def test_an_item_of_an_answer_of_several_parts_is_referred_to_by_its_place(matcher):
+    msgs, slots = run("两个问题 1 飞地人才落户按哪边的标准 2 见习示范基地认定山区县有啥优惠", "ask_clause", matcher)
+    assert slots["last_parts"][:2] == ["m2", "m6"]
+    after = {**slots, "last_parts": slots["last_parts"]}
+    msgs, out = run("第一个再细说一下 看病也能享受吗", "ask_clause", matcher, after)
+    assert cited(msgs)[0] == "m2" and "医疗服务" in msgs[0]["text"]
+    assert "last_parts" not in out  # the parts stay, for "第二个是谁负责" next
+    msgs, out = run("那见习基地呢", "ask_clause", matcher, after)
+    assert out.get("last_parts", "unset") is None  # another question: nothing to refer to by number
+    msgs, _ = run("最后那个具体说说", "ask_clause", matcher, after)
+    assert cited(msgs)[0] == "m6"
+    # the item read is that answer's: with none before, or past its last, the measure discussed stays
+    from actions.understanding import Understanding
+
+    def discussed(text, parts):
+        return Understanding.from_tracker(tracker(text, "ask_clause", matcher, {
+            "last_clause": "m9", "last_kind": "clause", "last_parts": parts})).last_clause
+    assert discussed("第二个展开说说", ["scope", "m3.1", "m8"]) == "m3.1"
+    assert discussed("第二个展开说说", None) == "m9"
+    assert discussed("第五个展开说说", ["scope", "m3.1", "m8"]) == "m9"
+    assert discussed("第二个展开说说", ["scope", "", "m8"]) == "m9"  # (that part cited nothing)
+    assert discussed("第二个月能办下来吗", ["scope", "m3.1", "m8"]) == "m9"
+
+
+def test_a_word_asked_as_a_not_a_ends_a_question_of_its_own(matcher):
+    msgs, _ = run("想问三件事 1 飞地人才买房资格按哪里的标准 2 博士后出站去衢州民企补不补 3 职称评审有没有倾斜",
+                  "ask_clause", matcher)
+    assert {"m2", "m1", "m3.1"} <= set(cited(msgs))
+    # what the first asks is how the document settles it: 飞入地's standards, no verdict
+    assert msgs[0]["text"].startswith("（1）") and "参照飞入地相应人才标准" in msgs[0]["text"].split("（2）")[0]
+
+
+def test_whether_a_place_belongs_to_a_city_is_a_question_of_the_place(matcher):
+    slots = {"facts": {"place": "三门县", "origin": "衢州市", "role": "student", "activity": "grassroots_job"},
+             "case_clause": "m6", "last_kind": "eligibility", "last_clause": "m6"}
+    msgs, _ = run("三门是台州的对吧 我同学非说是宁波的", "nlu_fallback", matcher, slots, confidence=0.4)
+    county = [p["county"] for p in payloads(msgs) if "county" in p]
+    assert county and county[0]["name"] == "三门县" and county[0]["is_mountain_county"] is True
+    assert "台州" in msgs[0]["text"] and not any("eligibility" in p for p in payloads(msgs))
+
+
+def test_whether_a_measure_names_the_local_departments_is_answered_from_its_units(matcher):
+    msgs, _ = run("第九条呢 是不是也带着市县相关部门", "ask_clause", matcher, {"last_clause": "m8", "last_kind": "units"})
+    assert cited(msgs)[0] == "m9" and "只有省人力社保厅" in msgs[0]["text"]
+    msgs, _ = run("第七条的责任单位有市县相关部门吗", "ask_clause", matcher)
+    assert cited(msgs)[0] == "m7" and "以及市县相关部门" in msgs[0]["text"]
+
+
+def test_a_group_the_writer_named_before_is_not_said_of_a_relative_asked_about_now(matcher):
+    slots = {"unnamed_group": "退休人员", "last_kind": "out_of_scope", "last_clause": "effective"}
+    msgs, _ = run("我孙女在丽水学院读大四 毕业后想回来考乡镇的岗位 省里有照顾吗", "ask_eligibility", matcher, slots)
+    assert "退休人员" not in msgs[0]["text"]
+    assert "孙女" in msgs[0]["text"] and "孙子" not in msgs[0]["text"]
+    assert cited(msgs)[0] == "m6"

@@ -175,6 +175,22 @@ def test_partly_covered_city_asks_for_the_county(kb):
     assert [b.payload_value for b in question.buttons] == ["永嘉县", "平阳县", "苍南县", "文成县", "泰顺县"]
 
 
+def test_a_partly_covered_city_alone_is_its_urban_districts_where_the_rule_says_so(kb):
+    # a venture or an enterprise "在杭州": 杭州市区, none of whose districts is of the 26
+    for cid, facts in (("m7", {"activity": "startup", "role": "graduate", "years_since_graduation": 3,
+                               "place": "杭州市"}),
+                       ("m4.1", {"employer_type": "private", "origin": "温州市"})):
+        result = kb.evaluate(cid, facts)
+        assert result.verdict == "not_eligible", (cid, result)
+        said = " ".join(result.unmet)
+        assert "市区" in said and ("淳安县" in said if cid == "m7" else "泰顺县" in said), said
+    # a city all of whose counties are covered is judged as covered
+    assert kb.evaluate("m7", {"activity": "startup", "role": "graduate", "years_since_graduation": 3,
+                              "place": "衢州市"}).verdict == "eligible"
+    # a rule without it asks (a township health centre "在温州" is as likely in 文成 as in 瓯海)
+    assert kb.evaluate("m3.2", {**NURSE, "place": "温州市"}).verdict == "need_info"
+
+
 def test_rule_clauses(kb):
     assert kb.rule_clauses() == ["m1", "m2", "m3.1", "m3.2", "m4.1", "m4.2", "m6", "m7"]
     for cid in ("m8", "m9", "scope"):
@@ -182,6 +198,22 @@ def test_rule_clauses(kb):
             kb.evaluate(cid, {})
     with pytest.raises(KBError):
         kb.evaluate("m99", {})
+
+
+def test_clauses_testing_a_fact(kb):
+    # each measure whose rule has a condition on the fact, in the document's order, once
+    for fact in ("postdoc_status", "place", "role", "activity", "employer_type", "origin"):
+        expected = [cid for cid in kb.rule_clauses() if any(c.fact == fact for c in kb.rules[cid].conditions)]
+        assert kb.eligibility.clauses_testing(fact) == expected
+    assert kb.eligibility.clauses_testing("postdoc_status") == ["m1"]
+    assert kb.eligibility.clauses_testing("no_such_fact") == []
+
+
+def test_what_each_measure_is_for(kb):
+    assert kb.eligibility.undertakings("m4.2") == ["secondment"]
+    assert kb.eligibility.undertakings("m7") == ["startup"]
+    assert kb.eligibility.undertakings("m3.2") == ["health_exam", "title_evaluation"]
+    assert kb.eligibility.undertakings("m1") == [] and kb.eligibility.undertakings("m99") == []
 
 
 def test_applicable(kb):

@@ -74,3 +74,28 @@ def test_normalise_facts_accepts_chinese_values(kb):
 ])
 def test_a_phrase_can_state_two_facts(kb, text, expected):
     assert kb.extract_facts(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # the family's home is the relative's too
+    ("你好 我女儿前年从宁波读完研回来了 想在老家开个茶叶店 我们家是松阳的 她能享受不", {"place": "松阳县"}),
+    # a value only of the past does not undo the correction ("之前是跟国企合作过")
+    ("哦不对 说错了 不是国企 是一家民营的科技公司 之前是跟国企合作过", {"employer_type": "private"}),
+    ("说错了 以前是民企 现在是国企", {"employer_type": "state_owned"}),
+    # the years said instead, with a word before them
+    ("毕业不是5年 是整整10年 在云和 创业那个还能放宽吗", {"years_since_graduation": 10}),
+    ("不是毕业3年，是足足13年了", {"years_since_graduation": 13}),
+    # an exam asked of as "考个中级" is the health exam
+    ("我妈在庆元一个村卫生室干了二十年 今年想考个中级", {"activity": "health_exam"}),
+])
+def test_facts_read_from_a_story(kb, text, expected):
+    facts = kb.read_facts(text).facts
+    assert {k: facts.get(k) for k in expected} == expected, facts
+
+
+def test_english_years_of_graduation(kb):
+    from policy_kb.romanized import romanize
+    for text, years in (("I graduated in 2019 and want to start a business in Longquan", 2019),
+                        ("I finished my master's in the UK in 2020 and moved back home to Lishui", 2020)):
+        facts = kb.read_facts(romanize(text)).facts
+        assert facts.get("years_since_graduation") == kb.today().year - years, (text, facts)

@@ -85,6 +85,8 @@ BROKEN = [
      ["eligibility.yml: rules[0].ask_order", "employer_type"]),
     ("eligibility.yml", lambda d: d["rules"][0]["conditions"][2]["cities"].append("苏州市"),
      ["eligibility.yml: rules[0].conditions[2].cities[2]", "苏州市"]),
+    ("eligibility.yml", lambda d: d["rules"][0]["conditions"][3].__setitem__("city_alone", "urban"),
+     ["eligibility.yml: rules[0].conditions[3].city_alone", "place condition"]),
     ("eligibility.yml", lambda d: d["facts"]["role"].__setitem__("type", "text"),
      ["eligibility.yml: facts.role.type"]),
     ("glossary.yml", lambda d: d["glossary"][0]["related"].append("m99"),

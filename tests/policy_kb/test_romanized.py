@@ -179,6 +179,11 @@ def test_english_phrases_from_the_glossary(text, expected):
     ("Songyang county de minqi you butie ma", "松阳县 de 民企 you 补贴 ma"),
     ("wo shi bsh, xiang qu suichang de minqi", "wo shi 博士后, xiang qu 遂昌 de 民企"),
     ("biye 7 nian le", "毕业 7 年 le"),      # the words of a fact (years since graduation), and 年 after a number
+    # the pinyin of the phrases of asking ("lishui de dou suan ma", "na shi na ge bumen guan de")
+    ("lishui de dou suan ma", "丽水 de 都算吗"),
+    ("na shi na ge bumen guan de", "那是哪个部门管的"),
+    ("zhe ge wenjian shi ji ge bumen lianhe fa de", "这个文件 shi 几个部门联合 fa de"),
+    ("Do you have a map", "Do you have a map"),  # English stays English
 ])
 def test_mixed_questions_read_as_chinese(text, expected):
     assert clean_user_text(text) == expected
