@@ -356,6 +356,15 @@ class Understanding:
         return bool(self.entities.get("measure")) or any(
             not c.about_document for c, _ in get_kb().clauses_for_topic(self.text))
 
+    def turns_to_another_undertaking(self, cid: str) -> bool:
+        """The message tells of an undertaking measure ``cid`` is not for, and names a measure that
+        is ("那他要是不考了 自己开个店做生意 贷款能不能优惠点" while 基层岗位 was asked of)."""
+        kb = get_kb()
+        doing = self.new_facts().get("activity")
+        if not doing or not kb.eligibility.undertakings(cid) or doing in kb.eligibility.undertakings(cid):
+            return False
+        return any(doing in kb.eligibility.undertakings(c.id) for c, _ in kb.clauses_for_topic(self.text))
+
     def names_local_units(self) -> bool:
         """The message names the local departments a measure's line of responsible units may end
         with (as the knowledge base has them): "第九条呢 是不是也带着市县相关部门"."""
@@ -728,8 +737,10 @@ class Understanding:
         rule = set(kb.rule_clauses())
         if self.case_clause in rule and self.corrects_the_case():
             return kb.clause(self.case_clause)
-        # A case under way stays on its measure unless the message clearly names another.
-        ranked = [] if self.pending_clause and not self.topic_beyond(self.pending_clause) else self.clause_candidates()
+        # A case under way stays on its measure unless the message clearly names another, or turns
+        # to another undertaking that a measure it names is for.
+        ranked = [] if self.pending_clause and not self.topic_beyond(self.pending_clause) \
+            and not self.turns_to_another_undertaking(self.pending_clause) else self.clause_candidates()
         # (the document's own parts judge no case: "我们厂不在什么山区县，就在义乌" goes on with the measure)
         ranked = [(c, s) for c, s in ranked if not c.about_document]
         own = self._for_the_undertaking(ranked, facts)

@@ -1188,3 +1188,16 @@ def test_a_group_the_writer_named_before_is_not_said_of_a_relative_asked_about_n
     assert "退休人员" not in msgs[0]["text"]
     assert "孙女" in msgs[0]["text"] and "孙子" not in msgs[0]["text"]
     assert cited(msgs)[0] == "m6"
+
+
+def test_a_case_under_way_gives_way_to_another_undertaking_a_named_measure_is_for(matcher):
+    # asked about 基层岗位 (a question pending on 第六条), then a shop of one's own and a loan: 第七条
+    slots = {"facts": {"place": "淳安县", "origin": "杭州市"}, "case_clause": "m6", "pending_clause": "m6",
+             "last_kind": "eligibility", "last_clause": "m6", "subject": "relative:孙子"}
+    msgs, _ = run("哦哦 那他要是不考了 自己开个店做生意 贷款能不能优惠点", "ask_eligibility", matcher, slots)
+    verdicts = [p["eligibility"] for p in payloads(msgs) if "eligibility" in p]
+    assert verdicts and verdicts[0]["clause_id"] == "m7"
+    # an undertaking the pending measure is for keeps it ("那考基层岗位呢" stays on 第六条)
+    msgs, _ = run("他就是想考基层的岗位", "inform", matcher, slots)
+    verdicts = [p["eligibility"] for p in payloads(msgs) if "eligibility" in p]
+    assert verdicts and verdicts[0]["clause_id"] == "m6"

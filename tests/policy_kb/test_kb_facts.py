@@ -87,6 +87,7 @@ def test_a_phrase_can_state_two_facts(kb, text, expected):
     ("不是毕业3年，是足足13年了", {"years_since_graduation": 13}),
     # an exam asked of as "考个中级" is the health exam
     ("我妈在庆元一个村卫生室干了二十年 今年想考个中级", {"activity": "health_exam"}),
+    ("卫中考试 山区县单独划线 我乡卫 在庆元 适用不", {"activity": "health_exam", "institution_type": "township_health_center"}),
 ])
 def test_facts_read_from_a_story(kb, text, expected):
     facts = kb.read_facts(text).facts
