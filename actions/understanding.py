@@ -360,10 +360,16 @@ class Understanding:
         """The message tells of an undertaking measure ``cid`` is not for, and names a measure that
         is ("那他要是不考了 自己开个店做生意 贷款能不能优惠点" while 基层岗位 was asked of)."""
         kb = get_kb()
-        doing = self.new_facts().get("activity")
-        if not doing or not kb.eligibility.undertakings(cid) or doing in kb.eligibility.undertakings(cid):
+        if not self._tells_another_undertaking_than(cid):
             return False
+        doing = self.new_facts()["activity"]
         return any(doing in kb.eligibility.undertakings(c.id) for c, _ in kb.clauses_for_topic(self.text))
+
+    def _tells_another_undertaking_than(self, cid: str) -> bool:
+        """The message tells of an undertaking, and measure ``cid`` is for others only."""
+        doing = self.new_facts().get("activity")
+        theirs = get_kb().eligibility.undertakings(cid)
+        return bool(doing and theirs and doing not in theirs)
 
     def names_local_units(self) -> bool:
         """The message names the local departments a measure's line of responsible units may end
@@ -756,10 +762,8 @@ class Understanding:
                 return None  # "就业补助资金山区县能多分一些吗": a measure that judges no one
         if self.pending_clause and self.pending_clause in rule:
             return kb.clause(self.pending_clause)
-        doing = self.new_facts().get("activity")
         if self.last_kind in ("eligibility", "clause") and self.last_clause in rule and not (
-                self.last_kind == "clause" and doing and kb.eligibility.undertakings(self.last_clause)
-                and doing not in kb.eligibility.undertakings(self.last_clause)):
+                self.last_kind == "clause" and self._tells_another_undertaking_than(self.last_clause)):
             # (a measure only quoted does not hold a case of another undertaking: "…毕业后想回来考乡镇的
             # 岗位" after 挂职 was quoted for retirees; a verdict's measure does: "我爸在建德梅城开厂 他参加呢")
             return kb.clause(self.last_clause)

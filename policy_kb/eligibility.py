@@ -73,6 +73,11 @@ class EligibilityEngine:
                     for syn in ev.synonyms:
                         table.setdefault(normalise(syn), value)
                 self._enum_lookup[key] = table
+        # (what each measure is for: the activities its rule lists, then those a condition accepts)
+        self._undertakings: Dict[str, List[str]] = {
+            cid: list(dict.fromkeys([*rule.activities, *(
+                v for c in rule.conditions if c.fact == "activity" and c.in_ for v in c.in_)]))
+            for cid, rule in rules.items()}
         self._testing: Dict[str, List[str]] = {}
         for cid, rule in rules.items():
             for cond in rule.conditions:
@@ -84,11 +89,7 @@ class EligibilityEngine:
     def undertakings(self, clause_id: str) -> List[str]:
         """What a measure is for, as activities: those its rule lists, and those a condition accepts
         (第四条第二段: 挂职; 第七条: 创业); none for a measure of no one undertaking."""
-        rule = self.rules.get(clause_id)
-        if rule is None:
-            return []
-        accepted = [v for c in rule.conditions if c.fact == "activity" and c.in_ for v in c.in_]
-        return list(dict.fromkeys([*rule.activities, *accepted]))
+        return list(self._undertakings.get(clause_id, ()))
 
     def clauses_testing(self, fact: str) -> List[str]:
         """The measures whose rules test a fact ("postdoc_status": 第一条's alone)."""
