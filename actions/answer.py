@@ -240,16 +240,20 @@ class Answerer:
     def _fold_place_questions(self, parts: List[List[Any]]) -> List[List[Any]]:
         """"横店镇的影视公司算不算山区县企业，去省人才市场招聘能免展位费吗": whether the place is
         covered is part of the verdict on a measure that tests it, not a question of its own."""
+        # (the place in the role the measure tests: "说是去文成县，这算山区26县里的吧" is where one
+        # goes, which 挂职's verdict, testing where one is sent from, does not answer)
+        facts = self.u.new_facts()
         tests_place = {cid for cid, rule in self.kb.rules.items()
-                       if any(c.fact in ("place", "origin") for c in rule.conditions)}
+                       if any(c.fact in ("place", "origin") and facts.get(c.fact) == facts.get("place")
+                              for c in rule.conditions)}
         # (not a point asked of the measure, "飞地人才归哪认定", nor what it holds, "山区县评职称有什么
         # 倾斜", which no verdict answers)
         judged = [p for p in parts if p[1][0] == "clause" and not UNITS_QUESTION.search(p[0])
                   and not self.kb.aspect_of(p[0]) and not _ASKS_WHAT.search(p[0]) and
                   any(cid == p[1][1] or cid.startswith(p[1][1] + ".") for cid in tests_place)]
-        if not judged or not self.u.new_facts().get("place"):
+        if not judged or not facts.get("place"):
             return parts
-        place = self.u.new_facts()["place"]
+        place = facts["place"]
         out: List[List[Any]] = []
         for text, target in parts:
             # (not "龙游和东阳是不是都算山区县？龙游的企业…参展费": 东阳 is asked about too; nor
@@ -408,6 +412,9 @@ class Answerer:
         if found and (_COUNTY_CUE.search(piece) or (previous and previous[0] == "county")) \
                 and all(c.id == kb.scope_clause.id for c, _ in topics):
             return ("county", found[0].name)
+        if not found and "山区" in piece and (places.COUNT.search(piece) or places.LIST_ALL.search(piece)) \
+                and all(c.id == kb.scope_clause.id for c, _ in topics):
+            return ("county", "")  # "2.山区县一共多少个": the list of them, city by city
         if topics and topics[0][1] >= _OWN_PART_WEIGHT:
             return ("clause", topics[0][0].id.split(".")[0] if topics[0][0].is_parent else topics[0][0].id)
         hits = kb.search(piece, k=1)
@@ -446,7 +453,7 @@ class Answerer:
             if theirs.subject.kind == "self" and not _SELF_STATEMENT.search(other):
                 # (the fact is gone when the words that name a measure are left out; "中职毕业的算不算
                 # 高校毕业生" still says who the writer is)
-                left = self.kb.read_facts(self.kb.index.without_topics(other)).facts
+                left = self.kb.read_facts(self.kb.without_topics(other)).facts
                 facts = {k: v for k, v in facts.items()
                          if not (k in WHO and k not in own.facts and theirs.facts.get(k) == v and left.get(k) != v)}
         # A measure named by its number ("第九条讲什么") is the part's own, as the model would tag it.
@@ -724,13 +731,19 @@ class Answerer:
         line = render.aspect_sentence(self.kb.aspect_answer(clause.id, aspect)) if aspect else None
         # ("补助是发给企业还是发给本人", "那钱呢 能给多少": the point is what was asked, not whether)
         return render.verdict_reply(verdict, clause, address=self.u.subject().address, aspect=line,
-                                    place=self._place_judged(clause.id, facts), question=self.u.text,
+                                    place=self._place_judged(clause.id, facts, verdict), question=self.u.text,
                                     whole=self.u.several_points, aspect_first=not ASKS_IF.search(self.u.text))
 
-    def _place_judged(self, cid: str, facts: Dict[str, Any]):
-        """The place a measure's rule tests, as the facts give it (for the answer's county), or None."""
-        tested = [c.fact for c in self.kb.rules[cid].conditions if c.fact in ("place", "origin")]
-        return self.kb.find_place(facts[tested[0]]) if tested and facts.get(tested[0]) else None
+    def _place_judged(self, cid: str, facts: Dict[str, Any], verdict=None):
+        """The place a measure's rule tests, as the facts give it (for the answer's county), or None:
+        the one that rules the case out ("不是文成，是去瑞安": where one is sent), else the one the
+        message names."""
+        tested = [c.fact for c in self.kb.rules[cid].conditions if c.fact in ("place", "origin") and facts.get(c.fact)]
+        failing = [f for f in tested if verdict is not None and f in verdict.unmet_facts]
+        # (else the one this message names: "说是去文成县，这算山区26县里的吧" of where one is sent)
+        named = [f for f in tested if any(m.name == facts[f] for m in self.u.place_matches())]
+        tested = failing or named or tested
+        return self.kb.find_place(facts[tested[0]]) if tested else None
 
     def on_resume(self):
         """Back to the case judged earlier: the same measure, judged on everything said since."""
@@ -751,7 +764,7 @@ class Answerer:
             return [render.Reply(messages.ASK_ABOUT_YOU)]
         _, verdicts, extra, asked = plan
         top = render.top_verdict(verdicts, asked)
-        place = self._place_judged(top.clause_id, facts) if top is not None and top.clause_id in self.kb.rules else None
+        place = self._place_judged(top.clause_id, facts, top) if top is not None and top.clause_id in self.kb.rules else None
         reply = places.applicable_reply(verdicts, extra, address=self.u.subject().address, question=self.u.text,
                                         place=place, asked=asked)
         first = extra[0] if extra else self.kb.clause(verdicts[0].clause_id)

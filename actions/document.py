@@ -139,8 +139,11 @@ def document_reply(text: str, aspect: Optional[str] = None, named: Any = None) -
     passage = None
     if len(clause.passages) > 1:
         wanted = {"number": doc.number, "addressees": doc.addressees, "issued": when_iss,
-                  "publicity": doc.publicity}.get(aspect, issuers[0].full_name)
-        passage = next((p for p in clause.passages if squash(wanted) in squash(p)), clause.passages[-1])
+                  "publicity": doc.publicity, "title": doc.short_title}.get(aspect)
+        # (the signatures hold every issuer; the title names the first of them too)
+        names = [wanted] if aspect in ("number", "addressees", "issued", "publicity", "title") \
+            else [d.full_name for d in issuers]
+        passage = next((p for p in clause.passages if all(squash(n) in squash(p) for n in names)), clause.passages[-1])
     reply = Reply(join(lead, quote(clause, passage)))
     reply.add_citations([clause])
     if aspect == "issuers":

@@ -14,7 +14,7 @@ from typing import Callable, Dict, Optional
 
 from policy_kb import PLAUSIBLE, get_kb
 from policy_kb.facts import CORRECTION
-from policy_kb.text import last_clause
+from policy_kb.text import last_clause, normalise
 
 from actions import places
 from actions.config import OOS_TRUST_CONFIDENCE
@@ -26,6 +26,8 @@ from actions.understanding import (AS_IT_STANDS, COUNTY_QUESTION, DEICTIC, INTEN
 # Who issued the document, not who is responsible for a measure ("是哪个部门发的", "联合印发").
 ISSUED = re.compile(r"发的|印发|发文|联合发|下发|出台|签发|落款")
 # Words that ask about this document's own measures, wherever the person is ("能按山区县那个放宽到十年的吗").
+# Words only the document's own facts are asked with ("标题全称", "文号", "主送").
+THE_DOCUMENTS_OWN = re.compile(r"标题|全称|文号|主送|发文|印发|公开方式")
 THIS_DOCUMENT = re.compile(r"山区|这个文件|文件里|本文件|这个政策|那个政策|这项政策|这个意见|那个放宽|那个补助")
 # Words that ask what a department is responsible for.
 RESPONSIBILITY = re.compile(r"负责|管|哪块|哪条|哪项|哪几条|牵头|职责|分工|责任")
@@ -149,13 +151,15 @@ def _first_kind(u: Understanding) -> str:
         # (not "要向哪个部门申请，流程是啥", "要准备啥材料 找哪个部门办": what the document says of that
         # point, whose answer names the units too)
         return "units"  # "刚才那个是哪几个部门牵头的", even while a case is under way
-    if get_kb().not_covered(u.text):
+    matter = get_kb().not_covered(u.text)
+    if matter and not _only_tells_who_asks(u, matter):
         return "out_of_scope"  # another matter or another document
     if u.last_kind == "out_of_scope" and DEICTIC.match(u.text) and len(u.text) <= 10 and u.place_matches() \
             and set(u.new_facts()) <= {"place", "origin"} and not u.names_a_measure():
         return "out_of_scope"  # "那杭州呢" after 温州's 公积金: the same other matter, for another place
     if get_kb().unnamed_group(u.text) and not u.strong_topic() \
-            and not (u.place_matches() and COUNTY_QUESTION.search(u.text)):
+            and not (u.place_matches() and COUNTY_QUESTION.search(u.text)) \
+            and not (u.department() and WHICH_OF_ITS.search(u.text)):  # ("我是人民银行一个县支行的信贷科员…跟我们人行有关的是哪一条")
         return "unnamed"  # "灵活就业人员 这个文件里有没有说到"
     if OWN_PLACE.search(u.text) and COUNTY_QUESTION.search(u.text) and u.last_place and not u.place_matches() \
             and not u.names_a_measure() and not u.new_facts():
@@ -204,12 +208,14 @@ def _first_kind(u: Understanding) -> str:
     if u.last_kind == "clause" and u.last_clause in get_kb().rule_clauses() and u.new_facts() \
             and not u.topic_beyond(u.last_clause) and u.describes_a_case(get_kb().clause(u.last_clause)):
         return "eligibility"  # "我们公司注册地在义乌佛堂，不在山区县" after the clause on 参展费: that case
+    if u.intent in ("out_of_scope", "nlu_fallback") and _of_the_document(u) \
+            and (u.last_kind == "document" or THE_DOCUMENTS_OWN.search(u.text)):
+        return "document"  # "标题全称怎么写？" after who it is addressed to
     if u.intent in ("out_of_scope", "nlu_fallback"):
         return _from_evidence(u)
     if u.department() and WHICH_OF_ITS.search(u.text) and not u.strong_measure():
         return "department"  # "人行杭州中心支行在这份意见里出现在哪一条": the measures it is responsible for
-    if u.intent != "ask_document" and aspect_of(u.text) in ("addressees", "issuers", "number", "title", "publicity") \
-            and not u.names_a_measure() and not u.place_matches() and not u.department():
+    if u.intent != "ask_document" and _of_the_document(u):
         return "document"  # "那主送单位呢": a fact of the document itself, whatever the model read
     kind = INTENT_KIND.get(u.intent)
     if kind is None:
@@ -366,6 +372,25 @@ def _units(u: Understanding) -> Optional[str]:
     if not u.clause_candidates(use_context=True) and u.department():
         return "department"
     return None
+
+
+def _only_tells_who_asks(u: Understanding, matter: str) -> bool:
+    """Another matter the message names only to tell who asks, in a clause that neither asks nor
+    names a measure, while another clause asks of a measure named strongly ("我们是缙云的一家民营
+    养老院，护理员想参加职业技能等级认定，文件有支持吗"; not "公积金贷款能贷多少额度，怎么算的")."""
+    kb = get_kb()
+    if not u.strong_measure() or matter not in kb.document.other_matters:
+        return False
+    clauses = [c for c in re.split(r"[，,。；;！!？?\s]", normalise(u.text)) if c]
+    holding = [c for c in clauses if matter in c]
+    return bool(holding) and all(not QUESTIONING.search(c) and not kb.clauses_for_topic(c) for c in holding)
+
+
+def _of_the_document(u: Understanding) -> bool:
+    """A fact of the document itself is asked (its addressees, issuers, number, title, publicity),
+    not of a measure, a place or a department."""
+    return aspect_of(u.text) in ("addressees", "issuers", "number", "title", "publicity") \
+        and not u.names_a_measure() and not u.place_matches() and not u.department()
 
 
 def _department(u: Understanding) -> Optional[str]:

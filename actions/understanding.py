@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from rasa_sdk import Tracker
 
 from policy_kb import PLAUSIBLE, get_kb
-from policy_kb.facts import CORRECTION, WHEN_BEFORE
+from policy_kb.facts import CORRECTION, NEAR_AFTER, NEAR_BEFORE, WHEN_BEFORE
 from policy_kb.models import Subject
 from policy_kb.places import most_specific, specificity
 from policy_kb.text import CLAUSE_STOP, SENTENCE_END_MARKS, clean_user_text, cn_number
@@ -36,7 +36,10 @@ INTENT_KIND = {
 # One of the answers to a message of several questions, by its place ("第二个展开说说", "最后那个").
 ITEM_OF_THE_ANSWER = re.compile(r"第([一二三四五1-5])(?:个|个问题|个回答)(?![月年人])|(最后|后面)(那|一)个|(前面|头)(那|一)个")
 DEICTIC = re.compile(r"^(那|那么)|这个|这条|这项|这一条|该项|该条|它|上面|刚才|前面")
-# Words that ask about a particular detail of a clause rather than its whole text.
+# "那条线", "这个补助", "刚才那项认定": a thing of what was discussed, pointed at by a word for it.
+THAT_ONE = re.compile(r"(那|这|刚才那|刚说的那|上面那|前面那)(一)?(条|个|项|种|段|次)(?P<noun>[\u4e00-\u9fff]{1,3})")
+# Words too general to tell one measure from another ("那个人", "这个政策").
+GENERIC_NOUN = re.compile(r"人|事|事情|东西|政策|文件|意见|规定|地方|问题|情况|条件|措施|举措|部门|单位|的|是|就|也|还|要|能|可")
 # The person speaks of their own case ("我能拿吗", "我们公司可以享受吗").
 SELF_REFERENCE = re.compile(r"我|本人|我们|咱们|俺")
 # A topic this strong names a measure on its own ("创业担保贷款"); a weaker one ("两年") does not
@@ -44,6 +47,7 @@ SELF_REFERENCE = re.compile(r"我|本人|我们|咱们|俺")
 STRONG_TOPIC = 4
 # Scores closer than this between two clauses, neither confident, make a question ambiguous.
 AMBIGUITY_MARGIN = 0.03
+# Words that ask about a particular detail of a clause rather than its whole text.
 DETAIL = re.compile(r"认定|审核|审批|申报|申请|发放|办理|怎么|如何|多久|多少|几年|标准|条件")
 # Instructions to the assistant itself rather than questions about the document.
 MANIPULATION = re.compile(r"(忽略|无视|忘记|忘掉|别管|不要管|不用管)[^，,。？?]{0,8}?(指令|指示|规则|设定|提示|要求|限制)|"
@@ -69,7 +73,7 @@ SINGLE_UNIT = re.compile(r"(只|仅)(写了|有|列了|列)?[^，,。？?]{0,10}
                          r"责任单位(只有|仅有|就)[^，,。？?]{1,10}(一家|一个)|"
                          r"(一家|一个部门|一个单位)(单独)?负责|单独负责|"
                          r"(哪一?条|哪一?项|哪个)[^，,。？?]{0,6}责任单位(只有|仅有|就只?有|只写了?|只列了?)|"
-                         r"(没带|没有|不含|不包括|没写|没列|没跟|不带|没加)(上)?市县")
+                         r"(没带|没有|不含|不包括|没写|没列|没跟|不带|没加)(写|列|带|包括|包含|含)?(上)?[“\"「『]?市县")
 # Facts that only a person's own case has, never the name of a measure ("高校毕业生创业扶持").
 OWN_CASE_FACTS = ("place", "origin", "years_since_graduation", "employer_type", "institution_type", "postdoc_status")
 # The facts that say who a person is.
@@ -92,8 +96,6 @@ QUALIFIES = re.compile(r"享受|符合|够格|有份|能拿|能领|能申请")
 FROM_PLACE = re.compile(r"(从|来自)$")
 # A question that asks of someone what was asked before ("她呢", "那我妈呢", "他也一样吗").
 SAME_QUESTION = re.compile(r"呢[\W]*$|也(一样|能|可以|行|算)|同样")
-# A place named only as near the one asked about ("福建浦城呢 我们就挨着江山").
-NEAR_PLACE = re.compile(r"(离|距离?|靠近|邻近|挨着|紧挨着?|毗邻|靠着|临近|接壤|紧邻)(你们|我们|咱们|他们)?$")  # ("离你们开化")
 # What a place was, not what it is ("以前苍南的龙港镇", "原来属于苍南").
 PAST_PLACE = re.compile(r"(" + WHEN_BEFORE + r")(是|属于|归|在)?[^，,。；;！!？?]{0,2}$")
 # A message that asks something ("…有啥好处", "哪几类", "…没").
@@ -264,7 +266,7 @@ class Understanding:
                 and not RESUME.search(self.text) and not QUALIFIES.search(self.text)
                 and not self.entities.get("measure") and kb.measure_reference(self.text) is None
                 and not self.place_matches() and not kb.not_covered(self.text)
-                and self._names_another_first(last) and kb.echoes(last.id, self.text))
+                and self._names_another_first(last) and (kb.echoes(last.id, self.text) or self.points_at_the_last()))
         return self._echoes
 
     def carries_content(self) -> bool:
@@ -334,6 +336,21 @@ class Understanding:
             words = m and (m.group("x") or m.group("y"))
             self._mentioned = (words if words and len(get_kb().clauses_mentioning(words)) >= 2 else None,)
         return self._mentioned[0]
+
+    def points_at_the_last(self) -> bool:
+        """The message points back at the measure just discussed by one of its own words ("分院的
+        医生能用那条线吗" after the exam's 单独划定的合格线; "那个补助要多久才发" after 第一条's 补助),
+        whatever else it names."""
+        kb = get_kb()
+        last = kb.clauses.get(self.last_clause or "")
+        if last is None or last.measure is None or self.last_kind not in _ANSWERED_ON_A_MEASURE:
+            return False
+        for m in THAT_ONE.finditer(self.text):
+            noun = m.group("noun")
+            if any(noun[:n] in last.text for n in range(len(noun), 0, -1)
+                   if not GENERIC_NOUN.fullmatch(noun[:n]) and not QUESTIONING.match(noun[n - 1:])):
+                return True
+        return False
 
     def asks_more_of_the_last(self) -> bool:
         """A short question that names nothing of its own, right after a measure was discussed: more
@@ -427,7 +444,7 @@ class Understanding:
             if named is not None:
                 return [(named, float("inf"))]
         topics = kb.clauses_for_topic(self.text)
-        if self.echoes_the_last():
+        if self.echoes_the_last() or self.points_at_the_last():
             last = kb.clause(self.last_clause)
             return [(last, 1.0)] + [(c, 0.0) for c, _ in topics if c.id != last.id]
         if self.mountain_counties_of_the_measure():
@@ -535,6 +552,10 @@ class Understanding:
             at = starts.get(match.name, -1)
             return at > 0 and bool(words.search(self.text, max(0, at - 6), at))
 
+        def said_near(match) -> bool:
+            # named only as near the one asked about ("福建浦城呢 我们就挨着江山", "歙县跟淳安挨着")
+            return said_before(match, NEAR_BEFORE) or match.name in ends and bool(NEAR_AFTER.match(self.text, ends[match.name]))
+
         def not_asked(match) -> bool:
             # ("我在金华市区上班，家在磐安，金华算山区县吗": the place of the clause that asks; a place
             # said alone, "衢州市区算不算，柯城区", is asked too)
@@ -551,7 +572,7 @@ class Understanding:
         asked = [m for m in kept if not not_asked(m)]
         # (a place one came from, "是从临海搬到矾山了", as a place of the past)
         return sorted(kept or found, key=lambda m: (said_before(m, PAST_PLACE) or said_before(m, FROM_PLACE)
-                                                    or said_before(m, NEAR_PLACE),
+                                                    or said_near(m),
                                                     bool(asked) and not_asked(m),
                                                     specificity(m)))
 
@@ -749,7 +770,7 @@ class Understanding:
             and not self.turns_to_another_undertaking(self.pending_clause) else self.clause_candidates()
         # (the document's own parts judge no case: "我们厂不在什么山区县，就在义乌" goes on with the measure)
         ranked = [(c, s) for c, s in ranked if not c.about_document]
-        own = self._for_the_undertaking(ranked, facts)
+        own = self._for_the_undertaking(ranked, facts) or self._the_one_for_the_undertaking(ranked, facts)
         if own is not None:
             return own
         for clause, _ in ranked[:1]:
@@ -786,6 +807,20 @@ class Understanding:
         if len(fits) == 2:  # neither rules it out: the one about it ("…评中级职称能倾斜吗": 第三条)
             fits = [c for c in fits if facts["activity"] in kb.eligibility.rules[c.id].activities]
         return fits[0] if len(fits) == 1 else None
+
+    def _the_one_for_the_undertaking(self, ranked: List[Tuple[Any, float]], facts: Dict[str, Any]):
+        """The one measure for the undertaking the person tells of, where the words point only
+        weakly at a measure for another ("我孙女在丽水学院读大四 毕业后想回来考乡镇的岗位": 第六条, not
+        第一条 for 丽水); else None."""
+        kb = get_kb()
+        doing = facts.get("activity")
+        if not doing or self.strong_measure() or self.entities.get("measure") or not ranked:
+            return None
+        # (only a measure found by search, for no undertaking: one for another, or named, holds)
+        if not self.from_search or kb.eligibility.undertakings(ranked[0][0].id):
+            return None
+        fits = [cid for cid in kb.rule_clauses() if doing in kb.eligibility.undertakings(cid)]
+        return kb.clause(fits[0]) if len(fits) == 1 else None
 
     def rule_clause_for(self, clause, facts: Dict[str, Any]):
         """The clause whose rule judges a case about `clause` (itself, or the paragraph the facts

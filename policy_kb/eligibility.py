@@ -287,6 +287,8 @@ class EligibilityEngine:
                 return SKIPPED, text, None
             if guard is None and cond.fact not in facts:
                 return UNKNOWN, None, [cond.when.fact, cond.fact]
+        if cond.apart_from is not None and facts.get(cond.fact) in (None, facts.get(cond.apart_from)):
+            return SKIPPED, "", None  # (挂职: where one is sent is tested when it is named)
         if cond.fact not in facts:
             return UNKNOWN, None, None
         value = facts[cond.fact]

@@ -198,7 +198,10 @@ _TO = re.compile(r"(" + _GO + r"|到|赴|往|调到|调往|调去|调入|回到|
 # Going to a mountain county not named ("想回浙江山区县的企业", "去山区工作").
 # (a plan of one's own, not the words of a measure: "省里对去山区县民企的补助")
 _SOME_MOUNTAIN_COUNTY = re.compile(r"(想|打算|准备|计划|考虑|希望|愿意)[^，,。；;！!？?]{0,3}?(" + _GO + r"|到|回|(?<![本原后将未以起出看])来|落户)"
-                                   r"(浙江|省内|咱们|我们)?的?(山区26县|山区二十六县|山区县|山区|26县)")
+                                   r"(浙江|省内|咱们|我们)?的?(山区26县|山区二十六县|山区县|山区|26县)"
+                                   # (or somewhere in Zhejiang, not said where: "上海一家公司，打算在浙江开个分公司")
+                                   r"|(想|打算|准备|计划|考虑)[^，,。；;！!？?]{0,3}?(去|到|来|在|回)浙江(省)?(?!大学|人)"
+                                   r"(?:[^，,。；;！!？?]{0,4}?(?P<setup>开|设|办|建|落地|投资))?")
 _FROM = re.compile(r"(来自|从(?!小))[^，,。；;！!？?]{0,2}$")
 _HOMETOWN = re.compile(r"人(?![民才社事力员])")
 # After a place, whose home it is ("乐清是我老婆老家"): not where the person is now.
@@ -206,17 +209,17 @@ _HOMETOWN_AFTER = re.compile(r"是[^，,。；;！!？?]{0,5}?(老家|家乡|故
 # After a person's word, their home ("我老婆老家", "他家乡"): a place named, not a person asked about.
 _WHOSE_HOME = re.compile(r"的?(老家|家乡|故乡|娘家|婆家)")
 # (also where the person themselves stays, beside where their work is: "人在义乌，公司注册在缙云")
-_HOME = re.compile(r"(我家|家[也都就还]?在|家住|住在|家里在|(?<![记居抓站忍挺顶])住|(?<![个有])人(现在|目前|还|也)?在)[^，,。；;！!？?]{0,2}$")
+_HOME = re.compile(r"(我家|(?<!老)家[也都就还]?在|家住|住在|家里在|(?<![记居抓站忍挺顶])住|(?<![个有])人(现在|目前|还|也)?在)[^，,。；;！!？?]{0,2}$")
 # A place named only to say where something is near ("在江西上饶，离衢州很近", "靠近丽水那边",
 # "和开化交界"): neither where the person is nor where they go.
-_NEAR_BEFORE = re.compile(r"(离|距离?|靠近|邻近|挨着|紧挨着?|毗邻|靠着|临近|接壤)(你们|我们|咱们|他们|[^，,。；;！!？?])?$")
+NEAR_BEFORE = re.compile(r"(离|距离?|靠近|邻近|挨着|紧挨着?|毗邻|靠着|临近|接壤|紧邻)(你们|我们|咱们|他们|[^，,。；;！!？?])?$")
 # A message that goes back to a place talked of before ("回到景宁，…", "再说回开化，…").
 _BACK_TO_TOPIC = re.compile(r"^(那|那么|好的?|嗯)?[，,]?(回到|说回到?|再说回?|回过头(来)?说)$")
 # (not "县城边上", "景区旁边": at the edge of a place is in it)
-_NEAR_AFTER = re.compile(r"[^，,。；;！!？?]{0,2}?(很近|挺近|蛮近|比较近|不远|交界|接壤)")
+NEAR_AFTER = re.compile(r"[^，,。；;！!？?]{0,2}?(很近|挺近|蛮近|比较近|不远|交界|接壤|挨着|紧挨|相邻|毗邻|连着|挨在一起)")
 # Coming back to stay, said after where one went ("我就回来了，现在在…", "回来创业").
 _CAME_BACK = re.compile(r"(就|又|才|已经|早就)回来了|回来了[^。；;！!？?]{0,6}?(现在|如今|目前)|回来(工作|上班|创业|发展|定居)")
-_BACK_HOME = re.compile(r"回(到)?老家|在老家|回家乡|回乡|返乡|回村")
+_BACK_HOME = re.compile(r"回(到)?老家|在老家|回家乡|回乡|返乡|回村|(想|要|打算|准备|计划)回去")
 # Words that correct what was said before (also read by the actions: who a story is about).
 CORRECTION = re.compile(r"不对|说错|说反|搞错|搞反|弄反|记错|记反|数错|算错|搞混|弄错|更正|纠正|其实是|应该是")
 _PAST = re.compile(r"(" + WHEN_BEFORE + r"|早年|老家|户籍|户口|祖籍|出生)[^，,。；;！!？?]{0,8}$")
@@ -262,6 +265,9 @@ _COUNTED = re.compile(r"(几|两|[三四五六七八九十百0-9]+|多|好几|�
 # Right after a person: they asked the writer to ask ("他妈让我问问"), so they are not the one
 # asked about when someone else is named.
 _REQUESTER = re.compile(r"(让|叫|托|要|请|拜托|委托)我(来|帮[他她]?|替[他她]?)?(问|咨询|打听|了解|查)")
+# After a person: what they want another to do ("他爸妈想让他去杭州创业"): that other is asked about.
+# (a few words may come between: "他爸妈想让他…", "我老婆她想让我…")
+_WANTS_IT_OF = re.compile(r"[^，,。；;！!？?]{0,3}?(都|也|一直|非|还)?(想|要|希望|打算)?(让|叫|要|希望|逼|劝|催)着?(他|她|我)(?!来?(帮|替)?[他她]?(问|咨询|打听|了解|查))")
 # The words that point at one person named before ("这位医生", "医生本人").
 _THIS_ONE = re.compile(r"^(这位|那位|这个|那个)|本人$")
 _WRITERS_FIRM = re.compile(r"(?<![来到去进在入])((我们|咱们|俺们)(公司|厂|企业|单位|工厂|店)|我司|本公司)")
@@ -303,7 +309,8 @@ _BORN = re.compile(r"[^，,。；;！!？?]{0,4}?(出生|长大|土生土长)")
 _DONE = re.compile(r"了|过")
 # ... where one has gone or is now ("现在去了一家私企", "现在在杭州"), not where one is sent
 # from ("在宁波工作了十年，现在被派去景宁": still in 宁波).
-_NOW = re.compile(r"(现在|目前|如今|眼下)(已经|已)?(去了|到了|来了|调到|换到|进了|在)")
+_NOW = re.compile(r"(现在|目前|如今|眼下)(已经|已)?(去了|到了|来了|调到|换到|进了|在)"
+                  r"|(已经|已)(调到|调去|调入|调进|换到|转到|去了|到了|进了)")  # ("她上个月已经调到…")
 
 
 def _left_behind(norm: str, start: int, end: int) -> bool:
@@ -401,6 +408,9 @@ class FactExtractor:
                                  key=lambda kv: -len(kv[0]))
         self._people_words = frozenset(w for w, _ in self._relatives)
         self._relative_forms = LongestMatch(dict(reversed(self._relatives)))  # "姐夫" is not "姐"
+        self._not_people = re.compile("|".join(map(re.escape, sorted({normalise(w) for w in subjects.not_people},
+                                                                      key=len, reverse=True)))) \
+            if subjects.not_people else None
         self._employer = sorted({normalise(w) for w in subjects.employer}, key=len, reverse=True)
         self._official = sorted({normalise(w) for w in subjects.official}, key=len, reverse=True)
 
@@ -423,7 +433,17 @@ class FactExtractor:
                     continue  # "在开化县的店里打工": the name of a place, not "开…店"
                 out.append((key, value, m.group(0), span))
         out.sort(key=lambda hit: hit[3][0])
-        return out
+        return [self._as_of_now(norm, hit) for hit in out]
+
+    def _as_of_now(self, norm: str, hit: Tuple[str, str, str, Tuple[int, int]]) -> Tuple[str, str, str, Tuple[int, int]]:
+        """A value said of a time to come is the value it is now ("明年才出站": 在站), unless a plan
+        for then follows ("明年出站后想去丽水": judged as of then)."""
+        fact, value, chunk, (start, end) = hit
+        fdef = self.facts[fact]
+        later = fdef.values[value].not_yet if fdef.type == "enum" else None
+        if later and _TO_COME.search(norm, _clause_start(norm, start), start) and not _PLAN_FOR_THEN.match(norm, end):
+            return fact, later, chunk, (start, end)
+        return hit
 
     def _synonyms(self, norm: str) -> Tuple[List[Tuple[str, str, str, Tuple[int, int]]], List[Tuple[int, int]]]:
         """The synonyms of facts found in the normalised text, and the spans of phrases that are
@@ -472,7 +492,10 @@ class FactExtractor:
                 before = [rel for i, rel in people if i < m.start()]
                 cues.append((m.start(), before[-1] if before else "him"))
         if cues:
-            return max(cues)[1]  # the last one said
+            at, who = max(cues)  # the last one said, unless another person is named after it
+            # ("那我弟弟是中专毕业的…。我表妹本科毕业6年…她总该可以了吧": the cousin)
+            if not any(i > at + 2 and rel != who for i, rel in people):
+                return who
         return _person_of_the_question(norm, people)
 
     def said_of_the_one_asked(self, texts: List[str]) -> Tuple[List[str], Optional[Subject]]:
@@ -512,7 +535,9 @@ class FactExtractor:
         cuts = sorted({e.start() for e in _CLAUSE_END.finditer(norm)} | {i for i, _ in people} | {len(norm)}
                       | {e.start() for e in _WRITER.finditer(norm)}
                       # (not the 他 of "我是他舅舅": the writer saying who they are to him)
-                      | {e.start() for e in _PRONOUN.finditer(norm) if not _WRITER_SAYS.search(norm, 0, e.start())})
+                      # (nor the 他 of "回了他老家武义": a place named by whose home it is)
+                      | {e.start() for e in _PRONOUN.finditer(norm) if not _WRITER_SAYS.search(norm, 0, e.start())
+                         and not _WHOSE_HOME.match(norm, e.end())})
         out, person, start, last_named = list(norm), None, 0, None
         stretches: List[Tuple[int, int, Any]] = []  # (start, end, whom: a person or a set of them)
         for end in cuts:
@@ -530,8 +555,14 @@ class FactExtractor:
                     both |= before[2] if isinstance(before[2], frozenset) else (
                         {before[2]} if before[2] is not None else {"self"} if said.startswith("我") else set())
                 person, last_named = frozenset(both - {None}), named[0]
+            elif named and stretches and stretches[-1][2] == "self" \
+                    and _WITH.search(norm, stretches[-1][0], stretches[-1][1]):
+                # "我前年从宁波辞职，跟老公回了他老家武义…": what the writer did with them is the writer's too
+                person, last_named = frozenset({named[0], "self"}), named[0]
             elif named:
                 person = last_named = named[0]
+            elif _HEARSAY.match(norm, lead):
+                person = None  # "说是去文成县": what one was told, of the case, no one person's words
             elif _EMPLOYER_SAID.match(norm, lead) or (for_employer and norm[lead:lead + 1] == "我"):
                 person = None  # "我们公司在青田，是民营企业": the setting, said of no one person
             elif norm[lead:lead + 1] == "我" and norm[lead:lead + 2] != "我们" and norm[lead:end] not in _BEFORE_A_NAME:
@@ -567,8 +598,13 @@ class FactExtractor:
         """Every word for a relative or another person the asker may name."""
         return self._people_words
 
+    def _no_one_named(self, norm: str) -> str:
+        """The text with the words that name no one ("朋友圈") blanked, of the same length."""
+        return self._not_people.sub(lambda m: "□" * len(m.group(0)), norm) if self._not_people else norm
+
     def _people(self, norm: str) -> List[Tuple[int, int, str, str]]:
         """(start, end, word, relation) of each person the text names, not the writer ("我是老板")."""
+        norm = self._no_one_named(norm)
         found = [f for f in self._relative_forms.scan(norm) if not _IS_THE_WRITER.search(norm, 0, f[0])
                  and (f[2] not in self._needs_owner or _OWNER.search(norm, 0, f[0]))
                  and not _WHOSE_HOME.match(norm, f[1])
@@ -576,6 +612,8 @@ class FactExtractor:
                  and not _COUNTED.search(norm, 0, f[0])]
         # "听同事说…": whom one heard it from is not asked about
         found = [f for f in found if not (_HEARD_FROM.search(norm, 0, f[0]) and norm[f[1]:f[1] + 1] == "说")]
+        # "他爸妈想让他去杭州创业": who wants another to go is not the one asked about
+        found = [f for f in found if not _WANTS_IT_OF.match(norm, f[1])]
         asking = [f for f in found if _REQUESTER.match(norm, f[1])]
         if asking and len(asking) < len(found):
             found = [f for f in found if f not in asking]
@@ -616,13 +654,15 @@ class FactExtractor:
 
     def subject(self, text: str) -> Subject:
         """Whom the message is about: a relative ("我老公"), an employer ("我们厂"), an official, or the person."""
-        norm = normalise(text)
+        norm = self._no_one_named(normalise(text))
         named = [(word, relation) for word, relation in self._relatives if word in norm]
         for word, relation in named:
             for prefix in ("我的", "我家", "我", "俺", "咱家"):
                 at = norm.rfind(prefix + word)
                 if at >= 0 and _WHOSE_HOME.match(norm, at + len(prefix + word)):
                     continue  # "乐清是我老婆老家": a place named by whose home it is
+                if at >= 0 and _WANTS_IT_OF.match(norm, at + len(prefix + word)):
+                    continue  # "我老婆想让我去丽水": the one who would go is asked about
                 if at >= 0:
                     if _SELF_AFTER.search(norm, at + len(prefix + word)):
                         # "我老婆也觉得老家房价便宜。我自己是学计算机的…像我这种情况": the person
@@ -636,7 +676,8 @@ class FactExtractor:
         # A message that opens with someone's relative ("他女朋友还在读大三，也想跟他一起创业") tells of
         # that relative, who is not the writer's ("该女朋友", not "您女朋友").
         for word, relation in named:
-            if re.match(r"[，,。\s]*" + _OF_ANOTHER_WORDS + re.escape(word), norm):
+            opening = re.match(r"[，,。\s]*" + _OF_ANOTHER_WORDS + re.escape(word), norm)
+            if opening and not _WANTS_IT_OF.match(norm, opening.end()):  # (not "他爸妈想让他去杭州创业")
                 return Subject(kind="other", relation=relation)
         return Subject()
 
@@ -770,6 +811,7 @@ class FactExtractor:
         fixed = CORRECTION.search(norm)
         if fixed and any(m.span[0] > fixed.start() for m in places) and any(m.span[0] < fixed.start() for m in places):
             places = [m for m in places if m.span[0] > fixed.start()]
+        places = [m for m in places if not _FELL_THROUGH.match(norm, m.span[1])]  # "青田那家没谈成"
         picked = [m for m in places if _PICKS_PLACE.match(norm, m.span[1])]
         if len({m.name for m in picked}) == 1 and len({m.name for m in places}) > 1:
             places = picked[-1:]
@@ -779,7 +821,10 @@ class FactExtractor:
             before = norm[_clause_start(norm, start):start]
             if is_denied(norm, start):
                 continue
-            if _NEAR_BEFORE.search(before) or _NEAR_AFTER.match(norm, end):
+            if _SCHOOL.match(norm, end):
+                home.append(m)  # "他是丽水学院毕业的": where one studied, not where one is now
+                continue
+            if NEAR_BEFORE.search(before) or NEAR_AFTER.match(norm, end):
                 continue  # a place only named as near where one is
             if _BACK_TO_TOPIC.match(norm[:start]) and _CLAUSE_END.match(norm, end):
                 here.append(m)  # "回到景宁，那边的企业…": the place talked of again, not a move
@@ -819,7 +864,7 @@ class FactExtractor:
         out: Dict[str, str] = {}
         if going:
             # the latest move ("先…跑去义乌做电商…去年回了老家平阳县"), its county before its city
-            out["place"] = most_specific(going[::-1]).name
+            out["place"] = most_specific(_named_together(going)).name
         if going and not here and came:
             here = came[-1:]  # "从丽水云和派到杭州去挂职": where one is sent from is where one is now
         if here:
@@ -827,18 +872,50 @@ class FactExtractor:
             origin = (moved[-1] if moved else most_specific(here)).name
             out["origin"] = origin
             last = max(m.span[1] for m in here)
-            if not going and _SOME_MOUNTAIN_COUNTY.search(norm, last):
+            somewhere = _SOME_MOUNTAIN_COUNTY.search(norm, last) if not going else None
+            if somewhere:
                 # "女儿在上海做博后…想回浙江山区县的企业": where one goes is not named; where one is
-                # now is not where the measure is judged
-                return out
+                # now is not where the measure is judged; nor where a firm is that sets up a branch
+                # there ("上海一家公司，打算在浙江开个分公司": the branch's place is not said)
+                return {} if somewhere.group("setup") else out
             out.setdefault("place", origin)
         return out
 
 
+# Before a word in its clause: a time to come ("明年才出站", "下个月就出站", "快出站了").
+_TO_COME = re.compile(r"(明年|后年|下半年|下个?月|下周|(?<!去年)(?<!前年)(?<![去前])年底|年后|过[一两三几]?个?(月|年)|还有[^，,。；;！!？?]{1,4}(就|才)"
+                      r"|即将|快要|(?<![很尽])快|马上|就要|将要|还要|还得)[^，,。；;！!？?了]{0,6}$")
+# After it: a plan for then ("出站后想去", "出站了就去"), or in the words that follow ("快出站了 她说
+# 想回浙江山区县的企业", "明年出站 去遂昌一家民营的药企"; not "…只是先来我们这里做项目").
+_PLAN_FOR_THEN = re.compile(r"(之后|以后|后|了以后|了之后|了再|了就|就|再)"
+                            r"|[了的]?[，,。 ]?[^，,。；;！!？?]{0,4}?(想|打算|准备|计划|要)(去|回|到|来|留)"
+                            r"|[了的]?[，,。 ](去|回|到)")
+# After a place in its clause: a plan that came to nothing ("青田那家没谈成", "去丽水的事黄了").
+_FELL_THROUGH = re.compile(r"[^，,。；;！!？?]{0,8}?(没谈成|没谈拢|谈崩了|没签成|没去成|去不成|黄了|吹了|泡汤|不去了|不考虑了|放弃了)")
 # A plan for after graduating ("毕业后想回来考乡镇的岗位", "毕业想考回三门"), not "还没毕业就想…".
 _AFTER_GRADUATION = re.compile(r"(?<![没未])毕业(之后|以后|后|了以后|了之后|了)?(就|想|打算|准备|要|计划)")
 # A clause that tells where the writer's family is from or lives ("我们家是遂昌的", "我家在景宁").
 _FAMILY_HOME = re.compile(r"(我们|咱们|我|咱|俺)家(里|乡)?(就|也|都)?(是|在|住)")
+
+
+_COLON = re.compile("[：:]")
+# Words that open what one was told ("说是去文成县", "听说要派到景宁").
+_HEARSAY = re.compile(r"说是|听说|据说|好像是|说要")
+# At the end of the words before a person: one the writer does something with ("跟老公回了…").
+_WITH = re.compile(r"(跟|和|与|同|陪|陪着|带着)$")
+# After a place: the name of a school there ("丽水学院毕业的", "衢州职业技术学院"), where one studied.
+_SCHOOL = re.compile(r"(学院|大学|职业技术学院|职业学院|师范|中学|高中|卫校|技校)")
+
+
+def _named_together(matches: List[PlaceMatch]) -> List[PlaceMatch]:
+    """The last place named and those named with it in one breath ("江西上饶婺源", "丽水市莲都区"),
+    not a place of another clause ("本来想去青田，后来去了福鼎": 福鼎)."""
+    run = [matches[-1]]
+    for m in reversed(matches[:-1]):
+        if run[0].span[0] - m.span[1] > 1:
+            break
+        run.insert(0, m)
+    return run
 
 
 def _said_of(norm: str, places: List[PlaceMatch], words: List[str]) -> List[PlaceMatch]:
@@ -846,8 +923,13 @@ def _said_of(norm: str, places: List[PlaceMatch], words: List[str]) -> List[Plac
     if not words or len(places) < 2:
         return places
     def clause_of(pos: int) -> str:
+        # (a colon ends the words that say for whom one asks: "我帮我表哥问：他是丽水学院毕业的…")
         end = _CLAUSE_END.search(norm, pos)
-        return norm[_clause_start(norm, pos):end.start() if end else len(norm)]
+        start = _clause_start(norm, pos)
+        start = max([start] + [m.end() for m in _COLON.finditer(norm, start, pos)])
+        colon = _COLON.search(norm, pos)
+        stop = min(end.start() if end else len(norm), colon.start() if colon else len(norm))
+        return norm[start:stop]
     # (a place denied of them says nothing of where they are: "我侄女不在杭州 她在常山县"; the
     # family's home is theirs too: "我儿子…想在老家开个民宿…我们家是遂昌的")
     mine = [m for m in places if (any(w in clause_of(m.span[0]) for w in words) or _FAMILY_HOME.match(

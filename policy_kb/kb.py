@@ -254,6 +254,12 @@ class KnowledgeBase:
         """The phrase of clause ``cid`` that the text's words point to (see SearchIndex.echoed_phrase)."""
         return self.index.echoed_phrase(text, self.clause(cid).text)
 
+    def without_topics(self, text: str) -> str:
+        """The normalised text with the keywords of clauses blanked out, but not where they are part
+        of the words of a fact ("技校毕业的中专生算不算高校毕业生": 技校毕业 stays)."""
+        norm = normalise(text)
+        return self.index.without_topics(norm, keep=[span for *_, span in self.extractor.enum_mentions(norm)])
+
     def search(self, text: str, k: int = 3) -> List[SearchHit]:
         return self.index.search(text, k)
 

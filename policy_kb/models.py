@@ -408,6 +408,9 @@ class EnumValue(_Model):
     # Values stated in the same message that the implication still replaces: one who "出站" is a
     # postdoc, even when called "博士" ("从博士后工作站出站的博士").
     implies_over: Dict[str, List[str]] = {}
+    # The value of the same fact it is when said of a time to come ("明年才出站": still 在站),
+    # unless what follows is a plan for then ("明年出站后想去丽水").
+    not_yet: Optional[str] = None
     # Regular expressions for ways of saying it that a list of words cannot hold ("开了家土特产店",
     # "公办初中"); they count where no synonym of the same fact was found.
     patterns: List[str] = []
@@ -462,6 +465,9 @@ class Condition(_Model):
     # How a partly covered city named alone is read: "urban", as its urban districts (an enterprise
     # or a venture "在杭州" is in 杭州市区), when none of them qualifies; unset, by asking which county.
     city_alone: Optional[Literal["urban"]] = None
+    # Tested only when said apart from that fact ("origin": where one is sent, when it is not
+    # where one is now); otherwise skipped, asked for by no one.
+    apart_from: Optional[str] = None
     met: str
     unmet: str
     skipped: Optional[str] = None
@@ -502,6 +508,8 @@ class Subjects(_Model):
     needs_owner: List[str] = []
     employer: List[str] = []
     official: List[str] = []
+    # Words that hold a word for a person and name no one ("朋友圈", "同学群").
+    not_people: List[str] = []
     # Surnames: "小李", "老张" name a person of the story, called so in the answer.
     surnames: str = ""
     name_prefixes: List[str] = []

@@ -316,7 +316,7 @@ def _load_places(
             continue
         short = default_short_name(name)
         usable = bool(short) and shorts[short] == 1 and short not in zj_names and short not in outside \
-            and not is_ordinary_word(short)
+            and not is_ordinary_word(short, county=True)
         obj = OutsidePlace(name=name, province=province, county=True, short_name=usable)
         for alias in obj.all_names:
             outside[alias] = obj
@@ -353,8 +353,9 @@ def _load_eligibility(
     for key, fdef in facts.items():
         for value, ev in fdef.values.items():
             vloc = ("facts", key, "values", value)
-            for field_name in ("narrower", "over"):
-                for other in getattr(ev, field_name):
+            for field_name in ("narrower", "over", "not_yet"):
+                for other in filter(None, [getattr(ev, field_name)] if field_name == "not_yet"
+                                    else getattr(ev, field_name)):
                     if other not in fdef.values:
                         raise _fail(ELIGIBILITY_FILE, vloc + (field_name,), f"unknown value '{other}'")
             for fact, implied in ev.implies.items():
@@ -392,6 +393,8 @@ def _load_eligibility(
                         raise _fail(ELIGIBILITY_FILE, cloc + ("in", k), f"unknown value '{value}' of fact '{cond.fact}'")
             if cond.mountain is not None and fdef.type != "place":
                 raise _fail(ELIGIBILITY_FILE, cloc + ("mountain",), f"fact '{cond.fact}' is not a place")
+            if cond.apart_from is not None and cond.apart_from not in facts:
+                raise _fail(ELIGIBILITY_FILE, cloc + ("apart_from",), f"unknown fact '{cond.apart_from}'")
             if cond.city_alone is not None and cond.mountain is None:
                 raise _fail(ELIGIBILITY_FILE, cloc + ("city_alone",), "city_alone reads a place condition (mountain)")
             for k, city in enumerate(cond.cities):
@@ -405,7 +408,8 @@ def _load_eligibility(
                 for k, value in enumerate(cond.when.in_):
                     if value not in facts[cond.when.fact].values:
                         raise _fail(ELIGIBILITY_FILE, cloc + ("when", "in", k), f"unknown value '{value}'")
-        needed = {c.fact for c in rule.conditions} | {c.when.fact for c in rule.conditions if c.when}
+        # (a fact tested only when said apart from another is never asked for)
+        needed = {c.fact for c in rule.conditions if c.apart_from is None} | {c.when.fact for c in rule.conditions if c.when}
         for j, fact in enumerate(rule.ask_order):
             if fact not in facts:
                 raise _fail(ELIGIBILITY_FILE, loc + ("ask_order", j), f"unknown fact '{fact}'")

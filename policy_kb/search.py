@@ -214,11 +214,15 @@ class SearchIndex:
         best = max(scored, default=(0, 0, None))
         return best[2].strip() if best[0] > 0 else None
 
-    def without_topics(self, text: str) -> str:
-        """The normalised text with every keyword of a clause blanked out (same length)."""
+    def without_topics(self, text: str, keep: Iterable[Tuple[int, int]] = ()) -> str:
+        """The normalised text with every keyword of a clause blanked out (same length), but those
+        inside a longer span of ``keep`` (the words of a fact: "技校毕业" holds m5's "技校")."""
         norm = normalise(text)
         chars = list(norm)
+        keep = list(keep)
         for term, pos in self._matcher.find(norm):
+            if any(s <= pos and pos + len(term) <= e and e - s > len(term) for s, e in keep):
+                continue
             chars[pos:pos + len(term)] = " " * len(term)
         return "".join(chars)
 

@@ -168,7 +168,7 @@ def _jieba_words() -> Dict[str, Tuple[int, str]]:
     return words
 
 
-def is_ordinary_word(word: str) -> bool:
+def is_ordinary_word(word: str, county: bool = False) -> bool:
     """Whether a short form is an everyday word, judged by jieba's general dictionary.
 
     A township's short form is a name people really use (千岛湖, 横店, 乌镇), but many are also
@@ -183,7 +183,11 @@ def is_ordinary_word(word: str) -> bool:
     if entry is None:
         return False
     freq, tag = entry
-    return tag != "ns" or freq >= FREQUENT_PLACE_WORD
+    # jieba tags many a county's name as a person's (福鼎, 寿宁, 霍邱 nr): no everyday word, and a
+    # county is named far more often than a person of that name. (Not so for townships, whose
+    # short forms include many given names.)
+    names = ("ns", "nr", "nrt") if county else ("ns",)
+    return tag not in names or freq >= FREQUENT_PLACE_WORD
 
 
 @dataclass

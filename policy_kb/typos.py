@@ -1,9 +1,10 @@
 """Homophone typos of the knowledge base's terms, put right ("飞第人才" → "飞地人才").
 
 People type Chinese through pinyin input methods, so a slip is nearly always another character
-with the same sound. A run of the text that reads exactly like a known term of three or more
-characters (toneless pinyin), differs from it in at most two characters and is not itself a
-known term, is replaced by the term. A two-character term is put right only from a slip that is
+with the same sound. A run of the text that reads like a known term of three or more
+characters (toneless pinyin, the sounds input methods let one type for each other counted
+alike), differs from it in at most two characters and is not itself a known term, is replaced
+by the term. A two-character term is put right only from a slip that is
 no word of the dictionary ("利律有优会吗"): two-character homophones are too often real words.
 
 A two-character term that is a verb and its object is often written apart, with an aspect word
@@ -38,8 +39,21 @@ def _syllable(ch: str) -> str:
     return out[0] if out else ch
 
 
+# Sounds that pinyin input methods let one type for the other (their "fuzzy pinyin": z/zh, c/ch,
+# s/sh, in/ing, en/eng, an/ang), which many speakers of southern Chinese do not tell apart: "明营"
+# for 民营, "补租" for 补助.
+_FUZZY = ((re.compile(r"^([zcs])h"), r"\1"), (re.compile(r"([aeiu]n)g$"), r"\1"))
+
+
+@lru_cache(maxsize=4096)
+def _fuzzy(syllable: str) -> str:
+    for pattern, plain in _FUZZY:
+        syllable = pattern.sub(plain, syllable)
+    return syllable
+
+
 def _key(text: str) -> Tuple[str, ...]:
-    return tuple(_syllable(ch) for ch in text)
+    return tuple(_fuzzy(_syllable(ch)) for ch in text)
 
 
 class TypoCorrector:

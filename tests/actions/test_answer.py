@@ -366,7 +366,9 @@ def test_several_points_of_the_document_quote_its_passage_once():
     u = Understanding(text="这个意见的落款日期和发文单位还有全称", intent="ask_document", confidence=0.9, entities={})
     replies = Answerer(u).on_document()
     texts = "\n".join(r.text for r in replies)
-    assert len(replies) >= 2 and texts.count("“中共浙江省委组织部") == 1, texts
+    # (the signatures once; the title is a passage of its own)
+    assert len(replies) >= 2 and texts.count("“中共浙江省委组织部\n") == 1, texts
+    assert texts.count("若干意见”") <= 1, texts
 
 
 # -- departments, places and cases read in context ----------------------------------------------------
@@ -1201,3 +1203,78 @@ def test_a_case_under_way_gives_way_to_another_undertaking_a_named_measure_is_fo
     msgs, _ = run("他就是想考基层的岗位", "inform", matcher, slots)
     verdicts = [p["eligibility"] for p in payloads(msgs) if "eligibility" in p]
     assert verdicts and verdicts[0]["clause_id"] == "m6"
+
+
+def test_the_title_is_quoted_from_the_title_and_the_issuers_from_the_signatures(matcher):
+    slots = {"last_kind": "document", "last_clause": "issuance"}
+    msgs, _ = run("标题全称怎么写？", "out_of_scope", matcher, slots)
+    assert "若干意见" in msgs[0]["text"] and "中国人民银行杭州中心支行”" not in msgs[0]["text"]
+    msgs, _ = run("这份文件是哪几个部门联合发的？", "ask_document", matcher)
+    assert "中国人民银行杭州中心支行”" in msgs[0]["text"] and "若干意见”" not in msgs[0]["text"]
+
+
+def test_which_measure_names_no_local_departments_in_quotation_marks(matcher):
+    msgs, _ = run("每条后面都列了责任单位，哪一条的责任单位里没有写“市县相关部门”？", "ask_units", matcher)
+    assert cited(msgs) == ["m9"]
+
+
+def test_a_word_of_the_measure_just_discussed_points_back_at_it(matcher):
+    slots = {"last_kind": "eligibility", "last_clause": "m4.2", "case_clause": "m4.2",
+             "facts": {"origin": "杭州市", "place": "杭州市", "role": "professional_technical",
+                       "employer_type": "public_institution", "activity": "secondment"}, "subject": "relative:丈夫"}
+    msgs, _ = run("那他回来以后评高级职称，这段经历有用吗？", "ask_clause", matcher, slots)
+    assert cited(msgs)[0] == "m4.2" and "服务经历作为职称、岗位优先晋升的依据" in msgs[0]["text"].split("\n")[0]
+    slots = {"last_kind": "eligibility", "last_clause": "m3.2", "case_clause": "m3.2",
+             "facts": {"place": "永康市", "role": "health_worker", "institution_type": "hospital", "activity": "health_exam"}}
+    msgs, _ = run("我们在磐安县城还有一家分院，也是民营医院，不是乡镇卫生院，也不是村卫生室，分院的医生能用那条线吗？",
+                  "ask_eligibility", matcher, slots)
+    verdicts = [p["eligibility"] for p in payloads(msgs) if "eligibility" in p]
+    assert verdicts and verdicts[0]["clause_id"] == "m3.2" and verdicts[0]["verdict"] == "not_eligible"
+
+
+def test_the_count_of_the_mountain_counties_is_a_question_of_its_own(matcher):
+    msgs, _ = run("问三个事：1.文件哪天起施行？2.山区县一共多少个？3.飞地人才由谁来认定？", "ask_document", matcher)
+    assert cited(msgs)[:3] == ["effective", "scope", "m2"] or {"effective", "scope", "m2"} <= set(cited(msgs))
+    assert any("共26个" in m["text"] for m in msgs)
+
+
+def test_where_one_goes_asked_beside_a_point_of_a_measure_for_which_it_is_not_judged(matcher):
+    slots = {"last_kind": "eligibility", "last_clause": "m4.2", "case_clause": "m4.2", "subject": "relative:丈夫",
+             "facts": {"origin": "杭州市", "place": "杭州市", "role": "professional_technical",
+                       "employer_type": "public_institution", "activity": "secondment"}}
+    msgs, _ = run("说是去文成县，这算山区26县里的吧？挂职这段时间他的待遇会不会降？", "ask_county", matcher, slots)
+    counties = [p["county"]["name"] for p in payloads(msgs) if "county" in p]
+    assert counties and counties[0] == "文成县"
+    # and the place of the case put right is the one the verdict turns on
+    msgs, _ = run("不是文成，我刚打电话问清楚了，是去瑞安。", "deny", matcher, dict(slots, facts=dict(slots["facts"], place="文成县")))
+    verdicts = [p for p in payloads(msgs) if "eligibility" in p]
+    assert verdicts[0]["eligibility"]["verdict"] == "not_eligible" and verdicts[0]["county"]["name"] == "瑞安市"
+
+
+def test_another_matter_that_only_tells_who_asks_leaves_the_question_of_the_measure(matcher):
+    msgs, _ = run("我们是缙云的一家民营养老院，护理员想参加职业技能等级认定，文件有支持吗？", "out_of_scope", matcher)
+    assert cited(msgs)[0] == "m5"
+    msgs, _ = run("我是博士后，想问下养老保险怎么交", "out_of_scope", matcher)
+    assert payloads(msgs)[0].get("out_of_scope") is True
+
+
+def test_a_department_asked_of_by_someone_of_an_unnamed_group_gets_its_measures(matcher):
+    msgs, _ = run("我是人民银行一个县支行的信贷科员，这个文件里跟我们人行有关的是哪一条？", "ask_applicable", matcher)
+    assert cited(msgs) == ["m7"]
+
+
+def test_who_one_is_said_in_one_question_holds_for_the_other_though_a_measure_keyword_is_in_it(matcher):
+    # 技校 is a keyword of 第五条 inside 技校毕业, which says who the writer is: both questions
+    # come to one verdict, never "not a graduate" beside "are you a graduate?"
+    msgs, _ = run("技校毕业的中专生算不算高校毕业生，在泰顺创业能放宽到10年吗", "ask_eligibility", matcher)
+    verdicts = [p["eligibility"] for p in payloads(msgs) if "eligibility" in p]
+    assert verdicts and all(v["verdict"] == "not_eligible" for v in verdicts)
+    assert not any("请问您是高校毕业生吗" in m["text"] for m in msgs)
+
+
+def test_what_one_was_told_of_a_relatives_case_is_of_that_case():
+    from policy_kb import get_kb
+    texts = ["我老公是杭州一所公办中学的数学老师，学校说要派他去山区县挂职，我想问问一般要去多长时间？",
+             "说是去文成县，这算山区26县里的吧？挂职这段时间他的待遇会不会降？"]
+    reading = get_kb().read_conversation(texts)
+    assert reading.facts["place"] == "文成县" and reading.facts["origin"] == "杭州市"

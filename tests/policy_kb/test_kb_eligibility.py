@@ -256,3 +256,13 @@ def test_a_city_partly_covered_named_as_the_developed_side_is_not_said_to_be_cov
                              "activity": "secondment"})
     assert not any("全部符合" in m for m in v.met)
     assert any("温州市（按其山区县以外的县（市、区）算）" in m for m in v.met)
+
+
+def test_where_one_is_sent_is_tested_when_it_is_named(kb):
+    base = {"origin": "杭州市", "employer_type": "public_institution", "role": "professional_technical",
+            "activity": "secondment"}
+    # not named (the place is where one is): nothing asked of it
+    assert kb.evaluate("m4.2", {**base, "place": "杭州市"}).verdict == "eligible"
+    assert kb.evaluate("m4.2", {**base, "place": "文成县"}).verdict == "eligible"
+    v = kb.evaluate("m4.2", {**base, "place": "瑞安市"})   # "不是文成，是去瑞安"
+    assert v.verdict == "not_eligible" and "place" in v.unmet_facts

@@ -658,3 +658,95 @@ def test_what_also_is_asked_of_picks_the_sentence_quoted():
     # (the 中级 pass mark is what is asked of 高级 again; the sentence on 高级 answers)
     assert KB.best_sentence("m3.2", "那高级职称也是单独划线吗").startswith("在卫生高级自主评聘方面")
     assert KB.best_sentence("m3.2", "那社区卫生服务站也算吗").startswith("全省卫生中级资格考试时")
+
+
+@pytest.mark.parametrize("text, status", [
+    ("他其实还没出站，还在站，明年才出站，只是先来我们这里做项目", "in_station"),
+    ("下个月就出站了", "in_station"),
+    ("快出站了", "in_station"),
+    ("上个月才出站", "completed"),              # a time past: done
+    ("他去年底出站去了龙泉", "completed"),
+    ("博士后明年出站以后想去丽水民企", "completed"),  # a plan for then is judged as of then
+    ("女儿在上海做博后 快出站了 她说想回浙江山区县的企业", "completed"),
+    ("她说明年出站 去遂昌一家民营的药企", "completed"),
+])
+def test_a_completion_said_of_a_time_to_come_is_not_yet(text, status):
+    assert facts(text)["postdoc_status"] == status
+
+
+def test_a_place_whose_plan_came_to_nothing_gives_way_to_the_one_signed():
+    got = facts("不对，青田那家没谈成，现在签的是福建福鼎的一家民企。")
+    assert got["place"] == "福鼎市"
+    assert "place" not in facts("青田那家黄了")
+
+
+def test_of_places_in_different_clauses_the_latest_move_counts():
+    assert facts("本来想去青田，后来去了福鼎")["place"] == "福鼎市"
+    assert facts("我想去江西上饶婺源创业")["place"] == "婺源县"   # named together: the narrowest
+    assert facts("想去丽水市莲都区开店")["place"] == "莲都区"
+
+
+def test_a_county_of_a_neighbouring_province_tagged_as_a_name_is_a_place():
+    # jieba tags 福鼎 and 寿宁 as people's names; a county is meant
+    assert KB.find_place("福鼎").outside.name == "福鼎市"
+    assert [m.name for m in KB.places_in_text("福建寿宁的")][-1] == "寿宁县"
+
+
+def test_who_wants_another_to_go_is_not_the_one_asked_about():
+    assert KB.read_facts("他爸妈想让他去杭州滨江创业，那边还能享受吗").subject.kind != "relative"
+    assert KB.read_facts("我老婆想让我去丽水工作").subject.kind == "self"
+    # (one who sends the writer to ask still is: "让我问问她…")
+    assert KB.read_facts("我老婆让我问问她能不能享受").subject.relation == "妻子"
+
+
+def test_words_that_hold_a_word_for_a_person_name_no_one():
+    assert KB.read_facts("这两天朋友圈都在转山区26县的新闻，我是博士后").subject.kind == "self"
+    assert KB.read_facts("我朋友是博士后").subject.relation == "朋友"
+
+
+def test_the_home_one_means_to_go_back_to_is_where_one_goes():
+    got = facts("我是江西一所大学今年刚毕业的，老家在台州三门，想回去考基层公共管理和社会服务岗位")
+    assert got["place"] == "三门县"
+    assert facts("我老家在仙居，现在在杭州工作")["place"] == "杭州市"
+
+
+def test_a_firm_that_sets_up_somewhere_in_zhejiang_has_no_place_yet():
+    got = facts("我们是上海一家做工业软件的公司，打算在浙江开个分公司招人")
+    assert "place" not in got and "origin" not in got
+    assert facts("女儿在上海做博后，想回浙江工作").get("origin") == "上海市"
+
+
+def test_a_school_named_after_a_place_is_where_one_studied():
+    got = facts("我帮我表哥问：他是丽水学院毕业的，毕业9年了，想在松阳开个茶叶加工厂")
+    assert got["place"] == "松阳县"
+    assert "place" not in facts("我是丽水学院毕业的，想创业")
+
+
+def test_what_the_writer_did_with_someone_is_the_writers_too():
+    text = ("说来话长，我前年从宁波辞职，跟老公回了他老家武义，回来后在柳城那边跟人合伙养了两年蜂，"
+            "我大学毕业到现在已经11年多了，想问下创业担保贷款那个毕业年限放宽我还赶得上吗？对了我婆婆最近腰不好")
+    reading = KB.read_facts(text)
+    assert reading.subject.kind == "self" and reading.facts["place"] == "武义县"
+
+
+def test_a_place_left_for_another_is_left_behind():
+    got = facts("不是市中心医院了，她上个月已经调到莲都区的一个乡镇卫生院。")
+    assert got["institution_type"] == "township_health_center"
+
+
+def test_a_person_named_after_the_words_that_asked_of_another_is_asked_about():
+    texts = ["我是退役军人，没上过大学，在遂昌开了家农家乐，文件里的创业扶持有我的份吗？",
+             "那我弟弟是中专毕业的，毕业6年，也在遂昌，他算文件说的“高校毕业生”吗？",
+             "我表妹本科毕业6年，在遂昌开民宿，她总该可以了吧？"]
+    reading = KB.read_conversation(texts)
+    assert reading.subject.relation == "妹妹"
+    assert reading.facts["role"] == "graduate" and reading.facts["years_since_graduation"] == 6
+
+
+def test_a_place_named_only_as_near_is_not_asked_about():
+    assert facts("我在歙县，歙县跟淳安挨着").get("place") != "淳安县"
+
+
+def test_another_matter_that_only_tells_who_asks_does_not_make_the_question_another_matters():
+    # (the routing asks whether a measure is named strongly; the knowledge base still names the matter)
+    assert KB.not_covered("我们是缙云的一家民营养老院，护理员想参加职业技能等级认定") == "养老院"

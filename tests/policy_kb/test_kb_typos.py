@@ -67,3 +67,10 @@ def test_a_term_written_apart_is_joined_again_and_keeps_its_length(kb, typed, me
 
 def test_words_that_only_look_apart_are_left(kb):
     assert kb.correct_typos("做完了就走") == "做完了就走"
+
+
+@pytest.mark.parametrize("typed,meant", [
+    ("博士候出站去衢州明营企业有补租吗", "博士后出站去衢州民营企业有补助吗"),  # in/ing and z/zh typed for each other
+])
+def test_sounds_input_methods_let_one_type_for_each_other_count_alike(kb, typed, meant):
+    assert kb.correct_typos(typed) == meant
