@@ -14,7 +14,7 @@ from typing import Callable, Dict, Optional
 
 from policy_kb import PLAUSIBLE, get_kb
 from policy_kb.facts import CORRECTION
-from policy_kb.text import last_clause, normalise
+from policy_kb.text import CLAUSE_OR_SPACE, last_clause, normalise
 
 from actions import places
 from actions.config import OOS_TRUST_CONFIDENCE
@@ -220,6 +220,9 @@ def _first_kind(u: Understanding) -> str:
     kind = INTENT_KIND.get(u.intent)
     if kind is None:
         return _from_evidence(u)  # "开化县是山区县吗啊啊啊" read as "affirm": the words decide
+    if kind == "units" and not UNITS_QUESTION.search(u.text) and not u.department() and u.describes_someone() \
+            and u.names_a_measure():
+        return "eligibility"  # "博士后出站了去民营企业上班 省里给补助是不是去哪个县都行": a case, no unit asked
     if kind in ("eligibility", "applicable") and (u.only_a_place() or _last_asks_of_a_place(u)):
         return "county"  # "你们这个政策 义乌能享受吗": whether the place is covered
     if kind == "county" and u.describes_someone() and (
@@ -381,7 +384,7 @@ def _only_tells_who_asks(u: Understanding, matter: str) -> bool:
     kb = get_kb()
     if not u.strong_measure() or matter not in kb.document.other_matters:
         return False
-    clauses = [c for c in re.split(r"[，,。；;！!？?\s]", normalise(u.text)) if c]
+    clauses = [c for c in CLAUSE_OR_SPACE.split(normalise(u.text)) if c]
     holding = [c for c in clauses if matter in c]
     return bool(holding) and all(not QUESTIONING.search(c) and not kb.clauses_for_topic(c) for c in holding)
 

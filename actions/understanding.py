@@ -16,7 +16,7 @@ from policy_kb import PLAUSIBLE, get_kb
 from policy_kb.facts import CORRECTION, NEAR_AFTER, NEAR_BEFORE, WHEN_BEFORE
 from policy_kb.models import Subject
 from policy_kb.places import most_specific, specificity
-from policy_kb.text import CLAUSE_STOP, SENTENCE_END_MARKS, clean_user_text, cn_number
+from policy_kb.text import CLAUSE_OR_SPACE, CLAUSE_STOP, SENTENCE_END_MARKS, clean_user_text, cn_number
 
 from policy_kb import CONFIDENT, PLAUSIBLE
 
@@ -326,8 +326,14 @@ class Understanding:
         return last if len(last) >= 6 and QUESTIONING.search(last) else None
 
     def follows_up(self) -> bool:
-        """A short question about what was just discussed ("那额度呢", "要什么材料")."""
-        return bool(self.last_clause) and (bool(DEICTIC.search(self.text)) or len(self.text) <= 14)
+        """A short question about what was just discussed ("那额度呢", "要什么材料"), or a run of
+        them, each asking a point of it ("免的话去哪报名 要带营业执照复印件吗 几号截止")."""
+        if not self.last_clause:
+            return False
+        if DEICTIC.search(self.text) or len(self.text) <= 14:
+            return True
+        pieces = [p for p in CLAUSE_OR_SPACE.split(self.text) if p]
+        return len(pieces) >= 2 and all(len(p) <= 14 and get_kb().aspect_of(p) for p in pieces)
 
     def mentioned(self) -> Optional[str]:
         """The words a question asks which measures mention, when two or more do ("职称")."""

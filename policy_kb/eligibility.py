@@ -347,6 +347,9 @@ class EligibilityEngine:
             text = template.format(place=target.name, city=target.city)
             if not ok and not target.is_mountain_county:
                 text += f"（{target.name}属于{target.city}，不是山区26县之一）"
+            elif not ok and cond.mountain and cond.cities:
+                # "武义也是山区26县里的吧": it is, but not of the cities the measure names
+                text += f"（{target.name}属于{target.city}，是山区26县之一，但不属于本条所列的市）"
             elif not ok:
                 text += f"（{target.name}属于{target.city}）"
             return (MET if ok else UNMET), text, None

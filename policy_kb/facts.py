@@ -186,7 +186,7 @@ _CLAUSE_END = re.compile(f"[{CLAUSE_MARKS}.、\\n ]" + r"|但是|但(?!凡)|不�
 # Cues before a place: where the person goes (the place a measure is judged on), where they
 # come from, and where they no longer are.
 # Moving house or job: the new place is both where one goes and where one now is.
-_MOVED = re.compile(r"(搬到|搬去|迁到|迁往|调到|调入|调去|调往|换到|转到)[^，,。；;！!？?]{0,4}$")
+_MOVED = re.compile(r"(搬到|搬去|搬回|搬迁到|迁到|迁回|迁往|挪到|调到|调入|调去|调往|换到|转到)[^，,。；;！!？?]{0,4}$")
 # "过去" of time ("过去在天台"), not of going over there: after a word of intending or moving
 # ("要是过去江山一家民企上班", "想过去", "搬过去") it is where one goes.
 _GOING_OVER = "要想跑搬调转会能就再备算划是果"
@@ -215,8 +215,8 @@ _HOME = re.compile(r"(我家|(?<!老)家[也都就还]?在|家住|住在|家里�
 NEAR_BEFORE = re.compile(r"(离|距离?|靠近|邻近|挨着|紧挨着?|毗邻|靠着|临近|接壤|紧邻)(你们|我们|咱们|他们|[^，,。；;！!？?])?$")
 # A message that goes back to a place talked of before ("回到景宁，…", "再说回开化，…").
 _BACK_TO_TOPIC = re.compile(r"^(那|那么|好的?|嗯)?[，,]?(回到|说回到?|再说回?|回过头(来)?说)$")
-# (not "县城边上", "景区旁边": at the edge of a place is in it)
-NEAR_AFTER = re.compile(r"[^，,。；;！!？?]{0,2}?(很近|挺近|蛮近|比较近|不远|交界|接壤|挨着|紧挨|相邻|毗邻|连着|挨在一起)")
+# (not "县城边上", "景区旁边": at the edge of a place is in it; "江山隔壁", "旁边的县" are beside it)
+NEAR_AFTER = re.compile(r"[^，,。；;！!？?]{0,2}?(隔壁|邻县|旁边的县|边上的县|很近|挺近|蛮近|比较近|不远|交界|接壤|挨着|紧挨|相邻|毗邻|连着|挨在一起)")
 # Coming back to stay, said after where one went ("我就回来了，现在在…", "回来创业").
 _CAME_BACK = re.compile(r"(就|又|才|已经|早就)回来了|回来了[^。；;！!？?]{0,6}?(现在|如今|目前)|回来(工作|上班|创业|发展|定居)")
 _BACK_HOME = re.compile(r"回(到)?老家|在老家|回家乡|回乡|返乡|回村|(想|要|打算|准备|计划)回去")
@@ -271,6 +271,8 @@ _WANTS_IT_OF = re.compile(r"[^，,。；;！!？?]{0,3}?(都|也|一直|非|还)
 # The words that point at one person named before ("这位医生", "医生本人").
 _THIS_ONE = re.compile(r"^(这位|那位|这个|那个)|本人$")
 _WRITERS_FIRM = re.compile(r"(?<![来到去进在入])((我们|咱们|俺们)(公司|厂|企业|单位|工厂|店)|我司|本公司)")
+# Before the words that say whom something was said of: it was said in an earlier message.
+_SAID_EARLIER = re.compile(r"(刚才|刚刚|前面|之前|上面|先前)(我)?$")
 _ASKS_OF_SELF = re.compile(r"(那|换成|换|轮到)我(自己|本人)?呢|(按|按照)我(自己|本人)?的|(问|说)的是我(自己|本人)")
 # A clause of what used to be ("原来在马金镇一个村卫生室"): a later value of the same fact replaces it.
 _BEFORE = re.compile(WHEN_BEFORE)
@@ -482,6 +484,12 @@ class FactExtractor:
         cues: List[Tuple[int, str]] = [(m.start(), "self") for m in _ASKS_OF_SELF.finditer(norm)]
         for m in _ASKS_OF.finditer(norm):
             named = next((rel for i, rel in people if i == m.end()), None)
+            if named is not None and _SAID_EARLIER.search(norm, 0, m.start()) and m.group(1) == "说的是" \
+                    and _SELF_AFTER.search(norm, m.end()):
+                # "刚才说的是我老婆 我自己是大专毕业的": what was said before was of another; what
+                # follows is the writer's own
+                cues.append((m.start(), "self"))
+                continue
             if named is None and norm[m.end():m.end() + 1] in ("他", "她"):
                 # "那他老婆呢": his wife, not him
                 named = next((rel for i, rel in people if i in (m.end() + 1, m.end() + 2)

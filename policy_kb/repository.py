@@ -353,11 +353,12 @@ def _load_eligibility(
     for key, fdef in facts.items():
         for value, ev in fdef.values.items():
             vloc = ("facts", key, "values", value)
-            for field_name in ("narrower", "over", "not_yet"):
-                for other in filter(None, [getattr(ev, field_name)] if field_name == "not_yet"
-                                    else getattr(ev, field_name)):
+            for field_name in ("narrower", "over"):
+                for other in getattr(ev, field_name):
                     if other not in fdef.values:
                         raise _fail(ELIGIBILITY_FILE, vloc + (field_name,), f"unknown value '{other}'")
+            if ev.not_yet is not None and ev.not_yet not in fdef.values:
+                raise _fail(ELIGIBILITY_FILE, vloc + ("not_yet",), f"unknown value '{ev.not_yet}'")
             for fact, implied in ev.implies.items():
                 target = facts.get(fact)
                 if target is None:

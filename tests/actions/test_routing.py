@@ -75,6 +75,25 @@ def test_another_undertaking_after_a_verdict_asks_what_the_measure_says_of_it():
     assert routing.route(u) == "eligibility"
 
 
+def test_a_run_of_short_questions_each_asking_a_point_follows_up_the_measure():
+    case = dict(last_kind="eligibility", last_clause="m4.1", case_clause="m4.1",
+                facts={"role": "employer", "employer_type": "enterprise", "origin": "龙游县", "place": "龙游县"})
+    u = Understanding(text="那怎么申请 要交什么材料 啥时候截止", intent="out_of_scope", confidence=0.99, entities={}, **case)
+    assert u.follows_up() and routing.route(u) == "aspect"
+    # (a long question of its own is no follow-up)
+    u = Understanding(text="省里的公积金贷款政策 山区县有没有单独的规定", intent="out_of_scope", confidence=0.99,
+                      entities={}, **case)
+    assert not u.follows_up()
+
+
+def test_a_case_told_with_a_question_that_asks_no_unit_is_judged():
+    u = Understanding(text="我博后已经出站 要去民企上班 那个补助是不是哪里都能拿", intent="ask_units", confidence=0.5,
+                      entities={})
+    assert routing.route(u) == "eligibility"
+    u = Understanding(text="博后出站去民企的补助是哪个部门负责", intent="ask_units", confidence=0.9, entities={})
+    assert routing.route(u) == "units"
+
+
 def test_two_kinds_that_send_the_turn_to_each_other_end_in_a_request_to_rephrase(monkeypatch):
     monkeypatch.setitem(routing.REFINE, "term", lambda u: "document")
     monkeypatch.setitem(routing.REFINE, "document", lambda u: "term")

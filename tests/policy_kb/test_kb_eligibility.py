@@ -19,7 +19,7 @@ CASES = [
     ("m1", {**PD, "place": "丽水"}, "eligible", ["丽水市"], None),
     ("m1", {**PD, "place": "衢州市区"}, "eligible", ["衢州市区"], None),
     ("m1", {**PD, "place": "淳安县"}, "not_eligible", ["淳安县不在第一条覆盖范围内", "杭州市"], None),
-    ("m1", {**PD, "place": "武义"}, "not_eligible", ["武义县", "衢州、丽水"], None),
+    ("m1", {**PD, "place": "武义"}, "not_eligible", ["武义县", "衢州、丽水", "是山区26县之一，但不属于本条所列的市"], None),
     ("m1", {**PD, "place": "泰顺县"}, "not_eligible", ["泰顺县"], None),
     ("m1", {**PD, "place": "天台县"}, "not_eligible", ["天台县"], None),
     ("m1", {**PD, "place": "乐清市"}, "not_eligible", ["不是山区26县之一"], None),

@@ -750,3 +750,21 @@ def test_a_place_named_only_as_near_is_not_asked_about():
 def test_another_matter_that_only_tells_who_asks_does_not_make_the_question_another_matters():
     # (the routing asks whether a measure is named strongly; the knowledge base still names the matter)
     assert KB.not_covered("我们是缙云的一家民营养老院，护理员想参加职业技能等级认定") == "养老院"
+
+
+def test_a_place_named_as_next_door_is_not_where_one_is():
+    got = facts("记错了，不是龙游，是安徽的歙县，在淳安隔壁")
+    assert got.get("place") == "歙县" and got.get("origin") == "歙县"
+
+
+def test_a_firm_moved_back_is_where_the_firm_now_is():
+    got = facts("假如我们厂迁回缙云呢")
+    assert got["place"] == got["origin"] == "缙云县"
+
+
+def test_what_was_said_before_of_another_leaves_what_the_writer_now_says_of_themselves():
+    reading = KB.read_facts("哦 前面说的是我弟弟 我自己是本科毕业的 毕业6年 在遂昌开民宿")
+    assert reading.subject.kind == "self"
+    assert reading.facts["role"] == "graduate" and reading.facts["years_since_graduation"] == 6
+    # (asked of another, whatever the writer then says of themselves, the other is asked about)
+    assert KB.read_facts("我问的是我弟弟，我自己是本科毕业的").subject.relation == "弟弟"

@@ -184,6 +184,9 @@ def test_english_phrases_from_the_glossary(text, expected):
     ("na shi na ge bumen guan de", "那是哪个部门管的"),
     ("zhe ge wenjian shi ji ge bumen lianhe fa de", "这个文件 shi 几个部门联合 fa de"),
     ("Do you have a map", "Do you have a map"),  # English stays English
+    # (the English of asking, and "pls", which is no initials of pinyin)
+    ("pls list all the mountain counties", "请都有哪些 the 山区县"),
+    ("which counties does Lishui have", "哪些县 does 丽水 have"),
 ])
 def test_mixed_questions_read_as_chinese(text, expected):
     assert clean_user_text(text) == expected
