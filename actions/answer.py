@@ -19,17 +19,18 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from policy_kb import PLAUSIBLE, get_kb
-from policy_kb.text import SENTENCE_END_MARKS, cn_number, normalise
+from policy_kb.text import CLAUSE_STOP, SENTENCE_END_MARKS, cn_number, normalise
 
 from actions import messages, places, render
 from actions.document import aspect_of, aspects_of, document_reply
 from actions.routing import ASKS_IF, route
-from actions.understanding import DEICTIC, PROVINCIAL_DEPARTMENT, SENTENCE, SMALL_TALK, UNITS_QUESTION, WHO, Understanding
+from actions.understanding import COUNTY_QUESTION, DEICTIC, PROVINCIAL_DEPARTMENT, SENTENCE, SMALL_TALK, UNITS_QUESTION, WHO, Understanding
 
 logger = logging.getLogger(__name__)
 
 # Where one question of a message ends and the next begins.
-_PART_SPLIT = re.compile(f"[{SENTENCE_END_MARKS}\\n]+|" r"(?:^|\s|(?<=[，,：:]))[1-9１-９](?:[、.．)）]\s*|\s+|"
+_PART_SPLIT = re.compile(f"[{SENTENCE_END_MARKS}\\n]+|" r"(?:^|\s|(?<=[，,：:]))[一二三四五][、.．)）]\s*|"  # ("一、乡镇卫生院考中级分数线 二、…")
+                         r"(?:^|\s|(?<=[，,：:]))[1-9１-９](?:[、.．)）]\s*|\s+|"
                          # ("问几个事 1飞地人才落户咋弄 2博后…": a number put before a question, not "3年前")
                          r"(?=[\u4e00-\u9fff])(?![年月日号岁个位名人家项条次万千百元块周天届级点倍多十]))|(?<![统唯单])[一二三四五]是(?=[\u4e00-\u9fff])|"
                          r"第[一二三四五](?![条项款段章节点部分个年])(?:个|是|点)?(?=[\u4e00-\u9fff])|其[一二三四]|另外|还有(?:就是|个|一个)?(?=[^，,])(?!效|没有|吗|多少|几)|顺便问一?下?|顺带问一?句?|再问一?下?|此外|同时想问")
@@ -42,9 +43,14 @@ _ASKS = re.compile(r"[吗呢么？?]|是否|能否|可否|能不能|会不会|�
                    r"([\u4e00-\u9fff])不\1|"  # (a word, 不, the word again: "补不补", "免不免", "收不收")
                    r"(?<=[\u4e00-\u9fff])不$")  # ("现在还有效不")
 # Where a question ends or starts inside a run of words with no marks.
-_ENDS_A_QUESTION = re.compile(r"(是啥|是什么|有啥|有哪些|吗|呢|么|没有|不)(?=[\u4e00-\u9fff])")
+_ENDS_A_QUESTION = re.compile(r"(是啥|是什么|有啥|有哪些|吗|呢|么|没有|不|啥(?![时样意叫是都也事子]))(?=[\u4e00-\u9fff])")
 _STARTS_A_QUESTION = re.compile(r"(?<=[\u4e00-\u9fff])(谁|哪|什么时候|怎么|如何|有没有|是不是|能不能|可不可以|多少|几)")
 _DONE_ASKING = re.compile(r"(认定|负责|多长|多久|多少|哪条|哪个|哪些|什么|啥|怎样|如何|吗|呢|么|没有|几年|几号)$")
+# A message that says it asks several things ("两个事", "问几个问题"): each piece that names a
+# measure strongly is one of them, asked or not.
+_ANNOUNCES_SEVERAL = re.compile(r"[两三几]个(事|问题|事情)|[两三几]件事|问[两三几]个|几点问题")
+# Words that ask what a term of the document means ("“山区县”具体是怎么界定的").
+_DEFINED = re.compile(r"界定|定义|是指|指的是|指哪些|什么意思|啥意思|怎么算的|包括哪些")
 # "分别", "各自": one question asked of several things.
 _EACH = re.compile(r"这两块|这两项|这两个|这两条|这几个|这几项|两者|两条|两个政策|分别|各自|各有|各是|一并|一起(回答|说|讲|答)|都说|都讲|都介绍|区别|"
                    r"都(提|写|有|涉及|包括|管)")  # ("职业技能等级认定 技能大赛 技师学院分院 文件都提了没")
@@ -97,7 +103,7 @@ class Answerer:
         parts = self.question_parts()
         if len(parts) >= 2:
             return self.on_parts(parts), self.slots
-        replies = self.dispatch(route(self.u))
+        replies = _with_the_scope(self.dispatch(route(self.u)), self.u)
         if not self.u.refers_to_a_part:
             # (an answer of one part: "第二个" refers to nothing now, unless this turn took up one of
             # the parts, and the next may take up another: "第一个再细说一下", then "第二个是谁负责")
@@ -109,7 +115,7 @@ class Answerer:
     def _keep_what_was_said(self) -> None:
         """Facts stated in any turn stay with the conversation, whatever the turn was answered as,
         so that a later question about the person's case uses them."""
-        about_someone = [k for k in self.u.new_facts() if k != "activity"]  # "创业担保贷款" is a topic
+        about_someone = [k for k in self.u.new_facts() if k not in get_kb().undertaking_facts]  # "创业担保贷款" is a topic
         if about_someone and "facts" not in self.slots:
             self.slots["facts"] = self.u.merged_facts()
         if "last_place" not in self.slots and self.u.place_matches():
@@ -200,9 +206,12 @@ class Answerer:
         carry = ""  # words that ask nothing themselves, kept for the question that follows them
         # "…博士后，打算去龙泉的民企，另外我爱人要考卫生中级，这两个政策分别怎么说": asked of each
         # measure named before it, a piece that names one strongly is a question of its own.
-        each = any(_EACH.search(p) for p in pieces)
+        each = any(_EACH.search(p) for p in pieces) or bool(_ANNOUNCES_SEVERAL.search(u.text))
         for piece in pieces:
-            if not _ASKS.search(piece) and piece not in asked and not (each and self._strong_target(piece)):
+            # ("第八条讲的啥 还有第九条": a measure named alone after another is asked the same)
+            named_alone = bool(parts) and self.kb.measure_reference(piece) is not None and len(piece) <= 8
+            if not _ASKS.search(piece) and piece not in asked and not (each and self._strong_target(piece)) \
+                    and not named_alone:
                 # Background ("去年引进了几个大学生"), or the subject of the question that follows
                 # ("…，高校毕业生去基层公共管理岗位，招录名额有没有倾斜").
                 carry = f"{carry}，{piece}" if carry else piece
@@ -228,6 +237,8 @@ class Answerer:
             parts[-1][0] += "，" + carry
         parts = [p for p in parts if p[1] is not None]
         parts = self._fold_place_questions(parts)
+        if len(parts) == 1 and self._place_asked:
+            u.place_asked = True  # ("温岭算不算山区县 温岭企业参加省人才市场引才活动能不能免参展费")
         if len(parts) < 2:
             asking = [p for p in pieces if _ASKS.search(p) or p in asked]
             # (or two of its points named and asked of each: "卫生中级考试分数线 还有卫生高级评聘 分别有啥倾斜")
@@ -235,13 +246,17 @@ class Answerer:
             u.several_points = len(parts) == 1 and parts[0][1][0] == "clause" and (
                 self._beyond_its_points(asking) or each and len(named) >= 2)
             return []
-        return [self._part_understanding(text, target, [t for t, _ in parts if t != text]) for text, target in parts]
+        out = [self._part_understanding(text, target, [t for t, _ in parts if t != text]) for text, target in parts]
+        for part, (_, target) in zip(out, parts):
+            part.place_asked = target in self._place_asked
+        return out
 
     def _fold_place_questions(self, parts: List[List[Any]]) -> List[List[Any]]:
         """"横店镇的影视公司算不算山区县企业，去省人才市场招聘能免展位费吗": whether the place is
         covered is part of the verdict on a measure that tests it, not a question of its own."""
         # (the place in the role the measure tests: "说是去文成县，这算山区26县里的吧" is where one
         # goes, which 挂职's verdict, testing where one is sent from, does not answer)
+        self._place_asked: set = set()
         facts = self.u.new_facts()
         tests_place = {cid for cid, rule in self.kb.rules.items()
                        if any(c.fact in ("place", "origin") and facts.get(c.fact) == facts.get("place")
@@ -264,6 +279,7 @@ class Answerer:
                 and any(m.name == place for m in self.kb.places_in_text(text))))
             if about_place:
                 judged[0][0] = f"{text}，{judged[0][0]}"
+                self._place_asked.add(judged[0][1])
                 continue
             out.append([text, target])
         return out
@@ -415,6 +431,8 @@ class Answerer:
         if not found and "山区" in piece and (places.COUNT.search(piece) or places.LIST_ALL.search(piece)) \
                 and all(c.id == kb.scope_clause.id for c, _ in topics):
             return ("county", "")  # "2.山区县一共多少个": the list of them, city by city
+        if not found and "山区县" in piece and _DEFINED.search(piece) and all(c.id == kb.scope_clause.id for c, _ in topics):
+            return ("clause", kb.scope_clause.id)  # "文件里的“山区县”具体是怎么界定的"
         if topics and topics[0][1] >= _OWN_PART_WEIGHT:
             return ("clause", topics[0][0].id.split(".")[0] if topics[0][0].is_parent else topics[0][0].id)
         hits = kb.search(piece, k=1)
@@ -474,6 +492,7 @@ class Answerer:
             # both end in the verdict on 第七条): it is given once.
             got = [r for r in got if (r.text, repr(r.payload)) not in said]
             said.update((r.text, repr(r.payload)) for r in got)
+            got = _with_the_scope(got, part)
             for r in got:  # one number a reply, also where a part's own answer has several
                 r.text = f"（{len(replies) + 1}）{re.sub(r'^（[0-9]+）', '', r.text)}"
                 replies.append(r)
@@ -508,7 +527,11 @@ class Answerer:
         # (another matter the message names, said not to be in the document: "…有没有给我们老年人的养老补贴")
         matter = self.kb.not_covered(self.u.text)
         doc = self.kb.document
-        lead = messages.NOT_NAMED.format(what=f"“{matter}”") if matter in doc.other_matters + doc.other_matters_asked else None
+        group = self.kb.unnamed_group(self.u.text)
+        if matter is None and group is not None:
+            matter = group[0]  # (how a programme the document does not name is run)
+        named = matter in doc.other_matters + doc.other_matters_asked or group is not None and matter == group[0]
+        lead = messages.NOT_NAMED.format(what=f"“{matter}”") if named else None
         return [render.out_of_scope_reply(hint=self.u.intent == "nlu_fallback", lead=lead)]
 
     def on_manipulation(self):
@@ -742,7 +765,14 @@ class Answerer:
         failing = [f for f in tested if verdict is not None and f in verdict.unmet_facts]
         # (else the one this message names: "说是去文成县，这算山区26县里的吧" of where one is sent)
         named = [f for f in tested if any(m.name == facts[f] for m in self.u.place_matches())]
-        tested = failing or named or tested
+        # (first the one asked whether it is covered: "被派去天台县的乡村小学挂职。天台属于山区县吗")
+        asked_of = set()
+        for piece in CLAUSE_STOP.split(self.u.text):
+            named_in_it = {m.name for m in self.kb.places_in_text(piece)}
+            if COUNTY_QUESTION.search(piece) and len(named_in_it) == 1:
+                asked_of |= named_in_it
+        asked = [f for f in tested if facts[f] in asked_of]
+        tested = asked or failing or named or tested
         return self.kb.find_place(facts[tested[0]]) if tested else None
 
     def on_resume(self):
@@ -763,6 +793,14 @@ class Answerer:
         if plan[0] != "list":
             return [render.Reply(messages.ASK_ABOUT_YOU)]
         _, verdicts, extra, asked = plan
+        own = [m for m in self.u.place_matches() if m.name == facts.get("place")]
+        if not verdicts and [c.id for c in extra] == [self.kb.scope_clause.id] and own:
+            # ("我们是江西玉山县的一家企业…能不能享受浙江山区26县的政策"): no measure fits, and what is
+            # asked is whether their place is covered
+            replies, place = places.county_replies(own[:1], self.u.text)
+            self.clear_pending()
+            self.remember("county", self.kb.scope_clause, place=place)
+            return replies
         top = render.top_verdict(verdicts, asked)
         place = self._place_judged(top.clause_id, facts, top) if top is not None and top.clause_id in self.kb.rules else None
         reply = places.applicable_reply(verdicts, extra, address=self.u.subject().address, question=self.u.text,
@@ -830,6 +868,16 @@ def _read_alone(u: Understanding, text: str, intent: str, entities: Optional[Dic
     return dataclasses.replace(u, text=text, intent=intent, confidence=1.0, entities=entities or {},
                                learned_entities={}, from_search=False, search_confidence="", _ranked={}, _places={},
                                _plan=None, _mentioned=None, _echoes=None, _new_facts=new_facts, _subject=subject)
+
+
+
+def _with_the_scope(replies: List[Any], u: Understanding) -> List[Any]:
+    """A verdict that also answers whether the place is covered (u.place_asked) cites the scope."""
+    if u.place_asked:
+        for r in replies:
+            if r.payload.get("eligibility") and r.payload.get("county"):
+                r.add_citations([get_kb().scope_clause])
+    return replies
 
 
 def _quoted_once(replies: List[Any]) -> List[Any]:

@@ -21,18 +21,14 @@ ASPECTS = [
                           r"(什么时候|啥时候|何时|哪天|哪一天|几月|几号|时间|多久)[^，,。？?]{0,4}(印发|发布|出台|下发)|"
                           r"(印发|发布|出台)(的)?(时间|日期|于|多久)")),
     ("addressees", re.compile(r"主送|发给谁|发给哪些|下发给|印发给|发到哪|发给了|送给哪")),
-    ("issuers", re.compile(r"发文机关|哪些部门|哪几个部门|几个部门|几家单位|一起发|共同发|哪些单位发|哪几个单位发|哪几家单位|谁发|谁制定|联合|哪个单位发|发文单位|制定|部门发|政府发|政府出|政府颁布|国务院发|省委发|谁印发|哪里发|谁出的|哪个部门出|"
-                           r"是(?!哪|什么|何|啥)[^，,。？?]{1,10}?(印发|发布|出台|下发)的")),
+    ("issuers", re.compile(r"发文机关|哪些部门|哪几个部门|几个部门|几家单位|一起发|共同发|哪些单位发|哪几个单位发|哪几家单位|谁发|谁制定|联合|哪个单位发|发文单位|制定|部门发|政府发|政府出|政府颁布|国务院发|省委发|谁印发|哪里发|哪个部门(印发|发布|发的|发了|出台)|谁出的|哪个部门出|"
+                           r"是(?!哪|什么|何|啥)[^，,。？?]{1,10}?(印发|发布|出台|下发|(?<=[部委厅局院])发)的")),
     ("number", re.compile(r"文号|编号|字号|几号文|发文字号")),
     ("publicity", re.compile(r"公开|保密|能不能看|可以转发|对外")),
     ("count", re.compile(r"几条|多少条|几项|多少项|几个措施|多少措施|几方面")),
     ("structure", re.compile(r"几个部分|几部分|哪几部分|哪些部分|哪几块|几大块|几大部分|分几块|每部分|每个部分|各部分|结构|框架|目录|大标题|小标题")),
     ("title", re.compile(r"标题|名称|全称|全名|叫什么|叫啥")),
 ]
-
-# Issuers people guess wrongly ("这文件是省政府发的吗").
-NOT_ISSUERS = re.compile(r"省人民政府|省政府|国务院|人社部|人力资源和社会保障部|省委办公厅|省政府办公厅|"
-                         r"(省)?(发改委|发展改革委|发展和改革委员会|经信厅|经信委|科技厅|商务厅|民政厅|住建厅|自然资源厅|文旅厅|交通运输厅)")
 
 # Questions about the whole document rather than one of its clauses.
 OVERVIEW = re.compile(r"主要内容|讲了什么|讲的什么|讲什么|说了什么|概括|总结|介绍|大概|主要讲|核心|重点|要点|有哪些措施|哪些举措|主要举措|几条|多少条|全文")
@@ -106,9 +102,9 @@ def document_reply(text: str, aspect: Optional[str] = None, named: Any = None) -
     elif aspect == "issuers":
         names = "、".join(d.full_name for d in issuers)
         lead = f"本意见由{len(issuers)}个部门联合印发：{names}。"
-        other = NOT_ISSUERS.search(text)
+        other = kb.other_department_in(text)
         if other:
-            lead = f"不是{other.group(0)}发的。" + lead
+            lead = f"不是{other}发的。" + lead
         elif named is not None:
             among = named.id in doc.issuers
             lead = (f"{'是的' if among else '不是'}，{named.full_name}{'是' if among else '不是'}"

@@ -29,6 +29,9 @@ ISSUED = re.compile(r"发的|印发|发文|联合发|下发|出台|签发|落款
 # Words only the document's own facts are asked with ("标题全称", "文号", "主送").
 THE_DOCUMENTS_OWN = re.compile(r"标题|全称|文号|主送|发文|印发|公开方式")
 THIS_DOCUMENT = re.compile(r"山区|这个文件|文件里|本文件|这个政策|那个政策|这项政策|这个意见|那个放宽|那个补助")
+# Points of how something is run (when to sign up, how, with what papers, where): asked of a group
+# or programme the document does not name, they are that programme's own.
+_PARTICULARS = {"deadline", "procedure", "materials", "contact"}
 # Words that ask what a department is responsible for.
 RESPONSIBILITY = re.compile(r"负责|管|哪块|哪条|哪项|哪几条|牵头|职责|分工|责任")
 # Words that ask whether someone qualifies: with them, facts told beside "哪个部门" make a case.
@@ -152,11 +155,14 @@ def _first_kind(u: Understanding) -> str:
         # point, whose answer names the units too)
         return "units"  # "刚才那个是哪几个部门牵头的", even while a case is under way
     matter = get_kb().not_covered(u.text)
-    if matter and not _only_tells_who_asks(u, matter):
+    if matter and not _only_tells_who_asks(u, matter) and not _named_as_a_material(u, matter):
         return "out_of_scope"  # another matter or another document
     if u.last_kind == "out_of_scope" and DEICTIC.match(u.text) and len(u.text) <= 10 and u.place_matches() \
             and set(u.new_facts()) <= {"place", "origin"} and not u.names_a_measure():
         return "out_of_scope"  # "那杭州呢" after 温州's 公积金: the same other matter, for another place
+    if get_kb().unnamed_group(u.text) and not u.strong_topic() and u.aspects() \
+            and set(u.aspects()) <= _PARTICULARS and not set(u.new_facts()) - {"place", "origin"}:
+        return "out_of_scope"  # "今年浙江三支一扶的报名时间和招募人数是多少": how another programme is run
     if get_kb().unnamed_group(u.text) and not u.strong_topic() \
             and not (u.place_matches() and COUNTY_QUESTION.search(u.text)) \
             and not (u.department() and WHICH_OF_ITS.search(u.text)):  # ("我是人民银行一个县支行的信贷科员…跟我们人行有关的是哪一条")
@@ -169,7 +175,7 @@ def _first_kind(u: Understanding) -> str:
     if u.aspect() and u.case_clause and THIS_CASE.search(u.text) and not u.names_a_measure() and not u.new_facts():
         return "resume"  # "这种情况省里补不补" after a verdict: the case again, with what the document says on it
     if u.echoes_the_last() and not u.aspect() and all(
-            u.facts.get(k) == v for k, v in u.new_facts().items() if k != "activity"):
+            u.facts.get(k) == v for k, v in u.new_facts().items() if k not in get_kb().undertaking_facts):
         return "clause"  # "那她回来评职称有好处吗" after 挂职: what that measure says of it, not a new case
     if u.aspect() == "basis" and u.aspect_clause() is not None:
         return "aspect"  # "山区县的企业看注册地还是经营地，我们注册在缙云…": how the document settles it, no verdict
@@ -211,10 +217,10 @@ def _first_kind(u: Understanding) -> str:
     if u.intent in ("out_of_scope", "nlu_fallback") and _of_the_document(u) \
             and (u.last_kind == "document" or THE_DOCUMENTS_OWN.search(u.text)):
         return "document"  # "标题全称怎么写？" after who it is addressed to
-    if u.intent in ("out_of_scope", "nlu_fallback"):
-        return _from_evidence(u)
     if u.department() and WHICH_OF_ITS.search(u.text) and not u.strong_measure():
         return "department"  # "人行杭州中心支行在这份意见里出现在哪一条": the measures it is responsible for
+    if u.intent in ("out_of_scope", "nlu_fallback"):
+        return _from_evidence(u)
     if u.intent != "ask_document" and _of_the_document(u):
         return "document"  # "那主送单位呢": a fact of the document itself, whatever the model read
     kind = INTENT_KIND.get(u.intent)
@@ -378,15 +384,26 @@ def _units(u: Understanding) -> Optional[str]:
 
 
 def _only_tells_who_asks(u: Understanding, matter: str) -> bool:
-    """Another matter the message names only to tell who asks, in a clause that neither asks nor
-    names a measure, while another clause asks of a measure named strongly ("我们是缙云的一家民营
-    养老院，护理员想参加职业技能等级认定，文件有支持吗"; not "公积金贷款能贷多少额度，怎么算的")."""
+    """Another matter the message names only to tell who asks or of whom, in clauses that do not
+    ask, while another clause asks of a measure named strongly ("我们是缙云的一家民营养老院，护理员
+    想参加职业技能等级认定，文件有支持吗"; not "公积金贷款能贷多少额度，怎么算的")."""
     kb = get_kb()
     if not u.strong_measure() or matter not in kb.document.other_matters:
         return False
     clauses = [c for c in CLAUSE_OR_SPACE.split(normalise(u.text)) if c]
     holding = [c for c in clauses if matter in c]
-    return bool(holding) and all(not QUESTIONING.search(c) and not kb.clauses_for_topic(c) for c in holding)
+    # (a clause of the story may name the measure's words too, "…出站的博士签了劳动合同", where
+    # another asks of the measure by its own words, "…民营企业工作，省里有没有补助"; not "…生活补贴
+    # 实施细则 一年补多少", which asks of the matter)
+    others = [c for c in clauses if matter not in c]
+    return bool(holding) and all(not QUESTIONING.search(c) for c in holding) \
+        and any(QUESTIONING.search(c) for c in others) and any(kb.clauses_for_topic(c) for c in others)
+
+
+def _named_as_a_material(u: Understanding, matter: str) -> bool:
+    """A matter named where the message asks what papers to bring ("报名需要带啥材料 营业执照要不要"):
+    one of them, not a question of its own ("营业执照去哪办")."""
+    return matter in get_kb().document.other_matters_asked and "materials" in u.aspects()
 
 
 def _of_the_document(u: Understanding) -> bool:

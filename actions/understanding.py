@@ -75,6 +75,8 @@ SINGLE_UNIT = re.compile(r"(只|仅)(写了|有|列了|列)?[^，,。？?]{0,10}
                          r"(哪一?条|哪一?项|哪个)[^，,。？?]{0,6}责任单位(只有|仅有|就只?有|只写了?|只列了?)|"
                          r"(没带|没有|不含|不包括|没写|没列|没跟|不带|没加)(写|列|带|包括|包含|含)?(上)?[“\"「『]?市县")
 # Facts that only a person's own case has, never the name of a measure ("高校毕业生创业扶持").
+# How near the second measure's score must come to the first's for the words to point at both.
+_POINTS_AT_BOTH = 0.6
 OWN_CASE_FACTS = ("place", "origin", "years_since_graduation", "employer_type", "institution_type", "postdoc_status")
 # The facts that say who a person is.
 WHO = ("role", "postdoc_status", "years_since_graduation", "institution_type")
@@ -109,7 +111,7 @@ MENTIONS = re.compile(r"(哪几条|哪些条|哪几项|哪些措施|哪些举措
 # Words that point back at what was named before ("它负责哪条", "那该部门管什么").
 POINTS_BACK = re.compile(r"它|他们|她们|该部门|该单位|这个部门|这个单位|这家单位|这家|那个部门|那个单位|其")
 # Whether a department is one of those that issued the document ("省卫健委是发文单位吗").
-ISSUER_OF = re.compile(r"发文单位|发文机关|发文部门|联合发|一起发|共同发|联合印发|署名|落款|是不是[^，,。？?]{0,6}发的|参与发|"
+ISSUER_OF = re.compile(r"发文单位|发文机关|发文部门|联合发|一起发|共同发|联合印发|署名|落款|是不是[^，,。？?]{0,6}发的|是[^，,。？?]{1,8}?(印发|发布|发)的|参与发|"
                        r"发文的[^，,。？?]{0,6}(部门|单位|机关)|[0-9一二三四五六七八九]个(发文)?(部门|单位)里")
 # The writer's own place, named earlier ("我们那能享受山区县的政策吗" after "我是湖州安吉的").
 OWN_PLACE = re.compile(r"(我们|咱们|俺们|我|咱|俺|阿拉)(那|这)(边|里|儿)?(?![种个样些么])|我们(县|市|区|当地)|本地|当地")
@@ -180,6 +182,9 @@ class Understanding:
     # Several questions of one message about the same measure ("山区县能办技工院校吗 省级技能大赛能不能
     # 承办 优质技师学院会来设分院吗"): answered with the whole measure, not one sentence of it.
     several_points: bool = False
+    # A part of a message of several that also asks whether its place is covered, which its
+    # verdict answers ("仙居算不算山区县 在仙居开店创业贷款能不能放宽点"): the scope is cited too.
+    place_asked: bool = False
 
     @classmethod
     def from_tracker(cls, tracker: Tracker) -> "Understanding":
@@ -302,8 +307,11 @@ class Understanding:
         return topic is not None and topic.measure is not None
 
     def describes_someone(self) -> bool:
-        """The message tells about a person or employer (two facts or more besides the place)."""
-        personal = [k for k in self.new_facts() if k not in ("place", "origin")]
+        """The message tells about a person or employer (two facts or more besides the place;
+        what is done counts once, whoever organises it)."""
+        undertaking = get_kb().undertaking_facts
+        said = [k for k in self.new_facts() if k not in ("place", "origin")]
+        personal = [k for k in said if k not in undertaking] + [k for k in said if k in undertaking][:1]
         return len(personal) >= 2 or (len(personal) == 1 and bool(self.new_facts().get("place")))
 
     def aspect(self) -> Optional[str]:
@@ -354,7 +362,10 @@ class Understanding:
         for m in THAT_ONE.finditer(self.text):
             noun = m.group("noun")
             if any(noun[:n] in last.text for n in range(len(noun), 0, -1)
-                   if not GENERIC_NOUN.fullmatch(noun[:n]) and not QUESTIONING.match(noun[n - 1:])):
+                   if not GENERIC_NOUN.fullmatch(noun[:n]) and not QUESTIONING.match(noun[n - 1:])
+                   # (one character only after a word for a line or an item, "那条线": not the 省 of
+                   # "那个省里人才市场", the 参 of "那个参展费")
+                   and (n >= 2 or m.group(3) in "条项段")):
                 return True
         return False
 
@@ -498,7 +509,8 @@ class Understanding:
         for m in [*PROVINCIAL_DEPARTMENT.finditer(self.text), *OPENING_DEPARTMENT.finditer(self.text)]:
             if kb.find_department(m.group(0)) is None:
                 return m.group(0)
-        return None
+        # (asked whether it issued the document, the answer on the issuers says it did not)
+        return None if ISSUER_OF.search(self.text) else kb.other_department_in(self.text)
 
     def department(self, use_context: bool = False):
         """The department the message names; with `use_context`, else the one named before when
@@ -742,7 +754,7 @@ class Understanding:
         judged = [cid for cid in rule if cid == clause.id or cid.startswith(clause.id + ".")]
         if not any(kb.eligibility.concerns(cid, self.facts_for(cid, self.merged_facts())) for cid in judged):
             return False  # "我们企业想设博士后工作站": the measure does not judge an employer
-        personal = [k for k in self.new_facts() if k != "activity"]
+        personal = [k for k in self.new_facts() if k not in get_kb().undertaking_facts]
         if len(personal) >= 2 or (SELF_REFERENCE.search(self.text) and personal):
             return True
         # What the person said earlier about themselves ("我在青田县的乡镇卫生院上班"), when it
@@ -809,6 +821,8 @@ class Understanding:
         rule = set(kb.rule_clauses())
         if not facts.get("activity") or len(ranked) < 2 or not all(c.id in rule for c, _ in ranked[:2]):
             return None
+        if ranked[1][1] < ranked[0][1] * _POINTS_AT_BOTH:
+            return None  # the words point at one ("…引进一位出站的博士后…能不能申请省财政的补助": 第一条)
         fits = [c for c, _ in ranked[:2] if "activity" not in kb.evaluate(c.id, self.facts_for(c.id, facts)).unmet_facts]
         if len(fits) == 2:  # neither rules it out: the one about it ("…评中级职称能倾斜吗": 第三条)
             fits = [c for c in fits if facts["activity"] in kb.eligibility.rules[c.id].activities]

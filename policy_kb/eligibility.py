@@ -290,7 +290,7 @@ class EligibilityEngine:
         if cond.apart_from is not None and facts.get(cond.fact) in (None, facts.get(cond.apart_from)):
             return SKIPPED, "", None  # (挂职: where one is sent is tested when it is named)
         if cond.fact not in facts:
-            return UNKNOWN, None, None
+            return (SKIPPED, "", None) if cond.if_said else (UNKNOWN, None, None)
         value = facts[cond.fact]
         fdef = self.facts[cond.fact]
         if fdef.type == "place":

@@ -176,7 +176,7 @@ def parse_years_since_graduation(text: str, today: date) -> Optional[int]:
 # A fact's polarity: a value the person denies is kept as "not:<value>" ("单位不是民营企业").
 DENIED = "not:"
 # Words that deny what follows them within the same clause of the sentence.
-_NEGATORS = ("没有做过", "没做过", "没当过", "没干过", "没读过", "没念过", "没上过", "并不是", "也不是", "而不是", "不是", "并非", "不属于", "不算", "不在", "没有在", "没在", "没去", "不去",
+_NEGATORS = ("没有做过", "没做过", "没当过", "没干过", "没读过", "没念过", "没上过", "并不是", "也不是", "而不是", "不是", "并非", "不属于", "不算", "不在", "没有在", "没在", "没去", "不去", "不想回", "不打算回", "不准备回", "不想去", "不打算去", "不回", "没回",
              "没有", "没", "非", "未", "不")
 # What may stand between a negator and the word it denies ("不是在民企", "不是去国企的").
 _FILLER = "在去到的个家是一所"
@@ -193,7 +193,7 @@ _GOING_OVER = "要想跑搬调转会能就再备算划是果"
 WHEN_BEFORE = rf"以前|之前|原来|原先|(?<![{_GOING_OVER}])过去|曾经"
 _GO = rf"(?:(?<![过失])|(?<=[{_GOING_OVER}]过))去"
 # (not the 来 of "本来", "后来", nor the 去 of "过去" of time)
-_TO = re.compile(r"(" + _GO + r"|到|赴|往|调到|调往|调去|调入|回到|回|(?<![本原后将未以起出看])来|落户|派到|派往|派去|选派到|迁到|"
+_TO = re.compile(r"(" + _GO + r"|到|赴|往|调到|调往|调去|调入|回到|回|(?<![本原后将未以起出看])来|落户|派到|派往|派去|选派到|迁到|对口帮扶|对口支援|帮扶|支援|"
                  r"搬到)[^，,。；;！!？?]{0,4}$")
 # Going to a mountain county not named ("想回浙江山区县的企业", "去山区工作").
 # (a plan of one's own, not the words of a measure: "省里对去山区县民企的补助")
@@ -834,6 +834,8 @@ class FactExtractor:
                 continue
             if NEAR_BEFORE.search(before) or NEAR_AFTER.match(norm, end):
                 continue  # a place only named as near where one is
+            if _HELD_BEFORE.search(norm, 0, start) or _HELD_AFTER.match(norm, end):
+                continue  # "是省人才市场组织的 在杭州": where an event is held, not where anyone is
             if _BACK_TO_TOPIC.match(norm[:start]) and _CLAUSE_END.match(norm, end):
                 here.append(m)  # "回到景宁，那边的企业…": the place talked of again, not a move
                 continue
@@ -898,6 +900,10 @@ _TO_COME = re.compile(r"(明年|后年|下半年|下个?月|下周|(?<!去年)(?
 _PLAN_FOR_THEN = re.compile(r"(之后|以后|后|了以后|了之后|了再|了就|就|再)"
                             r"|[了的]?[，,。 ]?[^，,。；;！!？?]{0,4}?(想|打算|准备|计划|要)(去|回|到|来|留)"
                             r"|[了的]?[，,。 ](去|回|到)")
+# Where an event is held: after the words that say who holds it ("省人才市场组织的 在杭州"), or
+# before the words of holding it ("在杭州举办的招聘会").
+_HELD_BEFORE = re.compile(r"(组织|举办|主办|承办)的?[，, ]*(地点|会场)?(在|是在)$")
+_HELD_AFTER = re.compile(r"(人才市场|人才交流中心|举办|召开|举行|开的招聘|办的招聘|的招聘会|的引才活动|的人才交流会|的展会)")
 # After a place in its clause: a plan that came to nothing ("青田那家没谈成", "去丽水的事黄了").
 _FELL_THROUGH = re.compile(r"[^，,。；;！!？?]{0,8}?(没谈成|没谈拢|谈崩了|没签成|没去成|去不成|黄了|吹了|泡汤|不去了|不考虑了|放弃了)")
 # A plan for after graduating ("毕业后想回来考乡镇的岗位", "毕业想考回三门"), not "还没毕业就想…".

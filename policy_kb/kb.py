@@ -27,7 +27,7 @@ from .models import (
 from .places import PlaceIndex
 from .repository import KBData, load_data
 from .search import SearchIndex
-from .text import CLAUSE_MARKS, cn_number, last_clause, normalise, squash
+from .text import CLAUSE_MARKS, cn_number, last_clause, normalise, squash, without_asides
 
 TODAY_ENV = "POLICY_TODAY"
 
@@ -65,6 +65,8 @@ class KnowledgeBase:
         self.departments: Dict[str, Department] = data.departments
         self.glossary: Dict[str, GlossaryEntry] = data.glossary
         self.facts_vocabulary = data.facts
+        # (the facts of what is done, not of who does it)
+        self.undertaking_facts = frozenset(k for k, f in data.facts.items() if f.undertaking)
         self.rules = data.rules
         self.not_facts = [p for p in data.not_facts if isinstance(p, str)]
         dept_names = [n for d in data.departments.values() for n in d.all_names]
@@ -123,12 +125,22 @@ class KnowledgeBase:
     def unnamed_group(self, text: str) -> Optional[Tuple[str, Optional[str]]]:
         """A group of people or units the document does not name (unnamed.yml) that the text
         mentions: (the words used, how it differs from what the document names)."""
-        norm = normalise(text)
+        norm = without_asides(normalise(text))  # (not "我本人是退休的，跟这个没关系")
         if norm not in self._named_cache:  # asked several times a turn (routing, the answer)
             if len(self._named_cache) > 4096:
                 self._named_cache.clear()
             self._named_cache[norm] = self._find_unnamed(norm)
         return self._named_cache[norm]
+
+    def other_department_in(self, text: str) -> Optional[str]:
+        """A department the text names that the document does not (document.yml other_departments:
+        "人社部", "省发改委"), as named with a 省 before it; not the 人社部 of "人社部门"."""
+        norm = normalise(text)
+        for name in sorted(self.document.other_departments, key=len, reverse=True):
+            at = norm.find(name)
+            if at >= 0 and norm[at + len(name):at + len(name) + 1] != "门":
+                return norm[at - 1:at + len(name)] if at and norm[at - 1] == "省" and name[0] != "省" else name
+        return None
 
     def unnamed_closest(self, name: str) -> Optional[Clause]:
         """The measure unnamed.yml gives as closest to a group it lists ("大学生村官" → 第六条)."""

@@ -57,6 +57,9 @@ class DocumentFacts(_Model):
     # last clause of the message, the one that asks, names them ("那淳安现在房价多少").
     other_matters_asked: List[str] = []
     other_documents: List[str] = []
+    # Departments people may think issued the document or are responsible in it, which it does
+    # not name ("人社部", "发改委"): said not to be named.
+    other_departments: List[str] = []
     # The clauses that hold the document's own facts: what "山区县" means, when it applies, its
     # number and signatures.
     scope_clause: str
@@ -437,6 +440,9 @@ class FactDef(_Model):
     # Words that say what the fact is about ("毕业" of the years since graduation): kept whole when
     # a message is cut into words and read from pinyin ("biye 7 nian le").
     words: List[str] = []
+    # Of what is done, not of who does it (what one applies for, who organises it): a message
+    # that states only such facts tells of no one's case ("省人才市场的招聘会免费吗").
+    undertaking: bool = False
 
     @root_validator(skip_on_failure=True)
     def _enum_needs_values(cls, values: Dict[str, Any]) -> Dict[str, Any]:
@@ -468,6 +474,9 @@ class Condition(_Model):
     # Tested only when said apart from that fact ("origin": where one is sent, when it is not
     # where one is now); otherwise skipped, asked for by no one.
     apart_from: Optional[str] = None
+    # Tested only when the person says it ("不是省人才市场办的"): a condition people seldom state,
+    # never asked for.
+    if_said: bool = False
     met: str
     unmet: str
     skipped: Optional[str] = None

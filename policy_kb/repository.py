@@ -410,7 +410,7 @@ def _load_eligibility(
                     if value not in facts[cond.when.fact].values:
                         raise _fail(ELIGIBILITY_FILE, cloc + ("when", "in", k), f"unknown value '{value}'")
         # (a fact tested only when said apart from another is never asked for)
-        needed = {c.fact for c in rule.conditions if c.apart_from is None} | {c.when.fact for c in rule.conditions if c.when}
+        needed = {c.fact for c in rule.conditions if c.apart_from is None and not c.if_said} | {c.when.fact for c in rule.conditions if c.when}
         for j, fact in enumerate(rule.ask_order):
             if fact not in facts:
                 raise _fail(ELIGIBILITY_FILE, loc + ("ask_order", j), f"unknown fact '{fact}'")

@@ -126,3 +126,23 @@ def cn_number(token: str) -> Optional[int]:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+# A clause that sets the one before it aside ("我本人是在杭州退休的，跟这个没关系"; "…走集团统一流程，
+# 这个不重要").
+_ASIDE = re.compile(r"(跟|和|与)(这个|这事|这件事|这|此)(没|没有|无|不)(关系|关|相干)|(这个|这些|这点|这)(不重要|无所谓|不相干|不用管|先不说|是题外话)|(说句|顺便说句)?题外话")
+
+
+def without_asides(text: str) -> str:
+    """The text with each clause that the next one sets aside, and that next one, blanked (same
+    length): what the writer says does not bear on the question."""
+    out = list(text)
+    for m in _ASIDE.finditer(text):
+        begin = max((c.end() for c in CLAUSE_STOP.finditer(text, 0, m.start())), default=0)
+        # the clause before the one saying it, and that one, up to where it ends
+        before = max((c.end() for c in CLAUSE_STOP.finditer(text, 0, max(begin - 1, 0))), default=0)
+        stop = CLAUSE_STOP.search(text, m.end())
+        end = stop.start() if stop else len(text)
+        start = before if text[begin:m.start()].strip(" ，,") == "" else begin
+        out[start:end] = " " * (end - start)
+    return "".join(out)

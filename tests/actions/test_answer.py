@@ -1278,3 +1278,24 @@ def test_what_one_was_told_of_a_relatives_case_is_of_that_case():
              "说是去文成县，这算山区26县里的吧？挂职这段时间他的待遇会不会降？"]
     reading = get_kb().read_conversation(texts)
     assert reading.facts["place"] == "文成县" and reading.facts["origin"] == "杭州市"
+
+
+@pytest.mark.parametrize("text, parts", [
+    # a message that says it asks several things: each piece naming a measure is one of them
+    ("问两个事 一个村卫生室考中级的分数线 一个是省里派老师下来挂职 一般待多久", 2),
+    # a measure named alone after another is asked the same
+    ("第二条讲的啥 还有第五条", 2),
+    # questions run together, the first ending in 啥
+    ("乡镇卫生院考中级有单独分数线吗 高级评聘看啥派医生下来挂职待多久", 2),
+])
+def test_the_questions_of_a_message_are_found(text, parts):
+    from actions.answer import Answerer
+    from actions.understanding import Understanding
+    u = Understanding(text=clean_user_text(text), intent="ask_clause", confidence=0.9, entities={})
+    assert len(Answerer(u).question_parts()) == parts
+
+
+def test_a_verdict_that_also_answers_whether_the_place_is_covered_cites_the_scope(matcher):
+    msgs, _ = run("龙泉算不算山区县 博后出站去龙泉的民企能拿补助吗", "ask_eligibility", matcher)
+    assert payloads(msgs)[-1]["eligibility"]["verdict"] == "eligible"
+    assert cited(msgs)[0] == "m1" and "scope" in cited(msgs)

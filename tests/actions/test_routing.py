@@ -9,6 +9,7 @@ import pytest
 from actions import answer, routing
 from actions.answer import Answerer
 from actions.understanding import Understanding
+from policy_kb import get_kb
 
 
 def test_handlers_never_hand_a_turn_to_one_another():
@@ -92,6 +93,63 @@ def test_a_case_told_with_a_question_that_asks_no_unit_is_judged():
     assert routing.route(u) == "eligibility"
     u = Understanding(text="博后出站去民企的补助是哪个部门负责", intent="ask_units", confidence=0.9, entities={})
     assert routing.route(u) == "units"
+
+
+def test_how_a_programme_the_document_does_not_name_is_run_is_another_matter():
+    u = Understanding(text="选调生今年什么时候报名", intent="ask_clause", confidence=0.9, entities={})
+    assert routing.route(u) == "out_of_scope"
+    # (what the document holds for such a group is still the group's answer, with what comes closest)
+    u = Understanding(text="选调生去山区县有什么政策", intent="ask_clause", confidence=0.9, entities={})
+    assert routing.route(u) == "unnamed"
+
+
+def test_a_department_the_document_does_not_name_is_said_not_to_be_named():
+    u = Understanding(text="里面有发改委吗", intent="ask_document", confidence=0.9, entities={})
+    assert u.names_unknown_department() == "发改委" and routing.route(u) == "unknown_department"
+    # (asked whether it issued the document, the answer on the issuers says it did not)
+    u = Understanding(text="这个意见是人社部发的吗", intent="ask_document", confidence=0.9, entities={})
+    assert routing.route(u) == "document" and get_kb().other_department_in(u.text) == "人社部"
+    assert get_kb().other_department_in("省发改委负责哪条") == "省发改委"
+
+
+def test_a_word_for_local_departments_names_no_department():
+    u = Understanding(text="要去当地人社部门办吗", intent="ask_clause", confidence=0.9, entities={})
+    assert u.names_unknown_department() is None
+
+
+def test_which_measures_a_named_department_is_in_whatever_the_model_read():
+    u = Understanding(text="省卫生健康委在哪几条举措里是责任单位", intent="nlu_fallback", confidence=0.4, entities={})
+    assert routing.route(u) == "department"
+
+
+def test_one_character_points_back_only_as_a_word_of_its_own():
+    case = dict(last_kind="clause", last_clause="m2")
+    u = Understanding(text="我们那个衢州的企业去参加那个省里人才市场的活动 要不要交参展费", intent="ask_eligibility",
+                      confidence=0.8, entities={}, **case)
+    assert not u.points_at_the_last()
+    u = Understanding(text="那条线村卫生室也能用吗", intent="ask_clause", confidence=0.8, entities={},
+                      last_kind="clause", last_clause="m3.2")
+    assert u.points_at_the_last()
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("报名要带什么材料 营业执照要不要带", "aspect"),    # a paper to bring
+    ("那开店的营业执照在哪里办", "out_of_scope"),         # a matter of its own
+])
+def test_a_matter_named_among_the_papers_to_bring_is_one_of_them(text, kind):
+    case = dict(last_kind="eligibility", last_clause="m4.1", case_clause="m4.1",
+                facts={"employer_type": "enterprise", "origin": "松阳县", "place": "松阳县"})
+    assert routing.route(Understanding(text=text, intent="out_of_scope", confidence=0.9, entities={}, **case)) == kind
+
+
+@pytest.mark.parametrize("text, kind", [
+    # (the matter only tells of the case; another clause asks of a measure by its words)
+    ("我们刚和一位出站的博士后签了劳动合同，他到我们开化的民营企业工作，省里有没有补助", "eligibility"),
+    # (the matter is what is asked of)
+    ("丽水市自己出的那个博士后生活补贴实施细则 一年补多少", "out_of_scope"),
+])
+def test_another_matter_that_only_tells_the_story_leaves_the_question(text, kind):
+    assert routing.route(Understanding(text=text, intent="ask_eligibility", confidence=0.9, entities={})) == kind
 
 
 def test_two_kinds_that_send_the_turn_to_each_other_end_in_a_request_to_rephrase(monkeypatch):

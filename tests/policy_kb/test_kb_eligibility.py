@@ -104,6 +104,16 @@ CASES = [
     ("m6", {"role": "graduate", "activity": "grassroots_job", "place": "仙居县"}, "eligible", ["仙居县"], None),
     ("m6", {"role": "graduate", "activity": "grassroots_job", "place": "嘉善县"}, "not_eligible", ["嘉善县"], None),
     ("m6", {"role": "graduate", "place": "仙居县"}, "need_info", [], ["activity"]),
+    # a condition people seldom state is tested only when said (if_said), never asked for
+    ("m4.1", {"employer_type": "private", "origin": "天台县"}, "eligible", ["天台县"], None),
+    ("m4.1", {"employer_type": "private", "origin": "天台县", "event_organiser": "other"}, "not_eligible",
+     ["省人才市场组织的引才活动"], None),
+    ("m4.1", {"employer_type": "private", "origin": "天台县", "event_organiser": "provincial"}, "eligible",
+     ["活动组织方：省人才市场"], None),
+    ("m3.2", {**NURSE, "place": "天台县", "exam_level": "junior"}, "not_eligible", ["初级"], None),
+    ("m3.2", {**NURSE, "place": "天台县", "exam_level": "intermediate"}, "eligible", ["中级"], None),
+    # (one who denies being an enclave's talent told of no enclave: no reason says one was set up)
+    ("m2", {"role": "not:enclave_talent", "place": "仙居县"}, "not_eligible", ["非“飞地”人才"], None),
 ]
 
 
@@ -266,3 +276,8 @@ def test_where_one_is_sent_is_tested_when_it_is_named(kb):
     assert kb.evaluate("m4.2", {**base, "place": "文成县"}).verdict == "eligible"
     v = kb.evaluate("m4.2", {**base, "place": "瑞安市"})   # "不是文成，是去瑞安"
     assert v.verdict == "not_eligible" and "place" in v.unmet_facts
+
+
+def test_a_denied_role_leaves_no_reason_about_the_enclave(kb):
+    v = kb.evaluate("m2", {"role": "not:enclave_talent", "place": "仙居县"})
+    assert not any("飞地" in m for m in v.met)

@@ -768,3 +768,32 @@ def test_what_was_said_before_of_another_leaves_what_the_writer_now_says_of_them
     assert reading.facts["role"] == "graduate" and reading.facts["years_since_graduation"] == 6
     # (asked of another, whatever the writer then says of themselves, the other is asked about)
     assert KB.read_facts("我问的是我弟弟，我自己是本科毕业的").subject.relation == "弟弟"
+
+
+def test_a_place_one_will_not_go_back_to_is_denied():
+    got = facts("打算在杭州萧山开店，不回开化了")
+    assert got["place"] == "萧山区"
+    assert facts("回不回开化还没想好").get("place") == "开化县"  # (a question, not a denial)
+
+
+def test_where_an_event_is_held_is_no_one_s_place():
+    got = facts("我们厂在龙游，去杭州的招聘会要交展位费吗")
+    assert got["origin"] == "龙游县"
+    assert "place" not in facts("是省人才市场组织的 在宁波")
+
+
+def test_who_organises_an_event_and_the_level_of_an_exam_are_read_when_said():
+    assert facts("不是省人才市场办的，是丽水市人才市场办的")["event_organiser"] == "other"
+    assert facts("参加省人才市场组织的引才活动")["event_organiser"] == "provincial"
+    assert facts("她考的是初级，不是中级")["exam_level"] == "junior"
+    assert "event_organiser" not in facts("去招聘会要交钱吗")
+
+
+def test_where_a_hospital_is_paired_to_help_is_where_its_doctors_go():
+    got = facts("我们是宁波鄞州的公立医院，对口帮扶的是淳安县中医院")
+    assert got["place"] == "淳安县" and got["origin"] == "鄞州区"
+
+
+def test_what_the_writer_sets_aside_names_no_group():
+    assert KB.unnamed_group("我是退休的老教师，跟这个没关系，想问问我侄子博后出站去龙泉有没有补助") is None
+    assert KB.unnamed_group("我是退休的老教师，文件对我们有什么政策") is not None
