@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from typing import Any, Callable, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -45,6 +45,9 @@ _ASKS = re.compile(r"[吗呢么？?]|是否|能否|可否|能不能|会不会|�
 # Where a question ends or starts inside a run of words with no marks.
 _ENDS_A_QUESTION = re.compile(r"(是啥|是什么|有啥|有哪些|吗|呢|么|没有|不|啥(?![时样意叫是都也事子]))(?=[\u4e00-\u9fff])")
 _STARTS_A_QUESTION = re.compile(r"(?<=[\u4e00-\u9fff])(谁|哪|什么时候|怎么|如何|有没有|是不是|能不能|可不可以|多少|几)")
+# Words that open a message and ask of all of it ("请问山区县可以承办哪几类…"): a run-on's first
+# question asks by its own words, not by these.
+_OPENS_ASKING = re.compile(r"^(我)?(请问|想问问?|问一下|问下|咨询一下|咨询|打听一下|想知道)(一下)?")
 _DONE_ASKING = re.compile(r"(认定|负责|多长|多久|多少|哪条|哪个|哪些|什么|啥|怎样|如何|吗|呢|么|没有|几年|几号)$")
 # A message that says it asks several things ("两个事", "问几个问题"): each piece that names a
 # measure strongly is one of them, asked or not.
@@ -236,8 +239,8 @@ class Answerer:
         if carry and parts:
             parts[-1][0] += "，" + carry
         parts = [p for p in parts if p[1] is not None]
-        parts = self._fold_place_questions(parts)
-        if len(parts) == 1 and self._place_asked:
+        parts, place_asked = self._fold_place_questions(parts)
+        if len(parts) == 1 and place_asked:
             u.place_asked = True  # ("温岭算不算山区县 温岭企业参加省人才市场引才活动能不能免参展费")
         if len(parts) < 2:
             asking = [p for p in pieces if _ASKS.search(p) or p in asked]
@@ -248,15 +251,16 @@ class Answerer:
             return []
         out = [self._part_understanding(text, target, [t for t, _ in parts if t != text]) for text, target in parts]
         for part, (_, target) in zip(out, parts):
-            part.place_asked = target in self._place_asked
+            part.place_asked = target in place_asked
         return out
 
-    def _fold_place_questions(self, parts: List[List[Any]]) -> List[List[Any]]:
+    def _fold_place_questions(self, parts: List[List[Any]]) -> Tuple[List[List[Any]], set]:
         """"横店镇的影视公司算不算山区县企业，去省人才市场招聘能免展位费吗": whether the place is
-        covered is part of the verdict on a measure that tests it, not a question of its own."""
+        covered is part of the verdict on a measure that tests it, not a question of its own.
+        Returns the parts left and the targets whose verdict now answers a place question."""
         # (the place in the role the measure tests: "说是去文成县，这算山区26县里的吧" is where one
         # goes, which 挂职's verdict, testing where one is sent from, does not answer)
-        self._place_asked: set = set()
+        place_asked: set = set()
         facts = self.u.new_facts()
         tests_place = {cid for cid, rule in self.kb.rules.items()
                        if any(c.fact in ("place", "origin") and facts.get(c.fact) == facts.get("place")
@@ -267,7 +271,7 @@ class Answerer:
                   and not self.kb.aspect_of(p[0]) and not _ASKS_WHAT.search(p[0]) and
                   any(cid == p[1][1] or cid.startswith(p[1][1] + ".") for cid in tests_place)]
         if not judged or not facts.get("place"):
-            return parts
+            return parts, place_asked
         place = facts["place"]
         out: List[List[Any]] = []
         for text, target in parts:
@@ -279,10 +283,10 @@ class Answerer:
                 and any(m.name == place for m in self.kb.places_in_text(text))))
             if about_place:
                 judged[0][0] = f"{text}，{judged[0][0]}"
-                self._place_asked.add(judged[0][1])
+                place_asked.add(judged[0][1])
                 continue
             out.append([text, target])
-        return out
+        return out, place_asked
 
     def _per_department(self, text: str) -> List[Understanding]:
         """"省教育厅和省农业农村厅在文件里负责的是哪一条": the same question of each department."""
@@ -326,7 +330,7 @@ class Answerer:
             if at <= start:
                 continue
             left, right = clause[start:at], clause[at:]
-            if len(left) >= 3 and len(right) >= 3 and self._asks_apart(left, right):
+            if len(left) >= 3 and len(right) >= 3 and self._asks_apart(_OPENS_ASKING.sub("", left), right):
                 # The latest cut that leaves the next question the same ("技师学院能不能去山区县办分院|
                 # 见习基地有没有倾斜", not "…去山区县|办分院见习基地…").
                 target = self._target(right, None)
@@ -528,9 +532,10 @@ class Answerer:
         matter = self.kb.not_covered(self.u.text)
         doc = self.kb.document
         group = self.kb.unnamed_group(self.u.text)
+        sayable = {*doc.other_matters, *doc.other_matters_asked, *(group[:1] if group else ())}
         if matter is None and group is not None:
             matter = group[0]  # (how a programme the document does not name is run)
-        named = matter in doc.other_matters + doc.other_matters_asked or group is not None and matter == group[0]
+        named = matter in sayable
         lead = messages.NOT_NAMED.format(what=f"“{matter}”") if named else None
         return [render.out_of_scope_reply(hint=self.u.intent == "nlu_fallback", lead=lead)]
 

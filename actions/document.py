@@ -58,7 +58,8 @@ def days_named(text: str) -> list:
 def aspects_of(text: str) -> list:
     """Every fact about the document a question asks for, in the order of ASPECTS."""
     found = [name for name, pattern in ASPECTS if pattern.search(text)
-             and not (name == "issuers" and _RESPONSIBLE.search(text) and not _ISSUING.search(text))]
+             and not (name == "issuers" and _RESPONSIBLE.search(text) and not _ISSUING.search(text))
+             and not (name == "issuers" and get_kb().aspect_of(text) == "funder")]  # "这个钱是谁出的"
     if not any(a in found for a in _DATE_ASPECTS):
         found = days_named(text)[:1] + found  # "那5月18号是啥日子": what that day is in the document
     # "成文日期和施行日期": the issue date is asked, not only the start.

@@ -29,9 +29,6 @@ ISSUED = re.compile(r"发的|印发|发文|联合发|下发|出台|签发|落款
 # Words only the document's own facts are asked with ("标题全称", "文号", "主送").
 THE_DOCUMENTS_OWN = re.compile(r"标题|全称|文号|主送|发文|印发|公开方式")
 THIS_DOCUMENT = re.compile(r"山区|这个文件|文件里|本文件|这个政策|那个政策|这项政策|这个意见|那个放宽|那个补助")
-# Points of how something is run (when to sign up, how, with what papers, where): asked of a group
-# or programme the document does not name, they are that programme's own.
-_PARTICULARS = {"deadline", "procedure", "materials", "contact"}
 # Words that ask what a department is responsible for.
 RESPONSIBILITY = re.compile(r"负责|管|哪块|哪条|哪项|哪几条|牵头|职责|分工|责任")
 # Words that ask whether someone qualifies: with them, facts told beside "哪个部门" make a case.
@@ -160,10 +157,14 @@ def _first_kind(u: Understanding) -> str:
     if u.last_kind == "out_of_scope" and DEICTIC.match(u.text) and len(u.text) <= 10 and u.place_matches() \
             and set(u.new_facts()) <= {"place", "origin"} and not u.names_a_measure():
         return "out_of_scope"  # "那杭州呢" after 温州's 公积金: the same other matter, for another place
-    if get_kb().unnamed_group(u.text) and not u.strong_topic() and u.aspects() \
-            and set(u.aspects()) <= _PARTICULARS and not set(u.new_facts()) - {"place", "origin"}:
+    group = get_kb().unnamed_group(u.text)
+    if u.pending_clause and u.pending_fact in u.new_facts() and group:
+        return "inform"  # "不是公办的 是民办学校" asked whether the unit is 事业单位: the answer, judged
+    if group and not u.strong_topic() and u.aspects() and all(get_kb().aspects.defs[a].of_running for a in u.aspects()) \
+            and not set(u.new_facts()) - {"place", "origin"} - set(get_kb().read_facts(group[0]).facts):
+        # (the facts the group's own name says count for nothing: 公务员 is of a 党政机关)
         return "out_of_scope"  # "今年浙江三支一扶的报名时间和招募人数是多少": how another programme is run
-    if get_kb().unnamed_group(u.text) and not u.strong_topic() \
+    if group and not u.strong_topic() \
             and not (u.place_matches() and COUNTY_QUESTION.search(u.text)) \
             and not (u.department() and WHICH_OF_ITS.search(u.text)):  # ("我是人民银行一个县支行的信贷科员…跟我们人行有关的是哪一条")
         return "unnamed"  # "灵活就业人员 这个文件里有没有说到"
@@ -289,6 +290,10 @@ def _last_asks_of_a_place(u: Understanding) -> bool:
         and not u.names_a_measure() and not u.aspect()
 
 
+# Words that ask what a measure gives ("飞地人才能享受什么", "有哪些待遇"), not whether one gets it.
+_ASKS_WHAT_IT_GIVES = re.compile(r"(享受|享有|拿|得到)(到)?(些)?(什么|啥|哪些)|有(些)?(什么|啥|哪些)(待遇|政策|支持|好处|优惠|补贴|补助)")
+
+
 def _asks_what_it_says(u: Understanding) -> bool:
     """The question asks what a measure says ("重点看啥"), not whether it applies ("…能享受吗")."""
     return bool(ASKS_CONTENT.search(u.text)) and not ASKS_IF.search(u.text)
@@ -320,7 +325,10 @@ def _from_evidence(u: Understanding) -> str:
         return "county"  # "开化县是山区县吗啊啊啊……"
     if u.place_matches() and u.subject().kind == "official" and not u.explicit_topic():
         return "county"  # "我是龙港市人社局的": a local official says where they are
-    if (u.last_kind in ("eligibility", "applicable") or u.pending_clause or u.corrects_the_case()) and u.new_facts():
+    if (u.last_kind in ("eligibility", "applicable") or u.pending_clause or u.corrects_the_case()) and u.new_facts() \
+            and not ((_asks_what_it_says(u) or _ASKS_WHAT_IT_GIVES.search(u.text)) and u.explicit_topic()
+                     and u.topic_beyond(u.pending_clause or u.case_clause) and not u.describes_someone()):
+        # (not "顺便问下飞地人才能享受什么" while the exam's case waits: what another measure holds)
         return "inform"  # "不好意思说错了，是毕业9年": a correction
     if u.describes_someone() and not (_asks_what_it_says(u) and u.explicit_topic()):
         # "博士后出站了，想去千岛湖一家民营旅游公司，省里给补助吗": a case, whatever the model said
@@ -383,14 +391,23 @@ def _units(u: Understanding) -> Optional[str]:
     return None
 
 
+# Any way of asking, of a message that may ask nothing ("…春风行动那个招聘会去了人也不多"; not "…咋领").
+_ASKS = re.compile(QUESTIONING.pattern + r"|咋|怎|([\u4e00-\u9fff])不\1|可以不|行不|对吧|好不好|请问|想问|咨询")
+
+
 def _only_tells_who_asks(u: Understanding, matter: str) -> bool:
     """Another matter the message names only to tell who asks or of whom, in clauses that do not
     ask, while another clause asks of a measure named strongly ("我们是缙云的一家民营养老院，护理员
-    想参加职业技能等级认定，文件有支持吗"; not "公积金贷款能贷多少额度，怎么算的")."""
+    想参加职业技能等级认定，文件有支持吗"; not "公积金贷款能贷多少额度，怎么算的"), or in a story
+    that asks nothing."""
     kb = get_kb()
-    if not u.strong_measure() or matter not in kb.document.other_matters:
+    if matter not in kb.document.other_matters:
         return False
     clauses = [c for c in CLAUSE_OR_SPACE.split(normalise(u.text)) if c]
+    if not any(_ASKS.search(c) for c in clauses) and u.describes_someone():
+        return True  # a story that asks nothing yet ("…春风行动那个招聘会去了人也不多"): the case it tells
+    if not u.strong_measure():
+        return False
     holding = [c for c in clauses if matter in c]
     # (a clause of the story may name the measure's words too, "…出站的博士签了劳动合同", where
     # another asks of the measure by its own words, "…民营企业工作，省里有没有补助"; not "…生活补贴
@@ -487,7 +504,16 @@ def _document(u: Understanding) -> Optional[str]:
 
 
 def _term(u: Understanding) -> Optional[str]:
-    return "clause" if u.glossary_entry() is None else None
+    entry = u.glossary_entry()
+    if entry is None:
+        return "clause"
+    # "26县 人社厅处室 一对一联系 啥意思": the words of another measure, weighing far more than the
+    # term's own clauses, are what is asked about (第九条's 一对一 contact, not 山区26县)
+    ranked = get_kb().clauses_for_topic(u.text)
+    own = max((score for c, score in ranked if c.id in entry.related), default=0.0)
+    if ranked and ranked[0][0].id not in entry.related and ranked[0][1] >= 5 and ranked[0][1] > 2 * own:
+        return "clause"
+    return None
 
 
 REFINE: Dict[str, Callable[[Understanding], Optional[str]]] = {

@@ -397,6 +397,9 @@ class Understanding:
         if not self._tells_another_undertaking_than(cid):
             return False
         doing = self.new_facts()["activity"]
+        said = [chunk for fact, value, chunk, _ in kb.extractor.enum_mentions(self.text) if (fact, value) == ("activity", doing)]
+        if said and all(chunk in kb.clause(cid).text for chunk in said):
+            return False  # "去了有没有职称优先" of 挂职: a word of the measure's own text, no other undertaking
         return any(doing in kb.eligibility.undertakings(c.id) for c, _ in kb.clauses_for_topic(self.text))
 
     def _tells_another_undertaking_than(self, cid: str) -> bool:

@@ -2,6 +2,7 @@
 document says on that point: aspects.yml, checked word for word against the clauses at load."""
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -13,6 +14,7 @@ from .models import Clause, _Model
 from .text import normalise, squash
 
 ASPECTS_FILE = "aspects.yml"
+_BEFORE_OR = re.compile(r"[，,、\s]+(?=还是)")
 
 
 class AspectDef(_Model):
@@ -22,6 +24,9 @@ class AspectDef(_Model):
     # Whether whoever the measure leaves its decision to also settles this point: not a window or
     # a telephone number, which the responsible units (named with every answer) keep.
     decided: bool = True
+    # A point of how something is run (when to sign up, how, with what papers, where): asked of a
+    # group or programme the document does not name, it is that programme's own.
+    of_running: bool = False
 
     @validator("words")
     def _some_words(cls, words: List[str]) -> List[str]:
@@ -74,7 +79,8 @@ class Aspects:
 
     def wording(self, text: str) -> Optional[Tuple[str, str]]:
         """The words that ask for an aspect in a question, and the aspect ("有名单吗", "named")."""
-        norm = normalise(text)
+        # ("发给个人，还是给县里": a choice asked across a comma is one wording)
+        norm = _BEFORE_OR.sub("", normalise(text))
         # (the wordings are sorted longest first: the first found is the longest)
         return next(((word, key) for word, key in self._words if word in norm), None)
 

@@ -175,6 +175,8 @@ def parse_years_since_graduation(text: str, today: date) -> Optional[int]:
 
 # A fact's polarity: a value the person denies is kept as "not:<value>" ("单位不是民营企业").
 DENIED = "not:"
+# Words before a kind of person that say the writer asks as one ("我这种飞地人才", "像我们这样的博士后").
+_ASKS_AS = re.compile(r"(我|我们|咱|咱们|俺)(这种|这类|这样的|这样)$")
 # Words that deny what follows them within the same clause of the sentence.
 _NEGATORS = ("没有做过", "没做过", "没当过", "没干过", "没读过", "没念过", "没上过", "并不是", "也不是", "而不是", "不是", "并非", "不属于", "不算", "不在", "没有在", "没在", "没去", "不去", "不想回", "不打算回", "不准备回", "不想去", "不打算去", "不回", "没回",
              "没有", "没", "非", "未", "不")
@@ -748,6 +750,10 @@ class FactExtractor:
             ev = self.facts[fact].values.get(value)
             if fact in out and out[fact] in ev.over and not no and mine:
                 out[fact] = value
+        # "我这种飞地人才": the kind the writer asks as wins over another said in passing ("研发工程师").
+        for (fact, value, _, (start, _e)), no in zip(mentions, denied):
+            if not no and fact in out and _ASKS_AS.search(norm, max(0, start - 6), start):
+                out[fact] = value
         # A phrase can state two facts: "公立医院" is a public institution and a hospital. Words of
         # other facts inside a matched phrase count.
         for (fact, _, chunk, _span), no, mine in zip(mentions, denied, stated):
@@ -792,7 +798,9 @@ class FactExtractor:
                 out.setdefault("role", "employer")
         places = self.places.places_in_text(norm, fuzzy=True)
         # "我哥在磐安一家民企，我嫂子在庆元一家民企…问我嫂子": the places said of the one asked about.
-        about = [w for w, rel in self._relatives if subject.kind == "relative" and rel == subject.relation]
+        # (only when someone else is named too: "我表哥是江西上饶人…要去衢州开化" tells all of him)
+        others = {rel for _, rel in people if rel not in ("self", "him", subject.relation)}
+        about = [w for w, rel in self._relatives if subject.kind == "relative" and rel == subject.relation and others]
         out.update(self._place_facts(norm, _said_of(norm, places, about)))
         if asked is not None and "place" not in out and self.in_the_writers_place(whole):
             # "我是景宁一个村的支书…村里有个小伙子…": where the writer is, the one asked about is.
@@ -824,8 +832,11 @@ class FactExtractor:
         if len({m.name for m in picked}) == 1 and len({m.name for m in places}) > 1:
             places = picked[-1:]
         going, here, home, lives, came, roots = [], [], [], [], [], []
+        starts = {m.span[0]: m.span[1] for m in places}
         for m in places:
             start, end = m.span
+            while end in starts:  # "江西上饶人": what follows the last of places named in a row
+                end = starts[end]
             before = norm[_clause_start(norm, start):start]
             if is_denied(norm, start):
                 continue
@@ -836,6 +847,8 @@ class FactExtractor:
                 continue  # a place only named as near where one is
             if _HELD_BEFORE.search(norm, 0, start) or _HELD_AFTER.match(norm, end):
                 continue  # "是省人才市场组织的 在杭州": where an event is held, not where anyone is
+            if _COMPARED_WITH.search(before) and _ALIKE.match(norm, end):
+                continue  # "不跟温州市区医院的人一个线": a place one is compared with, not one's own
             if _BACK_TO_TOPIC.match(norm[:start]) and _CLAUSE_END.match(norm, end):
                 here.append(m)  # "回到景宁，那边的企业…": the place talked of again, not a move
                 continue
@@ -902,8 +915,13 @@ _PLAN_FOR_THEN = re.compile(r"(之后|以后|后|了以后|了之后|了再|了�
                             r"|[了的]?[，,。 ](去|回|到)")
 # Where an event is held: after the words that say who holds it ("省人才市场组织的 在杭州"), or
 # before the words of holding it ("在杭州举办的招聘会").
-_HELD_BEFORE = re.compile(r"(组织|举办|主办|承办)的?[，, ]*(地点|会场)?(在|是在)$")
-_HELD_AFTER = re.compile(r"(人才市场|人才交流中心|举办|召开|举行|开的招聘|办的招聘|的招聘会|的引才活动|的人才交流会|的展会)")
+# ("省人才市场在杭州有组织引才活动": the market that holds it, then where).
+_HELD_BEFORE = re.compile(r"((组织|举办|主办|承办)的?[，, ]*(地点|会场)?|(人才市场|人才交流中心))(在|是在)$")
+_HELD_AFTER = re.compile(r"(人才市场|人才交流中心|举办|召开|举行|开的招聘|办的招聘|的招聘会|的引才活动|的人才交流会|的展会"
+                         r"|(有|会|要|在|也)?(组织|举办|举行|召开)(了|过|的)?[^，,。；;！!？?]{0,4}?(招聘|引才|人才交流|展会))")
+# A place one is compared with: right after 跟/和/与/比, and a word of likeness later in its clause.
+_COMPARED_WITH = re.compile(r"(跟|和|与|同|比)$")
+_ALIKE = re.compile(r"[^，,。；;！!？?]{0,12}?(一样|一个线|一条线|一个分数线|一个标准|同一|相同|一起考|差不多|不一样|不同)")
 # After a place in its clause: a plan that came to nothing ("青田那家没谈成", "去丽水的事黄了").
 _FELL_THROUGH = re.compile(r"[^，,。；;！!？?]{0,8}?(没谈成|没谈拢|谈崩了|没签成|没去成|去不成|黄了|吹了|泡汤|不去了|不考虑了|放弃了)")
 # A plan for after graduating ("毕业后想回来考乡镇的岗位", "毕业想考回三门"), not "还没毕业就想…".

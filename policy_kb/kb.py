@@ -136,11 +136,15 @@ class KnowledgeBase:
         """A department the text names that the document does not (document.yml other_departments:
         "人社部", "省发改委"), as named with a 省 before it; not the 人社部 of "人社部门"."""
         norm = normalise(text)
-        for name in sorted(self.document.other_departments, key=len, reverse=True):
+        for name in self._other_departments_longest_first:
             at = norm.find(name)
             if at >= 0 and norm[at + len(name):at + len(name) + 1] != "门":
                 return norm[at - 1:at + len(name)] if at and norm[at - 1] == "省" and name[0] != "省" else name
         return None
+
+    @cached_property
+    def _other_departments_longest_first(self) -> List[str]:
+        return sorted(self.document.other_departments, key=len, reverse=True)
 
     def unnamed_closest(self, name: str) -> Optional[Clause]:
         """The measure unnamed.yml gives as closest to a group it lists ("大学生村官" → 第六条)."""
@@ -417,6 +421,9 @@ class KnowledgeBase:
         for m in _YEARS_POLICY.finditer(norm):
             if int(m.group(1)) != doc.issued.year:
                 return m.group(0)
+        for m in self._others_document.finditer(norm):
+            if not _THIS_ONE.search(norm, m.start("between"), m.end()):
+                return m.group(0)  # "人社部那个就业见习补贴的文件": a document of a department not among its issuers
         for place in self.places_in_text(norm):
             # "宁波给企业新建博士后工作站资助多少钱": a place with no mountain county giving its own
             # money is that place's own policy, not this document's.
@@ -426,6 +433,12 @@ class KnowledgeBase:
                 # (not "温州的山区县有哪些补助": this document's, for the place's mountain counties)
                 return norm[place.span[0]:gives.end()]
         return None
+
+    @cached_property
+    def _others_document(self) -> "re.Pattern[str]":
+        """A department the document does not name, then the words of a document of its own."""
+        names = "|".join(map(re.escape, sorted({normalise(n) for n in self.document.other_departments}, key=len, reverse=True)))
+        return re.compile(f"(?:{names})(?P<between>[^，,。；;！!？?]{{0,14}}?)(?:的|那个|那份|那条)?(?:文件|通知|红头文件)")
 
     @cached_property
     def _other_matters(self) -> LongestMatch:
@@ -638,6 +651,8 @@ class KnowledgeBase:
 
 # A place that gives money itself ("宁波市对博士后…补贴", "杭州给企业…资助").
 _ITS_OWN = re.compile(r"自己|本级")
+# Words that point at this document ("人社部发的这个文件", "省政府发的吗 这份文件").
+_THIS_ONE = re.compile(r"这|本|该|此|发|出|印|联合")
 _THIS_DOCUMENTS = re.compile(r"山区|26县|文件|意见|这个政策|省里|省财政")
 _GIVES = re.compile(r"(市|县|区)?(本级)?((政府|财政|本地|当地|自己)?(对|给|为)|(自己|本地|当地)?(出台|制定|颁布|发布|出)?的)[^，,。；;！!？?]{0,14}?"
                     r"(补贴|资助|补助|奖励|奖补)")

@@ -1287,6 +1287,9 @@ def test_what_one_was_told_of_a_relatives_case_is_of_that_case():
     ("第二条讲的啥 还有第五条", 2),
     # questions run together, the first ending in 啥
     ("乡镇卫生院考中级有单独分数线吗 高级评聘看啥派医生下来挂职待多久", 2),
+    # words that open the message ask of all of it: "承办|哪几类…" is one question
+    ("请问山区县可以承办哪几类的省级职业技能大赛", 0),
+    ("请问这文件哪天开始施行谁发的有没有写截止日期", 3),
 ])
 def test_the_questions_of_a_message_are_found(text, parts):
     from actions.answer import Answerer

@@ -187,3 +187,69 @@ def test_every_turn_is_routed_to_a_handler_that_answers(pieces, intent, slots):
     u = Understanding(text="".join(pieces), intent=intent, confidence=0.9, entities={}, **slots)
     replies, _ = Answerer(u).answer()
     assert replies and all(r.text for r in replies)
+
+
+def test_an_answer_to_the_pending_question_is_judged_though_it_names_a_group_the_document_does_not():
+    case = dict(pending_clause="m4.2", pending_fact="employer_type", last_kind="eligibility", last_clause="m4.2",
+                case_clause="m4.2", facts={"role": "professional_technical", "origin": "杭州市"})
+    for intent in ("ask_eligibility", "inform", "ask_clause"):
+        u = Understanding(text="不过我们学校不是公办的 是民办学校 我这种能去吗 去了有没有职称优先",
+                          intent=intent, confidence=0.8, entities={}, **case)
+        assert routing.route(u) == "eligibility"
+        # (职称 is a word of 挂职's own clause: the case stays on it, and the unit is no 事业单位)
+        replies, _ = Answerer(u).answer()
+        verdicts = [r.payload["eligibility"] for r in replies if "eligibility" in r.payload]
+        assert [(v["clause_id"], v["verdict"]) for v in verdicts] == [("m4.2", "not_eligible")], intent
+        assert "民办学校" in replies[0].text
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("我是苍南桥墩的 家里开了个做月饼的小厂 前年注册成公司了 春风行动那个招聘会去了人也不多", "named_case"),  # asks nothing: the case it tells
+    ("今年春风行动文成的现场招聘会哪天开 在哪里", "out_of_scope"),
+    ("杭州给应届大学生的租房补贴咋领", "out_of_scope"),                                # 咋 asks
+])
+def test_another_matter_in_a_story_that_asks_nothing_tells_the_case(text, kind):
+    assert routing.route(Understanding(text=text, intent="inform", confidence=0.8, entities={})) == kind
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("今年浙江三支一扶的报名时间和招募人数是多少", "out_of_scope"),  # how another programme is run (of_running)
+    ("三支一扶去哪报名 要带什么材料", "out_of_scope"),
+    ("灵活就业人员的补贴有多少钱", "unnamed"),                      # an amount: what the document gives them
+    ("灵活就业人员有什么补贴", "unnamed"),
+])
+def test_how_a_programme_the_document_does_not_name_is_run_is_that_programmes_own(text, kind):
+    for intent in ("ask_clause", "inform"):
+        assert routing.route(Understanding(text=text, intent=intent, confidence=0.8, entities={})) == kind
+
+
+def test_the_points_of_how_something_is_run_are_marked_in_the_knowledge_base():
+    defs = get_kb().aspects.defs
+    assert {a for a, d in defs.items() if d.of_running} >= {"procedure", "materials", "deadline", "contact"}
+    assert not defs["amount"].of_running and not defs["rate"].of_running
+
+
+@pytest.mark.parametrize("text, entities, kind", [
+    ("26县 人社厅处室 一对一联系 啥意思", {"term": ["shanqu_26_xian"]}, "clause"),  # 第九条's words weigh far more
+    ("山区26县是什么意思", {"term": ["shanqu_26_xian"]}, "term"),
+])
+def test_a_term_question_asks_of_the_words_that_weigh_most(text, entities, kind):
+    assert routing.route(Understanding(text=text, intent="ask_term", confidence=0.9, entities=entities)) == kind
+
+
+def test_how_an_unnamed_programme_is_run_gets_no_closest_measure():
+    replies, _ = Answerer(Understanding(text="公务员考试报名时间是什么时候", intent="ask_clause", confidence=0.9,
+                                        entities={})).answer()
+    assert replies[0].payload.get("out_of_scope") and not replies[0].payload.get("citations")
+    replies, _ = Answerer(Understanding(text="我想考遂昌的乡镇公务员，这个文件对考公务员有没有政策", intent="ask_clause",
+                                        confidence=0.9, entities={})).answer()
+    assert [c["clause_id"] for c in replies[0].payload["citations"]] == ["m6"]
+
+
+def test_what_another_measure_gives_asked_while_a_case_waits_is_that_measures_answer():
+    case = dict(pending_clause="m3.2", pending_fact="place", last_kind="eligibility", last_clause="m3.2", case_clause="m3.2",
+                facts={"role": "health_worker", "institution_type": "township_hospital", "exam_level": "intermediate"})
+    ask = dict(intent="nlu_fallback", confidence=0.5, entities={}, **case)
+    assert routing.route(Understanding(text="顺便问下飞地人才能享受什么", **ask)) == "clause"
+    assert routing.route(Understanding(text="不好意思说错了，我在县医院", **ask)) == "eligibility"
+    assert routing.route(Understanding(text="在龙泉", **ask)) == "eligibility"

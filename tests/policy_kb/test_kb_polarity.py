@@ -103,6 +103,7 @@ def test_a_question_word_asks_the_same_point_in_either_form(text, aspect):
     ("要交啥材料", "materials"),
     ("山区县的企业看注册地还是经营地", "basis"),
     ("这种情况省里补不补", "decider"),
+    ("这笔钱是直接发给个人，还是给县里？", "recipient"),  # a choice asked across a comma
 ])
 def test_points_asked_in_everyday_words(text, aspect):
     assert KB.aspect_of(text) == aspect
@@ -175,3 +176,17 @@ def test_years_said_again_after_the_person_puts_them_right():
 ])
 def test_the_place_a_measure_is_judged_on_after_corrections_and_moves(text, place):
     assert KB.read_facts(text).facts["place"] == place
+
+
+def test_who_pays_is_a_point_of_its_own_that_the_document_states_for_two_measures():
+    assert KB.aspect_of("这个钱是谁出的") == "funder"
+    assert KB.aspect_answer("m1", "funder").states == "省财政视情给予补助"
+    assert KB.aspect_answer("m8", "funder").states in KB.clause("m8").text
+    open_point = KB.aspect_answer("m7", "funder")   # (a loan's money: the document does not say)
+    assert open_point.states is None and "没有写明" in open_point.missing
+
+
+def test_whom_the_funds_of_the_eighth_measure_go_to_is_what_it_states():
+    a = KB.aspect_answer("m8", "recipient")
+    assert a.states and "给予山区县适当倾斜" in a.states
+    assert KB.aspect_answer("m1", "recipient").states is None  # 第一条 does not say whom it is paid to

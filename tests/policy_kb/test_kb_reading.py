@@ -702,6 +702,9 @@ def test_who_wants_another_to_go_is_not_the_one_asked_about():
 def test_words_that_hold_a_word_for_a_person_name_no_one():
     assert KB.read_facts("这两天朋友圈都在转山区26县的新闻，我是博士后").subject.kind == "self"
     assert KB.read_facts("我朋友是博士后").subject.relation == "朋友"
+    # a child's schooling asked of as a benefit is the writer's own question
+    assert KB.read_facts("我这种飞地人才在买房、孩子上学方面能享受什么待遇").subject.kind == "self"
+    assert KB.read_facts("我孩子在丽水学院读大四").subject.relation == "孩子"
 
 
 def test_the_home_one_means_to_go_back_to_is_where_one_goes():
@@ -797,3 +800,61 @@ def test_where_a_hospital_is_paired_to_help_is_where_its_doctors_go():
 def test_what_the_writer_sets_aside_names_no_group():
     assert KB.unnamed_group("我是退休的老教师，跟这个没关系，想问问我侄子博后出站去龙泉有没有补助") is None
     assert KB.unnamed_group("我是退休的老教师，文件对我们有什么政策") is not None
+
+
+@pytest.mark.parametrize("text, status", [
+    ("博士后我没做完 中途退站了 现在去衢州一家民企", "withdrawn"),
+    ("我去年提前离开了工作站", "withdrawn"),
+    ("我期满退站了 去衢州民企", "completed"),   # a station left when the term ended is one left
+])
+def test_leaving_a_station_before_the_end_is_no_completion(text, status):
+    assert facts(text)["postdoc_status"] == status
+
+
+def test_a_withdrawal_fails_the_postdoc_subsidy_and_names_why():
+    v = KB.evaluate("m1", {"role": "postdoc", "postdoc_status": "withdrawn", "place": "衢江区", "employer_type": "private"})
+    assert v.verdict == "not_eligible" and any("中途退站" in r for r in v.unmet)
+    assert not any("出站" in r for r in v.met)
+
+
+@pytest.mark.parametrize("text", [
+    "还能申请出站博士后那个补助吗",        # the measure's name, not a fact of the writer
+    "她今年考中级 能按山区乡镇卫生院那个线吗",  # the line a unit is named for, not her unit
+])
+def test_words_that_name_a_measure_state_no_fact(text):
+    got = facts(text)
+    assert "postdoc_status" not in got and "institution_type" not in got
+
+
+def test_an_exam_of_a_health_profession_is_the_health_exam():
+    assert facts("那我考护理中级能按单独的分数线吗")["activity"] == "health_exam"
+    assert facts("她今年报了检验的中级")["activity"] == "health_exam"
+
+
+@pytest.mark.parametrize("text, place", [
+    ("听说省人才市场在杭州有组织引才活动 我们这种山区县的小企业去参加 展位费要不要交", None),  # where it is held
+    ("我们村卫生室是不是有单独的合格线 不跟温州市区医院的人一个线", None),               # compared with
+    ("我在庆元和龙泉都有店", "庆元县"),                                                # 和 that joins
+])
+def test_a_place_of_an_event_or_of_a_comparison_is_no_ones(text, place):
+    assert facts(text).get("place") == place
+
+
+def test_all_a_message_says_of_the_one_relative_it_names_is_his():
+    got = facts("我表哥是江西上饶人 在上海做的博士后 刚出站 要去衢州开化一家民营企业 他不是浙江人能不能拿补助")
+    assert got["place"] == "开化县" and got["origin"] == "上海市"   # (江西上饶 is where he is from)
+    assert facts("我哥在磐安一家民企，我嫂子在庆元一家民企，问我嫂子")["place"] == "庆元县"
+
+
+def test_a_document_of_a_department_that_did_not_issue_this_one_is_another():
+    assert KB.not_covered("人社部那个就业见习补贴的文件 每人每月补多少")
+    assert KB.not_covered("是省政府发的文件吗") is None          # asks who issued this one
+    assert KB.not_covered("新闻里说这是省政府出的文件，对吗") is None
+
+
+def test_the_kind_the_writer_asks_as_wins_over_another_said_in_passing():
+    facts = KB.read_facts("我是企业派驻在杭州飞地园区的研发工程师，我这种飞地人才在买房方面能享受什么待遇").facts
+    assert facts["role"] == "enclave_talent"
+    assert "activity" not in facts  # (派驻 to an enclave is the enclave's job, not 挂职)
+    assert KB.read_facts("单位派我去文成挂职").facts["activity"] == "secondment"
+    assert KB.read_facts("我是研发工程师").facts["role"] == "professional_technical"

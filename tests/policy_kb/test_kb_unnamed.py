@@ -110,3 +110,13 @@ def test_a_form_must_be_words(tmp_path):
     (tmp_path / "unnamed.yml").write_text("groups:\n  - names: [退休人员]\n    forms: [1]\n", encoding="utf-8")
     with pytest.raises(KBError, match="forms"):
         _load_unnamed(tmp_path)
+
+
+@pytest.mark.parametrize("text, name, closest", [
+    ("我是应届研究生，想考遂昌的乡镇公务员，这个文件对考公务员有没有政策", "乡镇公务员", "m6"),  # 招录…基层公共管理岗位
+    ("厂里有位全国技术能手，想建技能大师工作室，文件里有没有说法", "全国技术能手", "m5"),  # 高技能人才培训基地
+])
+def test_a_group_the_document_does_not_name_has_the_closest_measure_the_knowledge_base_gives(text, name, closest):
+    found, note = KB.unnamed_group(text)
+    assert found == name and note
+    assert KB.unnamed_closest(found).id == closest
