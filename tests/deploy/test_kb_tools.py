@@ -38,8 +38,9 @@ def test_the_knowledge_base_as_committed_passes():
 
 
 def test_every_error_of_an_edit_is_named_by_file_and_field(tmp_path):
-    # Three mistakes a person might make in one edit of clause m1 (clauses[2]), and one in aspects.yml
-    # that the second mistake causes: all reported in one run.
+    # Three mistakes a person might make in one edit of clause m1 (clauses[2]), and two in aspects.yml
+    # that the second mistake causes (who decides and who funds quote the altered words): all reported
+    # in one run.
     edited(tmp_path, "clauses.yml", "- phrase: 视情\n", "- phrase: 酌情\n")                   # caution not in the text
     edited(tmp_path, "clauses.yml", "省财政视情给予补助。", "省财政给予补助。")                  # quote altered
     data = edited(tmp_path, "clauses.yml", "{term: 博士后, weight: 3}", "{term: 博士后, weight: 很高}")  # not a number
@@ -50,7 +51,8 @@ def test_every_error_of_an_edit_is_named_by_file_and_field(tmp_path):
     assert "clauses.yml: clauses[2].text: not found verbatim in the document" in out
     assert "clauses.yml: clauses[2].keywords[0].weight: value is not a valid float (clause m1)" in out
     assert "aspects.yml: clauses.m1.decider.states: not found verbatim in clause m1" in out
-    assert "4 error(s)" in out
+    assert "aspects.yml: clauses.m1.funder.states: not found verbatim in clause m1" in out
+    assert "5 error(s)" in out
 
 
 def test_an_eligibility_rule_with_an_unknown_value_is_named(tmp_path):
